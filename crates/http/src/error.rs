@@ -1,0 +1,127 @@
+//! The transport error type.
+
+/// Why an HTTP exchange failed before a complete response arrived.
+///
+/// Carries the URL without its query string (which may hold a user name) and never
+/// the request body (which may hold a password or a client secret).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// The connect or total timeout elapsed.
+    #[error("request to {url} timed out")]
+    Timeout {
+        /// The URL, without query.
+        url: String,
+    },
+    /// No connection could be made (DNS, refused, reset, unreachable).
+    #[error("could not connect to {url}: {reason}")]
+    Connect {
+        /// The URL, without query.
+        url: String,
+        /// What the network stack reported.
+        reason: String,
+    },
+    /// The TLS handshake failed, usually an untrusted or mismatched certificate.
+    #[error(
+        "TLS handshake with {url} failed: {reason}. If the server uses a private CA (mock-idp does), add it as an extra root certificate"
+    )]
+    Tls {
+        /// The URL, without query.
+        url: String,
+        /// What rustls reported.
+        reason: String,
+    },
+    /// The response body exceeded the configured cap and was not read further.
+    #[error("response from {url} is larger than the {limit}-byte limit")]
+    BodyTooLarge {
+        /// The URL, without query.
+        url: String,
+        /// The cap in bytes.
+        limit: usize,
+    },
+    /// The server's answer was not valid HTTP, or the connection dropped mid-response.
+    #[error("invalid response from {url}: {reason}")]
+    InvalidResponse {
+        /// The URL, without query.
+        url: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The request itself could not be sent (for example a URL without a host).
+    #[error("invalid request to {url}: {reason}")]
+    InvalidRequest {
+        /// The URL, without query.
+        url: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The client could not be built (bad root certificate PEM, TLS setup failure).
+    #[error("HTTP client configuration error: {reason}")]
+    Config {
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+impl HttpError {
+    /// The URL (without query) this error concerns, if any.
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            HttpError::Timeout { url }
+            | HttpError::Connect { url, .. }
+            | HttpError::Tls { url, .. }
+            | HttpError::BodyTooLarge { url, .. }
+            | HttpError::InvalidResponse { url, .. }
+            | HttpError::InvalidRequest { url, .. } => Some(url),
+            HttpError::Config { .. } => None,
+        }
+    }
+
+    /// Whether the failure happened before the server could have seen the request,
+    /// so sending it again is safe.
+    pub fn is_connect(&self) -> bool {
+        matches!(self, HttpError::Connect { .. })
+    }
+}
+
+/// The URL of `uri` without its query string or fragment: scheme, authority and path.
+///
+/// ```
+/// let uri: http::Uri = "https://login.example/common/userrealm/a@b.c?api-version=1.0".parse().unwrap();
+/// assert_eq!(entra_http::redact_url(&uri), "https://login.example/common/userrealm/a@b.c");
+/// ```
+pub fn redact_url(uri: &http::Uri) -> String {
+    let mut out = String::new();
+    if let Some(scheme) = uri.scheme_str() {
+        out.push_str(scheme);
+        out.push_str("://");
+    }
+    if let Some(authority) = uri.authority() {
+        // Never echo user-info (user:password@host).
+        let authority = authority.as_str();
+        out.push_str(authority.rsplit('@').next().unwrap_or(authority));
+    }
+    out.push_str(uri.path());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_url_drops_query_and_user_info() {
+        let uri: http::Uri = "https://user:pw@host:8443/a/b?secret=1".parse().unwrap();
+        assert_eq!(redact_url(&uri), "https://host:8443/a/b");
+    }
+
+    #[test]
+    fn error_display_names_the_url_and_never_a_query() {
+        let uri: http::Uri = "https://host/token?code=abc".parse().unwrap();
+        let err = HttpError::Timeout {
+            url: redact_url(&uri),
+        };
+        assert_eq!(err.to_string(), "request to https://host/token timed out");
+        assert_eq!(err.url(), Some("https://host/token"));
+    }
+}

@@ -1,0 +1,67 @@
+//! entra-http: the transport under entra-auth.
+//!
+//! A small [`HttpClient`] trait that sends an `http::Request<Vec<u8>>` and returns an
+//! `http::Response<Vec<u8>>`, a [`ReqwestClient`] implementation (rustls only,
+//! connection reuse, timeouts, extra trusted roots, a response size cap) and a
+//! [`Retry`] layer that wraps any client with bounded retries and `Retry-After`
+//! handling. Retries, throttling and timeouts live here, once.
+//!
+//! Architecture invariant: knows nothing of OAuth or Entra. Never logs or returns a
+//! request body (it may hold a password or a secret), and never a URL's query string.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use entra_http::{HttpClient, ReqwestClient, Retry, RetryPolicy};
+//!
+//! # async fn run() -> Result<(), entra_http::HttpError> {
+//! let client: Arc<dyn HttpClient> =
+//!     Arc::new(Retry::new(ReqwestClient::builder().build()?, RetryPolicy::default()));
+//! let request = http::Request::get("https://login.microsoftonline.com/common/discovery/instance")
+//!     .body(Vec::new())
+//!     .expect("a valid request");
+//! let response = client.send(request).await?;
+//! assert!(response.status().is_success());
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+mod error;
+mod reqwest_client;
+mod retry;
+
+use std::sync::Arc;
+
+pub use error::{HttpError, redact_url};
+pub use reqwest_client::{DEFAULT_MAX_RESPONSE_BYTES, ReqwestClient, ReqwestClientBuilder};
+pub use retry::{Retry, RetryPolicy, Sleeper, TokioSleeper, parse_retry_after};
+
+/// The request type every [`HttpClient`] sends.
+pub type Request = http::Request<Vec<u8>>;
+/// The response type every [`HttpClient`] returns.
+pub type Response = http::Response<Vec<u8>>;
+
+/// Sends one HTTP request and returns its response, whatever the status code.
+///
+/// A non-2xx status is a response, not an error: callers classify it. Errors are
+/// for transport failures only. Implementations must be cheap to share
+/// (`Arc<dyn HttpClient>`), so tests can inject any implementation.
+#[async_trait::async_trait]
+pub trait HttpClient: Send + Sync {
+    /// Sends `request` and returns the whole response body in memory.
+    async fn send(&self, request: Request) -> Result<Response, HttpError>;
+}
+
+#[async_trait::async_trait]
+impl<T: HttpClient + ?Sized> HttpClient for Arc<T> {
+    async fn send(&self, request: Request) -> Result<Response, HttpError> {
+        (**self).send(request).await
+    }
+}
+
+#[async_trait::async_trait]
+impl<T: HttpClient + ?Sized> HttpClient for Box<T> {
+    async fn send(&self, request: Request) -> Result<Response, HttpError> {
+        (**self).send(request).await
+    }
+}
