@@ -1,1 +1,51 @@
-fn main() {}
+//! Project automation, in plain Rust (no shell scripts): `cargo xtask <command>`.
+//!
+//! - `test`: every check CI runs, with a one-screen summary.
+//! - `layering`: only the crate-boundary check of DESIGN.md §2.
+
+mod checks;
+mod layering;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = project_root();
+    match args.first().map(String::as_str) {
+        Some("test") => checks::run_all(&root, &args[1..]),
+        Some("layering") => match layering::check(&root) {
+            Ok(summary) => {
+                println!("layering: {summary}");
+                ExitCode::SUCCESS
+            }
+            Err(problem) => {
+                eprintln!("layering: {problem}");
+                ExitCode::FAILURE
+            }
+        },
+        Some("help" | "--help" | "-h") | None => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some(other) => {
+            eprintln!("unknown command `{other}`\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  test       fmt, clippy, tests, doc tests, docs, layering and conformance checks
+  layering   check the crate import rules of DESIGN.md section 2";
+
+/// The workspace root: the parent of this crate's manifest directory.
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}

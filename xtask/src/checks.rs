@@ -1,0 +1,139 @@
+//! `cargo xtask test`: runs every check, keeps going after a failure, and ends with a
+//! one-screen summary closing with `checks: N passed, N failed`.
+
+use std::path::Path;
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use crate::layering;
+
+/// One check's outcome, for the summary.
+struct Outcome {
+    name: &'static str,
+    passed: bool,
+    seconds: f64,
+    detail: String,
+}
+
+/// Runs every check in order and prints the summary.
+pub(crate) fn run_all(root: &Path, _args: &[String]) -> ExitCode {
+    let mut outcomes = Vec::new();
+    let mut run = |name: &'static str, check: &mut dyn FnMut() -> Result<String, String>| {
+        println!("==> {name}");
+        let started = Instant::now();
+        let result = check();
+        let seconds = started.elapsed().as_secs_f64();
+        let (passed, detail) = match result {
+            Ok(detail) => (true, detail),
+            Err(detail) => (false, detail),
+        };
+        println!("<== {name}: {}", if passed { "passed" } else { "FAILED" });
+        outcomes.push(Outcome {
+            name,
+            passed,
+            seconds,
+            detail,
+        });
+    };
+
+    run("fmt", &mut || {
+        cargo(root, &["fmt", "--all", "--", "--check"], &[])
+    });
+    run("clippy", &mut || {
+        cargo(
+            root,
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+            &[],
+        )
+    });
+    run("tests", &mut || run_tests(root));
+    run("doc tests", &mut || {
+        cargo(root, &["test", "--workspace", "--doc"], &[])
+    });
+    run("docs", &mut || {
+        cargo(
+            root,
+            &["doc", "--workspace", "--no-deps"],
+            &[("RUSTDOCFLAGS", "-D warnings")],
+        )
+    });
+    run("layering", &mut || layering::check(root));
+
+    print_summary(&outcomes)
+}
+
+/// The test suite: cargo-nextest when installed, else cargo test (doc tests run
+/// separately either way).
+fn run_tests(root: &Path) -> Result<String, String> {
+    let has_nextest = Command::new("cargo")
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if has_nextest {
+        cargo(
+            root,
+            &[
+                "nextest",
+                "run",
+                "--workspace",
+                "--all-targets",
+                "--no-fail-fast",
+            ],
+            &[],
+        )
+        .map(|_| "cargo nextest run".to_owned())
+    } else {
+        cargo(
+            root,
+            &["test", "--workspace", "--all-targets", "--no-fail-fast"],
+            &[],
+        )
+        .map(|_| "cargo test (cargo-nextest not installed)".to_owned())
+    }
+}
+
+/// Runs `cargo <args>` in `root`, streaming its output.
+pub(crate) fn cargo(root: &Path, args: &[&str], envs: &[(&str, &str)]) -> Result<String, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .args(args)
+        .envs(envs.iter().copied())
+        .current_dir(root)
+        .status()
+        .map_err(|err| format!("could not start cargo: {err}"))?;
+    let command = format!("cargo {}", args.join(" "));
+    if status.success() {
+        Ok(command)
+    } else {
+        Err(format!("`{command}` failed ({status})"))
+    }
+}
+
+fn print_summary(outcomes: &[Outcome]) -> ExitCode {
+    let passed = outcomes.iter().filter(|outcome| outcome.passed).count();
+    let failed = outcomes.len() - passed;
+    println!();
+    println!("summary");
+    for outcome in outcomes {
+        println!(
+            "  {:<6} {:<14} {:>7.1}s  {}",
+            if outcome.passed { "ok" } else { "FAIL" },
+            outcome.name,
+            outcome.seconds,
+            outcome.detail
+        );
+    }
+    println!("checks: {passed} passed, {failed} failed");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

@@ -1,0 +1,291 @@
+//! The crate-boundary check of DESIGN.md §2, read from `cargo metadata`:
+//!
+//! - `entra-protocol` is sans-IO: no I/O crate anywhere in its normal dependency
+//!   tree, and no socket or clock use in its sources;
+//! - `mock-idp` is an independent implementation: no `entra-*` crate in its tree.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+/// Crates that do network or async I/O; `entra-protocol` must reach none of them.
+const IO_CRATES: &[&str] = &[
+    "tokio",
+    "reqwest",
+    "hyper",
+    "hyper-util",
+    "mio",
+    "socket2",
+    "h2",
+    "async-std",
+    "smol",
+    "ureq",
+    "curl",
+    "native-tls",
+    "tokio-rustls",
+    "axum",
+];
+
+/// Source patterns that betray I/O or clock reads in `entra-protocol`.
+const PROTOCOL_FORBIDDEN_SOURCE: &[&str] = &[
+    "TcpStream",
+    "TcpListener",
+    "UdpSocket",
+    "ToSocketAddrs",
+    "std::fs",
+    "SystemTime::now",
+    "Instant::now",
+    "thread_rng",
+    "OsRng",
+];
+
+/// Runs `cargo metadata` and checks the rules; `Ok` holds a one-line summary.
+pub(crate) fn check(root: &Path) -> Result<String, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .current_dir(root)
+        .output()
+        .map_err(|err| format!("could not run cargo metadata: {err}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    let metadata: Value = serde_json::from_slice(&output.stdout)
+        .map_err(|err| format!("cargo metadata printed invalid JSON: {err}"))?;
+    let mut problems = check_metadata(&metadata)?;
+    problems.extend(check_protocol_sources(&root.join("crates/protocol/src")));
+    if problems.is_empty() {
+        Ok("entra-protocol has no I/O dependency; mock-idp imports no entra-* crate".to_owned())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+/// The dependency rules over a parsed `cargo metadata` document. Returns the
+/// violations found (empty when the layering holds).
+pub(crate) fn check_metadata(metadata: &Value) -> Result<Vec<String>, String> {
+    let graph = Graph::from_metadata(metadata)?;
+    let mut problems = Vec::new();
+    if let Some(protocol) = graph.package_id("entra-protocol") {
+        for name in graph.normal_closure(protocol) {
+            if IO_CRATES.contains(&name.as_str()) {
+                problems.push(format!("entra-protocol depends on the I/O crate `{name}`"));
+            }
+        }
+    } else {
+        problems.push("package entra-protocol not found in the workspace".to_owned());
+    }
+    if let Some(mock) = graph.package_id("mock-idp") {
+        for name in graph.normal_closure(mock) {
+            if name.starts_with("entra-") {
+                problems.push(format!("mock-idp depends on `{name}`"));
+            }
+        }
+    } else {
+        problems.push("package mock-idp not found in the workspace".to_owned());
+    }
+    Ok(problems)
+}
+
+/// Lines in `entra-protocol`'s sources that use sockets, files or the clock.
+fn check_protocol_sources(dir: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                for (number, line) in text.lines().enumerate() {
+                    for pattern in PROTOCOL_FORBIDDEN_SOURCE {
+                        if line.contains(pattern) && !line.trim_start().starts_with("//") {
+                            problems.push(format!(
+                                "{}:{}: entra-protocol uses `{pattern}`",
+                                path.display(),
+                                number + 1
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// The resolved dependency graph: package id -> (name, normal dependency ids).
+struct Graph {
+    names: HashMap<String, String>,
+    normal_deps: HashMap<String, Vec<String>>,
+    workspace: Vec<String>,
+}
+
+impl Graph {
+    fn from_metadata(metadata: &Value) -> Result<Self, String> {
+        let packages = metadata["packages"]
+            .as_array()
+            .ok_or("cargo metadata has no `packages` array")?;
+        let names = packages
+            .iter()
+            .filter_map(|package| {
+                Some((
+                    package["id"].as_str()?.to_owned(),
+                    package["name"].as_str()?.to_owned(),
+                ))
+            })
+            .collect();
+        let nodes = metadata["resolve"]["nodes"]
+            .as_array()
+            .ok_or("cargo metadata has no `resolve.nodes` array")?;
+        let mut normal_deps = HashMap::new();
+        for node in nodes {
+            let Some(id) = node["id"].as_str() else {
+                continue;
+            };
+            let deps = node["deps"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|dep| {
+                    // A dependency counts when any of its kinds is normal (kind null).
+                    dep["dep_kinds"]
+                        .as_array()
+                        .is_some_and(|kinds| kinds.iter().any(|kind| kind["kind"].is_null()))
+                })
+                .filter_map(|dep| dep["pkg"].as_str().map(str::to_owned))
+                .collect();
+            normal_deps.insert(id.to_owned(), deps);
+        }
+        let workspace = metadata["workspace_members"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|id| id.as_str().map(str::to_owned))
+            .collect();
+        Ok(Self {
+            names,
+            normal_deps,
+            workspace,
+        })
+    }
+
+    /// The id of the workspace member named `name`.
+    fn package_id(&self, name: &str) -> Option<&str> {
+        self.workspace
+            .iter()
+            .find(|id| self.names.get(*id).is_some_and(|n| n == name))
+            .map(String::as_str)
+    }
+
+    /// Names of every package reachable from `id` through normal dependencies.
+    fn normal_closure(&self, id: &str) -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut names = BTreeSet::new();
+        let mut stack = vec![id.to_owned()];
+        while let Some(current) = stack.pop() {
+            for dep in self.normal_deps.get(&current).into_iter().flatten() {
+                if seen.insert(dep.clone()) {
+                    if let Some(name) = self.names.get(dep) {
+                        names.insert(name.clone());
+                    }
+                    stack.push(dep.clone());
+                }
+            }
+        }
+        names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A metadata document with the two checked crates; `protocol_deps` and
+    /// `mock_deps` are (package, kind) edges, kind `None` meaning normal.
+    fn metadata(
+        protocol_deps: &[(&str, Option<&str>)],
+        mock_deps: &[(&str, Option<&str>)],
+    ) -> Value {
+        let edges = |deps: &[(&str, Option<&str>)]| {
+            deps.iter()
+                .map(|(name, kind)| json!({"pkg": format!("{name}-id"), "dep_kinds": [{"kind": kind}]}))
+                .collect::<Vec<_>>()
+        };
+        let mut names: Vec<&str> = vec!["entra-protocol", "mock-idp", "serde", "mio"];
+        names.extend(protocol_deps.iter().chain(mock_deps).map(|(name, _)| *name));
+        names.sort_unstable();
+        names.dedup();
+        let packages: Vec<Value> = names
+            .iter()
+            .map(|name| json!({"id": format!("{name}-id"), "name": name}))
+            .collect();
+        json!({
+            "packages": packages,
+            "workspace_members": ["entra-protocol-id", "mock-idp-id"],
+            "resolve": {"nodes": [
+                {"id": "entra-protocol-id", "deps": edges(protocol_deps)},
+                {"id": "mock-idp-id", "deps": edges(mock_deps)},
+                // tokio pulls mio transitively.
+                {"id": "tokio-id", "deps": edges(&[("mio", None)])},
+            ]}
+        })
+    }
+
+    #[test]
+    fn clean_layering_passes() {
+        let doc = metadata(&[("serde", None)], &[("serde", None)]);
+        assert_eq!(check_metadata(&doc).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn protocol_depending_on_tokio_fails_with_the_crate_named() {
+        let doc = metadata(&[("tokio", None)], &[]);
+        let problems = check_metadata(&doc).unwrap();
+        assert!(problems.contains(&"entra-protocol depends on the I/O crate `tokio`".to_owned()));
+        // And the transitive `mio` is caught too.
+        assert!(problems.contains(&"entra-protocol depends on the I/O crate `mio`".to_owned()));
+    }
+
+    #[test]
+    fn protocol_dev_dependency_on_tokio_is_allowed() {
+        let doc = metadata(&[("tokio", Some("dev"))], &[]);
+        assert_eq!(check_metadata(&doc).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn mock_idp_depending_on_an_entra_crate_fails() {
+        let doc = metadata(&[], &[("entra-cache", None)]);
+        assert_eq!(
+            check_metadata(&doc).unwrap(),
+            vec!["mock-idp depends on `entra-cache`"]
+        );
+    }
+
+    #[test]
+    fn protocol_sources_reading_the_clock_fail() {
+        let dir = std::env::temp_dir().join(format!("xtask-layering-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("lib.rs"), "// SystemTime::now in a comment is fine\nfn f() { let _ = std::time::SystemTime::now(); }\n").unwrap();
+        let problems = check_protocol_sources(&dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].ends_with(":2: entra-protocol uses `SystemTime::now`"));
+    }
+
+    #[test]
+    fn real_workspace_layering_holds() {
+        let root = crate::project_root();
+        assert_eq!(check(&root).map(|_| ()), Ok(()));
+    }
+}
