@@ -1,0 +1,341 @@
+//! The `conformance` check: MSAL Python 1.39 against mock-idp (DESIGN.md §4, layer 4).
+//!
+//! Steps: find python3, keep a virtualenv with `msal==1.39.0` at `target/msal-venv`,
+//! build and start mock-idp on an ephemeral port, run
+//! `mock-idp/conformance/msal_python_conformance.py` against it, stop mock-idp.
+
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The MSAL Python release the conformance script targets.
+const MSAL_VERSION: &str = "1.39.0";
+/// How long mock-idp may take to print its address.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+/// The first line mock-idp prints, before its base URL.
+const LISTENING_PREFIX: &str = "mock-idp listening on ";
+/// The second line mock-idp prints, before the CA path.
+const CA_PREFIX: &str = "CA certificate: ";
+
+/// Runs the MSAL Python conformance script against a fresh mock-idp.
+pub(crate) fn msal_python(root: &Path) -> Result<String, String> {
+    let python = find_python()?;
+    let venv_python = ensure_venv(&python, &root.join("target").join("msal-venv"))?;
+
+    crate::checks::cargo(root, &["build", "-p", "mock-idp"], &[])?;
+    let binary = target_dir(root)
+        .join("debug")
+        .join(format!("mock-idp{}", std::env::consts::EXE_SUFFIX));
+    let work = root.join("target").join("conformance");
+    fs::create_dir_all(&work).map_err(|err| format!("cannot create {}: {err}", work.display()))?;
+    let log = work.join("mock-idp.log");
+    let ca_out = work.join("ca.pem");
+
+    let mut server = MockIdpProcess::start(&binary, &ca_out, &log)?;
+    let started = server.wait_for_address(STARTUP_TIMEOUT);
+    let (base_url, ca) = match started {
+        Ok(found) => found,
+        Err(problem) => return Err(format!("{problem} (its log: {})", log.display())),
+    };
+    println!("mock-idp at {base_url}, CA {}", ca.display());
+
+    let script = root
+        .join("mock-idp")
+        .join("conformance")
+        .join("msal_python_conformance.py");
+    let outcome = run_script(&venv_python, &script, &base_url, &ca);
+    drop(server);
+    outcome
+}
+
+/// Finds a Python 3 interpreter with the `venv` module.
+fn find_python() -> Result<PathBuf, String> {
+    const INSTALL: &str = "install it with `apt-get install python3 python3-venv` \
+                           (or your platform's Python 3.8+ with venv)";
+    for candidate in ["python3", "python"] {
+        let Ok(out) = Command::new(candidate)
+            .args(["-c", "import sys, venv; print(sys.version_info[0])"])
+            .output()
+        else {
+            continue;
+        };
+        if out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "3" {
+            return Ok(PathBuf::from(candidate));
+        }
+    }
+    Err(format!(
+        "no python3 with the venv module found on PATH: {INSTALL}"
+    ))
+}
+
+/// Creates the virtualenv if needed and installs MSAL Python into it unless the right
+/// version is already importable. Quiet unless something fails.
+fn ensure_venv(python: &Path, venv: &Path) -> Result<PathBuf, String> {
+    let venv_python = if cfg!(windows) {
+        venv.join("Scripts").join("python.exe")
+    } else {
+        venv.join("bin").join("python")
+    };
+    let usable = Command::new(&venv_python)
+        .args(["-c", "pass"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !usable {
+        if venv.exists() {
+            fs::remove_dir_all(venv)
+                .map_err(|err| format!("cannot remove broken {}: {err}", venv.display()))?;
+        }
+        quiet(
+            Command::new(python).arg("-m").arg("venv").arg(venv),
+            "create the MSAL Python virtualenv (on Debian: apt-get install python3-venv)",
+        )?;
+    }
+    let has_msal = Command::new(&venv_python)
+        .args([
+            "-c",
+            &format!(
+                "import sys, msal; sys.exit(0 if msal.__version__ == '{MSAL_VERSION}' else 1)"
+            ),
+        ])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !has_msal {
+        quiet(
+            Command::new(&venv_python).args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                &format!("msal=={MSAL_VERSION}"),
+            ]),
+            &format!("pip install msal=={MSAL_VERSION}"),
+        )?;
+    }
+    Ok(venv_python)
+}
+
+/// Runs a command with its output captured, showing the output only if it fails.
+fn quiet(command: &mut Command, what: &str) -> Result<(), String> {
+    let out = command
+        .output()
+        .map_err(|err| format!("could not {what}: {err}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "could not {what} ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` (relative to the root) or `target`.
+fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => root.join(dir),
+        _ => root.join("target"),
+    }
+}
+
+/// A running mock-idp, killed when dropped.
+struct MockIdpProcess {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    ca_out: PathBuf,
+}
+
+impl MockIdpProcess {
+    fn start(binary: &Path, ca_out: &Path, log: &Path) -> Result<Self, String> {
+        let stderr =
+            File::create(log).map_err(|err| format!("cannot create {}: {err}", log.display()))?;
+        let mut child = Command::new(binary)
+            .args(["--port", "0", "--seed", "7", "--ca-out"])
+            .arg(ca_out)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .map_err(|err| format!("could not start {}: {err}", binary.display()))?;
+        let (sender, lines) = mpsc::channel();
+        if let Some(stdout) = child.stdout.take() {
+            // Forwards every stdout line (keeping the pipe drained) until mock-idp exits.
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if sender.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Ok(Self {
+            child,
+            lines,
+            ca_out: ca_out.to_path_buf(),
+        })
+    }
+
+    /// Reads the base URL (first line) and the CA path (second line).
+    fn wait_for_address(&mut self, timeout: Duration) -> Result<(String, PathBuf), String> {
+        let first = self.next_line(timeout)?;
+        let base_url = parse_listening_line(&first)?;
+        let ca = match self.next_line(timeout) {
+            Ok(second) => parse_ca_line(&second).unwrap_or_else(|| self.ca_out.clone()),
+            Err(_) => self.ca_out.clone(),
+        };
+        Ok((base_url, ca))
+    }
+
+    fn next_line(&mut self, timeout: Duration) -> Result<String, String> {
+        match self.lines.recv_timeout(timeout) {
+            Ok(line) => Ok(line),
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(format!(
+                "mock-idp printed nothing within {} s",
+                timeout.as_secs()
+            )),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                let status = self
+                    .child
+                    .wait()
+                    .map(|status| status.to_string())
+                    .unwrap_or_else(|err| err.to_string());
+                Err(format!(
+                    "mock-idp exited before printing its address ({status})"
+                ))
+            }
+        }
+    }
+}
+
+impl Drop for MockIdpProcess {
+    fn drop(&mut self) {
+        // Already exited is fine; either way reap it so no zombie is left.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The base URL from `mock-idp listening on https://localhost:{port}`.
+fn parse_listening_line(line: &str) -> Result<String, String> {
+    line.trim()
+        .strip_prefix(LISTENING_PREFIX)
+        .filter(|url| url.starts_with("https://"))
+        .map(str::to_owned)
+        .ok_or_else(|| format!("unexpected first line from mock-idp: {line:?}"))
+}
+
+/// The CA path from `CA certificate: {path}`.
+fn parse_ca_line(line: &str) -> Option<PathBuf> {
+    line.trim()
+        .strip_prefix(CA_PREFIX)
+        .filter(|path| !path.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The counts from the script's closing line `msal-python: N passed, N failed`.
+fn parse_summary(line: &str) -> Option<(usize, usize)> {
+    let counts = line.trim().strip_prefix("msal-python: ")?;
+    let (passed, failed) = counts.split_once(", ")?;
+    let passed = passed.strip_suffix(" passed")?.parse().ok()?;
+    let failed = failed.strip_suffix(" failed")?.parse().ok()?;
+    Some((passed, failed))
+}
+
+/// Runs the script, streaming its output, and turns its summary into the check's result.
+fn run_script(python: &Path, script: &Path, base_url: &str, ca: &Path) -> Result<String, String> {
+    let mut child = Command::new(python)
+        .arg(script)
+        .args(["--base-url", base_url, "--ca"])
+        .arg(ca)
+        .env("PYTHONUNBUFFERED", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|err| format!("could not start {}: {err}", python.display()))?;
+    let mut failing = Vec::new();
+    let mut summary = None;
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("{line}");
+            if let Some(rest) = line.strip_prefix("FAIL ") {
+                failing.push(rest.to_owned());
+            }
+            if let Some(counts) = parse_summary(&line) {
+                summary = Some(counts);
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|err| format!("conformance script: {err}"))?;
+    match summary {
+        Some((passed, 0)) if status.success() => Ok(format!(
+            "{passed} cases passed against MSAL Python {}",
+            short_version()
+        )),
+        Some((passed, failed)) => Err(format!(
+            "{failed} of {} cases failed against MSAL Python {}: {}",
+            passed + failed,
+            short_version(),
+            failing.join("; ")
+        )),
+        None => Err(format!(
+            "the conformance script ended without a summary ({status})"
+        )),
+    }
+}
+
+/// `1.39` from `1.39.0`.
+fn short_version() -> &'static str {
+    MSAL_VERSION
+        .rsplit_once('.')
+        .map_or(MSAL_VERSION, |(major_minor, _)| major_minor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_base_url_from_the_first_line() {
+        assert_eq!(
+            parse_listening_line("mock-idp listening on https://localhost:40123\n"),
+            Ok("https://localhost:40123".to_owned())
+        );
+        assert!(parse_listening_line("Compiling mock-idp").is_err());
+        assert!(parse_listening_line("mock-idp listening on http://localhost:1").is_err());
+    }
+
+    #[test]
+    fn reads_the_ca_path_from_the_second_line() {
+        assert_eq!(
+            parse_ca_line("CA certificate: target/conformance/ca.pem"),
+            Some(PathBuf::from("target/conformance/ca.pem"))
+        );
+        assert_eq!(parse_ca_line("tenants: 3"), None);
+    }
+
+    #[test]
+    fn reads_the_script_summary() {
+        assert_eq!(
+            parse_summary("msal-python: 18 passed, 0 failed"),
+            Some((18, 0))
+        );
+        assert_eq!(
+            parse_summary("msal-python: 16 passed, 2 failed"),
+            Some((16, 2))
+        );
+        assert_eq!(parse_summary("ok   alice@contoso.com tokens"), None);
+        assert_eq!(parse_summary("msal-python: many passed, 0 failed"), None);
+    }
+
+    #[test]
+    fn names_the_targeted_release() {
+        assert_eq!(short_version(), "1.39");
+    }
+}
