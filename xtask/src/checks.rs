@@ -65,6 +65,7 @@ pub(crate) fn run_all(root: &Path, _args: &[String]) -> ExitCode {
         )
     });
     run("layering", &mut || layering::check(root));
+    run("conformance", &mut || crate::conformance::msal_python(root));
 
     print_summary(&outcomes)
 }

@@ -4,6 +4,7 @@
 //! - `layering`: only the crate-boundary check of DESIGN.md §2.
 
 mod checks;
+mod conformance;
 mod layering;
 
 use std::path::{Path, PathBuf};
