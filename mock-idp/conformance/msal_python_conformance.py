@@ -11,7 +11,8 @@ mock-idp that cannot be reached.
 
 How MSAL Python is set up so that it only ever talks to mock-idp:
 - `instance_discovery=False`: no call to the real instance discovery endpoint.
-- `http_client=LoopbackHttpClient(...)`: a requests.Session that trusts the mock's CA,
+- `http_client=LoopbackHttpClient(...)`: a requests.Session that trusts the mock's CA
+  (passed per request: `REQUESTS_CA_BUNDLE` in the environment would override `Session.verify`),
   refuses any host but localhost/127.0.0.1, and puts the port back on URLs that lost it
   (MSAL Python sends user realm discovery to `https://{hostname}/common/userrealm/...`).
 - A fresh application object per attempt: MSAL Python replays a 400 answer to an
@@ -88,8 +89,8 @@ class LoopbackHttpClient:
     def __init__(self, base_url, ca):
         parsed = urllib.parse.urlsplit(base_url)
         self.port = parsed.port or 443
+        self.ca = ca
         self.session = requests.Session()
-        self.session.verify = ca
         # Every exchange: (method, url, form dict or None, status).
         self.sent = []
 
@@ -102,6 +103,8 @@ class LoopbackHttpClient:
         return urllib.parse.urlunsplit(parts)
 
     def post(self, url, params=None, data=None, headers=None, **kwargs):
+        # Per request, not session.verify: requests lets REQUESTS_CA_BUNDLE override that.
+        kwargs["verify"] = self.ca
         kwargs.setdefault("timeout", 30)
         target = self._url(url)
         resp = self.session.post(target, params=params, data=data, headers=headers, **kwargs)
@@ -110,6 +113,7 @@ class LoopbackHttpClient:
         return resp
 
     def get(self, url, params=None, headers=None, **kwargs):
+        kwargs["verify"] = self.ca
         kwargs.setdefault("timeout", 30)
         target = self._url(url)
         resp = self.session.get(target, params=params, headers=headers, **kwargs)
@@ -218,7 +222,7 @@ class Conformance:
             return "tokens" if "access_token" in result else "keys %s" % sorted(result)
         return "error=%s codes=%s suberror=%s desc=%r" % (
             result.get("error"), result.get("error_codes"), result.get("suberror"),
-            (result.get("error_description") or "").split("\n")[0][:120])
+            ((result.get("error_description") or "").splitlines() or [""])[0][:120])
 
     def expect_tokens(self, result, http, username, client_id):
         check("access_token" in result, "expected tokens got %s" % self.describe(result))
@@ -359,7 +363,8 @@ class Conformance:
             ("alice@contoso.com with Contoso Web (no public client flows)", refused(
                 "alice", 7000218, "invalid_client", client_id=CONTOSO_WEB, status=401)),
             ("alice@contoso.com with Contoso Daemon, wrong secret", refused(
-                "alice", 7000215, "invalid_client", status=401, secret="not-the-secret")),
+                "alice", 7000215, "invalid_client", status=401, client_id=CONTOSO_DAEMON,
+                secret="not-the-secret")),
             ("alice@contoso.com with an unknown client id", refused(
                 "alice", 700016, "unauthorized_client", client_id=UNKNOWN_CLIENT)),
         ]
