@@ -7,4 +7,54 @@
 //! Architecture invariant: never loses stored data. A corrupt or unreadable cache file
 //! is a typed error and is left untouched; writes replace files atomically. No network
 //! I/O and no wire formats other than the cache's own JSON.
+//!
+//! ```
+//! use entra_cache::{AccessTokenQuery, TokenCache, TokenIngest};
+//! use secrecy::{ExposeSecret, SecretString};
+//!
+//! let cache = TokenCache::new();
+//! let mut response = TokenIngest::new(
+//!     "login.microsoftonline.com",
+//!     "00001111-aaaa-2222-bbbb-3333cccc4444",
+//!     "organizations",
+//!     SecretString::from("access-token"),
+//!     1_700_000_000,
+//! );
+//! response.granted_scope = Some("User.Read openid profile offline_access".into());
+//! response.expires_in = Some(3599);
+//! response.home_account_id = Some("uid.utid".into());
+//! cache.ingest(&response);
+//!
+//! let found = cache.access_token(&AccessTokenQuery {
+//!     home_account_id: Some("uid.utid"),
+//!     environments: &["login.microsoftonline.com"],
+//!     client_id: "00001111-aaaa-2222-bbbb-3333cccc4444",
+//!     realms: &["organizations"],
+//!     scopes: &["User.Read"],
+//!     now: 1_700_000_100,
+//! });
+//! assert_eq!(found.unwrap().entry.secret.expose_secret(), "access-token");
+//! ```
 #![forbid(unsafe_code)]
+
+mod cache;
+mod data;
+mod entry;
+mod error;
+mod file;
+mod ingest;
+mod json;
+mod query;
+mod scopes;
+mod store;
+
+pub use cache::TokenCache;
+pub use entry::{
+    ACCESS_TOKEN, AUTHORITY_TYPE_ADFS, AUTHORITY_TYPE_MSSTS, AccessToken, Account, AppMetadata, ExtraFields,
+    ID_TOKEN, IdToken, REFRESH_TOKEN, RefreshToken,
+};
+pub use error::CacheError;
+pub use file::FileStore;
+pub use ingest::{Ingested, TokenIngest};
+pub use query::{AccessTokenQuery, EXPIRY_MARGIN_SECS, Keyed, RefreshTokenQuery};
+pub use store::{CacheStore, MemoryStore, Merge};

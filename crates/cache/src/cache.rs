@@ -1,0 +1,226 @@
+//! [`TokenCache`]: the thread-safe handle every caller uses.
+
+use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use secrecy::SecretString;
+
+use crate::data::CacheData;
+use crate::entry::{AccessToken, Account, AppMetadata, IdToken, RefreshToken};
+use crate::error::CacheError;
+use crate::ingest::{Ingested, TokenIngest};
+use crate::query::{AccessTokenQuery, Keyed, RefreshTokenQuery};
+use crate::store::CacheStore;
+
+/// A shared, thread-safe token cache. Clones share the same contents.
+///
+/// Readers run concurrently; writers take turns. With a [`CacheStore`], [`load`] reads
+/// the persisted state and [`save`] merges this cache's changes onto it; without one
+/// ([`TokenCache::new`]), the cache lives in memory only.
+///
+/// [`load`]: TokenCache::load
+/// [`save`]: TokenCache::save
+#[derive(Clone)]
+pub struct TokenCache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    data: RwLock<CacheData>,
+    store: Option<Arc<dyn CacheStore>>,
+}
+
+impl Default for TokenCache {
+    fn default() -> Self {
+        TokenCache::new()
+    }
+}
+
+impl fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenCache")
+            .field("entries", &self.read().len())
+            .field("store", &self.inner.store.as_ref().map(|s| s.location()))
+            .finish()
+    }
+}
+
+impl TokenCache {
+    /// An empty cache kept in memory only.
+    pub fn new() -> TokenCache {
+        TokenCache::build(None)
+    }
+
+    /// An empty cache persisted in `store`; call [`TokenCache::load`] to read it.
+    pub fn with_store(store: impl CacheStore + 'static) -> TokenCache {
+        TokenCache::build(Some(Arc::new(store)))
+    }
+
+    /// Like [`TokenCache::with_store`], for a store already shared.
+    pub fn with_shared_store(store: Arc<dyn CacheStore>) -> TokenCache {
+        TokenCache::build(Some(store))
+    }
+
+    fn build(store: Option<Arc<dyn CacheStore>>) -> TokenCache {
+        TokenCache { inner: Arc::new(Inner { data: RwLock::new(CacheData::default()), store }) }
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, CacheData> {
+        self.inner.data.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, CacheData> {
+        self.inner.data.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn location(&self) -> String {
+        self.inner.store.as_ref().map_or_else(|| "memory".to_owned(), |s| s.location())
+    }
+
+    /// Reads the persisted state from the store, keeping changes not yet saved on top of
+    /// it. Without a store, does nothing. A corrupt store leaves this cache unchanged.
+    pub fn load(&self) -> Result<(), CacheError> {
+        let Some(store) = &self.inner.store else {
+            return Ok(());
+        };
+        let bytes = store.load()?;
+        let loaded = CacheData::parse(bytes.as_deref().unwrap_or_default(), &store.location())?;
+        let mut data = self.write();
+        *data = data.merged_onto(loaded).with_journal_of(&data);
+        Ok(())
+    }
+
+    /// Merges this cache's changes since the last load or save onto the persisted state,
+    /// under the store's lock, and persists the result; this cache then holds the merged
+    /// state (entries other writers saved included). Does nothing without a store or
+    /// without changes. Fails, writing nothing, if the persisted state is corrupt.
+    pub fn save(&self) -> Result<(), CacheError> {
+        let Some(store) = &self.inner.store else {
+            self.write().clear_journal();
+            return Ok(());
+        };
+        let mut data = self.write();
+        if !data.has_changes() {
+            return Ok(());
+        }
+        let location = store.location();
+        let mut merged = None;
+        store.save(&mut |current: Option<&[u8]>| {
+            let base = CacheData::parse(current.unwrap_or_default(), &location)?;
+            let result = data.merged_onto(base);
+            let bytes = result.serialize().into_bytes();
+            merged = Some(result);
+            Ok(bytes)
+        })?;
+        if let Some(merged) = merged {
+            *data = merged;
+        }
+        Ok(())
+    }
+
+    /// Whether the cache changed since the last load, save or deserialize.
+    pub fn has_state_changed(&self) -> bool {
+        self.read().has_changes()
+    }
+
+    /// The cache as MSAL Python's `SerializableTokenCache.serialize()` writes it.
+    pub fn serialize(&self) -> String {
+        self.read().serialize()
+    }
+
+    /// Replaces the contents with a serialized cache (MSAL Python, MSAL Node or this
+    /// crate), as MSAL's `deserialize`. On error the contents are unchanged.
+    pub fn deserialize(&self, bytes: &[u8]) -> Result<(), CacheError> {
+        let data = CacheData::parse(bytes, &self.location())?;
+        *self.write() = data;
+        Ok(())
+    }
+
+    /// Writes the entries for one token response, as MSAL Python does; an access token
+    /// of the same account, environment, client and realm whose scopes overlap the new
+    /// one's is replaced.
+    pub fn ingest(&self, ingest: &TokenIngest) -> Ingested {
+        self.write().ingest(ingest)
+    }
+
+    /// The usable access token for an account (or the app), if any; the one that
+    /// expires last when several match.
+    pub fn access_token(&self, query: &AccessTokenQuery<'_>) -> Option<Keyed<AccessToken>> {
+        self.read().find_access_token(query)
+    }
+
+    /// The refresh tokens that may serve a query, best first: the family's (when a family
+    /// is given), then the client's own, each newest first.
+    pub fn refresh_tokens(&self, query: &RefreshTokenQuery<'_>) -> Vec<Keyed<RefreshToken>> {
+        self.read().find_refresh_tokens(query)
+    }
+
+    /// The best refresh token for a query (the first of [`TokenCache::refresh_tokens`]).
+    pub fn refresh_token(&self, query: &RefreshTokenQuery<'_>) -> Option<Keyed<RefreshToken>> {
+        self.read().find_refresh_tokens(query).into_iter().next()
+    }
+
+    /// The id token of an account for a client and realm.
+    pub fn id_token(
+        &self,
+        home_account_id: &str,
+        environments: &[&str],
+        client_id: &str,
+        realms: &[&str],
+    ) -> Option<IdToken> {
+        self.read().find_id_token(home_account_id, environments, client_id, realms)
+    }
+
+    /// Accounts in the given environments (empty: any), optionally with one username
+    /// (case-insensitive), one per `home_account_id`, as MSAL Python's `get_accounts`.
+    pub fn accounts(&self, environments: &[&str], username: Option<&str>) -> Vec<Account> {
+        self.read().list_accounts(environments, username)
+    }
+
+    /// The account entry of `home_account_id` in the given environments (empty: any).
+    pub fn account(&self, home_account_id: &str, environments: &[&str]) -> Option<Account> {
+        self.read().find_account(home_account_id, environments)
+    }
+
+    /// The app metadata of a client (tells whether it belongs to a family).
+    pub fn app_metadata(&self, environments: &[&str], client_id: &str) -> Option<AppMetadata> {
+        self.read().find_app_metadata(environments, client_id)
+    }
+
+    /// Removes an account and everything it owns (access, refresh and id tokens of every
+    /// client) in the given environments (empty: any); returns how many entries went.
+    pub fn remove_account(&self, home_account_id: &str, environments: &[&str]) -> usize {
+        self.write().remove_account(home_account_id, environments)
+    }
+
+    /// Replaces the secret of the refresh token stored under `key` after the server
+    /// rotated it, and stamps `last_modification_time`; false if there is no such token.
+    pub fn update_refresh_token(&self, key: &str, secret: SecretString, now: u64) -> bool {
+        self.write().update_refresh_token(key, secret, now)
+    }
+
+    /// Removes the refresh token stored under `key`; false if there was none.
+    pub fn remove_refresh_token(&self, key: &str) -> bool {
+        self.write().remove::<RefreshToken>(key)
+    }
+
+    /// Removes the access token stored under `key`; false if there was none.
+    pub fn remove_access_token(&self, key: &str) -> bool {
+        self.write().remove::<AccessToken>(key)
+    }
+
+    /// Removes every access token that expired before `now`; returns how many went.
+    pub fn remove_expired_access_tokens(&self, now: u64) -> usize {
+        self.write().remove_expired_access_tokens(now)
+    }
+
+    /// The number of entries of every kind (entries kept verbatim included).
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    /// Whether the cache holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

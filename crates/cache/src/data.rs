@@ -1,0 +1,424 @@
+//! The cache contents: five sections of entries, unknown sections, the per-account index
+//! and the journal of changes since the last load or save.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::entry::{AccessToken, Account, AppMetadata, EntryJson, IdToken, RefreshToken};
+use crate::error::CacheError;
+use crate::json::{self, Json, Object};
+
+/// The kinds of entry, in the order MSAL Python creates their sections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Kind {
+    AccessToken,
+    Account,
+    IdToken,
+    RefreshToken,
+    AppMetadata,
+}
+
+impl Kind {
+    const ALL: [Kind; 5] = [
+        Kind::AccessToken,
+        Kind::Account,
+        Kind::IdToken,
+        Kind::RefreshToken,
+        Kind::AppMetadata,
+    ];
+
+    fn section(self) -> &'static str {
+        match self {
+            Kind::AccessToken => "AccessToken",
+            Kind::Account => "Account",
+            Kind::IdToken => "IdToken",
+            Kind::RefreshToken => "RefreshToken",
+            Kind::AppMetadata => "AppMetadata",
+        }
+    }
+
+    fn from_section(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.section() == name)
+    }
+}
+
+/// An entry type stored in one section.
+pub(crate) trait Entry: EntryJson + Clone {
+    const KIND: Kind;
+    /// The `home_account_id` the entry belongs to, for the per-account index.
+    fn owner(&self) -> Option<&str>;
+}
+
+impl Entry for AccessToken {
+    const KIND: Kind = Kind::AccessToken;
+    fn owner(&self) -> Option<&str> {
+        Some(self.home_account_id.as_deref().unwrap_or(""))
+    }
+}
+
+impl Entry for RefreshToken {
+    const KIND: Kind = Kind::RefreshToken;
+    fn owner(&self) -> Option<&str> {
+        Some(&self.home_account_id)
+    }
+}
+
+impl Entry for IdToken {
+    const KIND: Kind = Kind::IdToken;
+    fn owner(&self) -> Option<&str> {
+        Some(&self.home_account_id)
+    }
+}
+
+impl Entry for Account {
+    const KIND: Kind = Kind::Account;
+    fn owner(&self) -> Option<&str> {
+        Some(&self.home_account_id)
+    }
+}
+
+impl Entry for AppMetadata {
+    const KIND: Kind = Kind::AppMetadata;
+    fn owner(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// One stored entry: typed when its fields have the schema's shape, verbatim otherwise.
+#[derive(Clone, Debug)]
+pub(crate) enum Slot<T> {
+    Known(T),
+    Foreign(Json),
+}
+
+impl<T: Entry> Slot<T> {
+    fn to_json(&self) -> Json {
+        match self {
+            Slot::Known(entry) => Json::Object(entry.to_json()),
+            Slot::Foreign(raw) => raw.clone(),
+        }
+    }
+
+    fn from_json(raw: Json) -> Slot<T> {
+        match &raw {
+            Json::Object(object) => match T::from_json(object) {
+                Ok(entry) => Slot::Known(entry),
+                Err(_) => Slot::Foreign(raw),
+            },
+            _ => Slot::Foreign(raw),
+        }
+    }
+
+    fn owner(&self) -> Option<&str> {
+        match self {
+            Slot::Known(entry) => entry.owner(),
+            Slot::Foreign(_) => None,
+        }
+    }
+}
+
+/// The entries of one section; `seq` orders them as Python's dict would.
+#[derive(Clone, Debug)]
+pub(crate) struct Section<T> {
+    pub(crate) entries: HashMap<String, (u64, Slot<T>)>,
+}
+
+impl<T> Default for Section<T> {
+    fn default() -> Self {
+        Section { entries: HashMap::new() }
+    }
+}
+
+impl<T> Section<T> {
+    pub(crate) fn get(&self, key: &str) -> Option<&T> {
+        match self.entries.get(key) {
+            Some((_, Slot::Known(entry))) => Some(entry),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn known(&self) -> impl Iterator<Item = (&str, u64, &T)> {
+        self.entries.iter().filter_map(|(key, (seq, slot))| match slot {
+            Slot::Known(entry) => Some((key.as_str(), *seq, entry)),
+            Slot::Foreign(_) => None,
+        })
+    }
+}
+
+/// Where a top-level key of the document goes.
+#[derive(Clone, Debug, PartialEq)]
+enum TopLevel {
+    Known(Kind),
+    Unknown(String),
+}
+
+/// The whole cache, not synchronised (see [`crate::TokenCache`] for the shared handle).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CacheData {
+    order: Vec<TopLevel>,
+    unknown: HashMap<String, Json>,
+    pub(crate) access_tokens: Section<AccessToken>,
+    pub(crate) refresh_tokens: Section<RefreshToken>,
+    pub(crate) id_tokens: Section<IdToken>,
+    pub(crate) accounts: Section<Account>,
+    pub(crate) app_metadata: Section<AppMetadata>,
+    next_seq: u64,
+    /// Lowercased `home_account_id` to the entries it owns.
+    by_owner: HashMap<String, Vec<(Kind, String)>>,
+    /// Entries added, changed or removed since the last load or save.
+    journal: HashSet<(Kind, String)>,
+}
+
+/// Stores one section's typed entries.
+pub(crate) trait HasSection<T> {
+    fn section(&self) -> &Section<T>;
+    fn section_mut(&mut self) -> &mut Section<T>;
+}
+
+macro_rules! has_section {
+    ($ty:ty, $field:ident) => {
+        impl HasSection<$ty> for CacheData {
+            fn section(&self) -> &Section<$ty> {
+                &self.$field
+            }
+            fn section_mut(&mut self) -> &mut Section<$ty> {
+                &mut self.$field
+            }
+        }
+    };
+}
+has_section!(AccessToken, access_tokens);
+has_section!(RefreshToken, refresh_tokens);
+has_section!(IdToken, id_tokens);
+has_section!(Account, accounts);
+has_section!(AppMetadata, app_metadata);
+
+impl CacheData {
+    /// Parses a serialized cache. Empty input is an empty cache, as in MSAL Python.
+    pub(crate) fn parse(bytes: &[u8], location: &str) -> Result<CacheData, CacheError> {
+        let mut data = CacheData::default();
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(data);
+        }
+        let document = Json::parse(bytes).map_err(|e| CacheError::Corrupt {
+            location: location.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            reason: e.to_string(),
+        })?;
+        let Json::Object(top) = document else {
+            return Err(CacheError::corrupt_shape(location, "the top level is not a JSON object"));
+        };
+        for (name, value) in top {
+            match Kind::from_section(&name) {
+                Some(kind) => {
+                    let Json::Object(entries) = value else {
+                        return Err(CacheError::corrupt_shape(
+                            location,
+                            &format!("section {name:?} is not a JSON object"),
+                        ));
+                    };
+                    data.order.push(TopLevel::Known(kind));
+                    data.load_section(kind, entries);
+                }
+                None => {
+                    data.order.push(TopLevel::Unknown(name.clone()));
+                    data.unknown.insert(name, value);
+                }
+            }
+        }
+        Ok(data)
+    }
+
+    fn load_section(&mut self, kind: Kind, entries: Object) {
+        for (key, raw) in entries {
+            match kind {
+                Kind::AccessToken => {
+                    self.put(key, Slot::<AccessToken>::from_json(raw));
+                }
+                Kind::Account => {
+                    self.put(key, Slot::<Account>::from_json(raw));
+                }
+                Kind::IdToken => {
+                    self.put(key, Slot::<IdToken>::from_json(raw));
+                }
+                Kind::RefreshToken => {
+                    self.put(key, Slot::<RefreshToken>::from_json(raw));
+                }
+                Kind::AppMetadata => {
+                    self.put(key, Slot::<AppMetadata>::from_json(raw));
+                }
+            }
+        }
+    }
+
+    /// Writes the cache as MSAL Python's `SerializableTokenCache.serialize()` does.
+    pub(crate) fn serialize(&self) -> String {
+        let mut out = String::new();
+        let mut first = true;
+        for top in &self.order {
+            out.push_str(if first { "{" } else { "," });
+            first = false;
+            out.push_str("\n    ");
+            match top {
+                TopLevel::Known(kind) => {
+                    json::write_string(&mut out, kind.section());
+                    out.push_str(": ");
+                    let entries = match kind {
+                        Kind::AccessToken => Self::section_json(&self.access_tokens),
+                        Kind::Account => Self::section_json(&self.accounts),
+                        Kind::IdToken => Self::section_json(&self.id_tokens),
+                        Kind::RefreshToken => Self::section_json(&self.refresh_tokens),
+                        Kind::AppMetadata => Self::section_json(&self.app_metadata),
+                    };
+                    json::write_object(&mut out, entries.iter().map(|(k, v)| (*k, v)), 1);
+                }
+                TopLevel::Unknown(name) => {
+                    json::write_string(&mut out, name);
+                    out.push_str(": ");
+                    json::write_value(&mut out, self.unknown.get(name).unwrap_or(&Json::Null), 1);
+                }
+            }
+        }
+        out.push_str(if first { "{}" } else { "\n}" });
+        out
+    }
+
+    fn section_json<T: Entry>(section: &Section<T>) -> Vec<(&str, Json)> {
+        let mut entries: Vec<(&str, u64, &Slot<T>)> =
+            section.entries.iter().map(|(k, (seq, slot))| (k.as_str(), *seq, slot)).collect();
+        entries.sort_unstable_by_key(|(_, seq, _)| *seq);
+        entries.into_iter().map(|(k, _, slot)| (k, slot.to_json())).collect()
+    }
+
+    /// Inserts or replaces the entry under `key`, keeping its position if it existed.
+    fn put<T: Entry>(&mut self, key: String, slot: Slot<T>) -> bool
+    where
+        CacheData: HasSection<T>,
+    {
+        if !self.order.contains(&TopLevel::Known(T::KIND)) {
+            self.order.push(TopLevel::Known(T::KIND));
+        }
+        let seq = match HasSection::<T>::section(self).entries.get(&key) {
+            Some((seq, _)) => *seq,
+            None => {
+                self.next_seq += 1;
+                self.next_seq
+            }
+        };
+        let new_owner = slot.owner().map(str::to_lowercase);
+        let old = HasSection::<T>::section_mut(self).entries.insert(key.clone(), (seq, slot));
+        let old_owner = old.as_ref().and_then(|(_, s)| s.owner().map(str::to_lowercase));
+        if old_owner != new_owner {
+            if let Some(owner) = old_owner {
+                self.unindex(&owner, T::KIND, &key);
+            }
+            if let Some(owner) = new_owner {
+                self.by_owner.entry(owner).or_default().push((T::KIND, key));
+            }
+        }
+        old.is_some()
+    }
+
+    fn unindex(&mut self, owner: &str, kind: Kind, key: &str) {
+        if let Some(owned) = self.by_owner.get_mut(owner) {
+            owned.retain(|(k, existing)| !(*k == kind && existing == key));
+            if owned.is_empty() {
+                self.by_owner.remove(owner);
+            }
+        }
+    }
+
+    /// Inserts or replaces a typed entry under `key` and journals the change.
+    pub(crate) fn upsert<T: Entry>(&mut self, key: String, entry: T)
+    where
+        CacheData: HasSection<T>,
+    {
+        self.journal.insert((T::KIND, key.clone()));
+        self.put(key, Slot::Known(entry));
+    }
+
+    /// Removes the entry under `key`, journalling the change; returns whether it existed.
+    pub(crate) fn remove<T: Entry>(&mut self, key: &str) -> bool
+    where
+        CacheData: HasSection<T>,
+    {
+        self.journal.insert((T::KIND, key.to_owned()));
+        self.take::<T>(key)
+    }
+
+    fn take<T: Entry>(&mut self, key: &str) -> bool
+    where
+        CacheData: HasSection<T>,
+    {
+        match HasSection::<T>::section_mut(self).entries.remove(key) {
+            Some((_, slot)) => {
+                if let Some(owner) = slot.owner().map(str::to_lowercase) {
+                    self.unindex(&owner, T::KIND, key);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The entries owned by `home_account_id` (case-insensitive).
+    pub(crate) fn owned_by(&self, home_account_id: &str) -> &[(Kind, String)] {
+        let owner = home_account_id.to_lowercase();
+        self.by_owner.get(&owner).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether anything changed since the last load or save.
+    pub(crate) fn has_changes(&self) -> bool {
+        !self.journal.is_empty()
+    }
+
+    /// Applies this cache's journalled changes onto `base` (the persisted state, re-read
+    /// under the store's lock) and returns the merged cache, with an empty journal.
+    pub(crate) fn merged_onto(&self, mut base: CacheData) -> CacheData {
+        for (kind, key) in &self.journal {
+            match kind {
+                Kind::AccessToken => self.copy_slot::<AccessToken>(&mut base, key),
+                Kind::Account => self.copy_slot::<Account>(&mut base, key),
+                Kind::IdToken => self.copy_slot::<IdToken>(&mut base, key),
+                Kind::RefreshToken => self.copy_slot::<RefreshToken>(&mut base, key),
+                Kind::AppMetadata => self.copy_slot::<AppMetadata>(&mut base, key),
+            }
+        }
+        base.journal.clear();
+        base
+    }
+
+    fn copy_slot<T: Entry>(&self, base: &mut CacheData, key: &str)
+    where
+        CacheData: HasSection<T>,
+    {
+        match HasSection::<T>::section(self).entries.get(key) {
+            Some((_, slot)) => {
+                base.put(key.to_owned(), slot.clone());
+            }
+            None => {
+                base.take::<T>(key);
+            }
+        }
+    }
+
+    /// This cache with `other`'s journal (changes not yet saved survive a load).
+    pub(crate) fn with_journal_of(mut self, other: &CacheData) -> CacheData {
+        self.journal = other.journal.clone();
+        self
+    }
+
+    /// Forgets the journal (after a successful load or save).
+    pub(crate) fn clear_journal(&mut self) {
+        self.journal.clear();
+    }
+
+    /// The number of stored entries of every kind, foreign ones included.
+    pub(crate) fn len(&self) -> usize {
+        self.access_tokens.entries.len()
+            + self.refresh_tokens.entries.len()
+            + self.id_tokens.entries.len()
+            + self.accounts.entries.len()
+            + self.app_metadata.entries.len()
+    }
+}

@@ -1,0 +1,540 @@
+//! The five entry kinds of MSAL's unified cache schema, their JSON form and their keys.
+//!
+//! Known fields are typed; numbers travel as strings, as MSAL writes them. Fields this
+//! crate does not know are kept, in order, and written back after the known ones. An
+//! entry whose known fields have an unexpected shape is not an error: it is kept verbatim
+//! (see `Slot::Foreign` in the store) and never served.
+
+use std::collections::HashMap;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::json::{Json, Object};
+
+/// `credential_type` of an access token entry.
+pub const ACCESS_TOKEN: &str = "AccessToken";
+/// `credential_type` of a refresh token entry.
+pub const REFRESH_TOKEN: &str = "RefreshToken";
+/// `credential_type` of an id token entry.
+pub const ID_TOKEN: &str = "IdToken";
+/// `authority_type` of an Entra (AAD v2) account.
+pub const AUTHORITY_TYPE_MSSTS: &str = "MSSTS";
+/// `authority_type` of an ADFS account.
+pub const AUTHORITY_TYPE_ADFS: &str = "ADFS";
+
+/// Fields of an entry that this crate does not model, in document order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExtraFields(pub(crate) Object);
+
+impl ExtraFields {
+    /// The number of unknown fields kept.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no unknown field was kept.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The names of the unknown fields, in document order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_str())
+    }
+}
+
+/// An access token entry (`AccessToken` section).
+#[derive(Clone, Debug)]
+pub struct AccessToken {
+    /// The token itself.
+    pub secret: SecretString,
+    /// `{uid}.{utid}` of the account; `None` (JSON `null`) for an app-only token.
+    pub home_account_id: Option<String>,
+    /// The authority host (MSAL Python: hostname only; MSAL Node: `host:port`).
+    pub environment: String,
+    /// The application the token was issued to.
+    pub client_id: String,
+    /// Space-separated scopes the token is valid for.
+    pub target: String,
+    /// The tenant (MSAL Python: token endpoint's tenant segment; MSAL Node: `tid`).
+    pub realm: String,
+    /// Token type, normally `Bearer`.
+    pub token_type: Option<String>,
+    /// When the token was cached (unix seconds).
+    pub cached_at: Option<u64>,
+    /// When the token expires (unix seconds).
+    pub expires_on: u64,
+    /// When the token expires in a service outage (unix seconds).
+    pub extended_expires_on: Option<u64>,
+    /// When the token should be proactively refreshed (unix seconds).
+    pub refresh_on: Option<u64>,
+    /// The key a bound token (SSH certificate, PoP) belongs to.
+    pub key_id: Option<String>,
+    /// MSAL Python's extended cache key (isolates tokens requested with extra parameters).
+    pub ext_cache_key: Option<String>,
+    /// Fields not modelled here, kept for the round trip.
+    pub extra: ExtraFields,
+}
+
+/// A refresh token entry (`RefreshToken` section).
+#[derive(Clone, Debug)]
+pub struct RefreshToken {
+    /// The token itself.
+    pub secret: SecretString,
+    /// `{uid}.{utid}` of the account.
+    pub home_account_id: String,
+    /// The authority host.
+    pub environment: String,
+    /// The application the token was issued to.
+    pub client_id: String,
+    /// Scopes granted with it (MSAL Python writes them; MSAL Node does not).
+    pub target: Option<String>,
+    /// When MSAL last wrote the token (unix seconds).
+    pub last_modification_time: Option<u64>,
+    /// The family (FOCI) the token belongs to, normally `"1"`.
+    pub family_id: Option<String>,
+    /// Fields not modelled here, kept for the round trip.
+    pub extra: ExtraFields,
+}
+
+/// An id token entry (`IdToken` section).
+#[derive(Clone, Debug)]
+pub struct IdToken {
+    /// The raw id token (a JWT).
+    pub secret: SecretString,
+    /// `{uid}.{utid}` of the account.
+    pub home_account_id: String,
+    /// The authority host.
+    pub environment: String,
+    /// The tenant.
+    pub realm: String,
+    /// The application the token was issued to.
+    pub client_id: String,
+    /// Fields not modelled here, kept for the round trip.
+    pub extra: ExtraFields,
+}
+
+/// An account entry (`Account` section).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Account {
+    /// `{uid}.{utid}`, or the id token's `sub` on ADFS.
+    pub home_account_id: String,
+    /// The authority host.
+    pub environment: String,
+    /// The tenant.
+    pub realm: String,
+    /// The account's object id in the tenant (id token `oid`, else `sub`); `None` is JSON `null`.
+    pub local_account_id: Option<String>,
+    /// The sign-in name (`preferred_username`, `upn` or the username given).
+    pub username: Option<String>,
+    /// `MSSTS` for Entra, `ADFS` for ADFS.
+    pub authority_type: Option<String>,
+    /// The grant that established the account (`password`, `authorization_code`, ...).
+    pub account_source: Option<String>,
+    /// Fields not modelled here (MSAL Node's `name`, `client_info`, `tenantProfiles`, ...).
+    pub extra: ExtraFields,
+}
+
+/// An application metadata entry (`AppMetadata` section).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppMetadata {
+    /// The application.
+    pub client_id: String,
+    /// The authority host.
+    pub environment: String,
+    /// The family (FOCI) the application was last seen in.
+    pub family_id: Option<String>,
+    /// Fields not modelled here, kept for the round trip.
+    pub extra: ExtraFields,
+}
+
+impl AccessToken {
+    /// The entry key MSAL Python gives this token.
+    pub fn key(&self) -> String {
+        let kind = if self.ext_cache_key.is_some() { "atext" } else { ACCESS_TOKEN };
+        let mut parts = vec![
+            self.home_account_id.as_deref().unwrap_or(""),
+            &self.environment,
+            kind,
+            &self.client_id,
+            &self.realm,
+            &self.target,
+        ];
+        if let Some(ext) = &self.ext_cache_key {
+            parts.push(ext);
+        }
+        parts.join("-").to_lowercase()
+    }
+
+    /// The scopes in `target`.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.target.split_whitespace()
+    }
+}
+
+impl RefreshToken {
+    /// The entry key MSAL Python gives this token (target included, family id not).
+    pub fn key(&self) -> String {
+        [
+            self.home_account_id.as_str(),
+            &self.environment,
+            REFRESH_TOKEN,
+            &self.client_id,
+            "",
+            self.target.as_deref().unwrap_or(""),
+        ]
+        .join("-")
+        .to_lowercase()
+    }
+}
+
+impl IdToken {
+    /// The entry key MSAL Python gives this token.
+    pub fn key(&self) -> String {
+        [
+            self.home_account_id.as_str(),
+            &self.environment,
+            ID_TOKEN,
+            &self.client_id,
+            &self.realm,
+            "",
+        ]
+        .join("-")
+        .to_lowercase()
+    }
+}
+
+impl Account {
+    /// The entry key MSAL Python gives this account.
+    pub fn key(&self) -> String {
+        [self.home_account_id.as_str(), &self.environment, &self.realm]
+            .join("-")
+            .to_lowercase()
+    }
+}
+
+impl AppMetadata {
+    /// The entry key MSAL gives this metadata (not lowercased).
+    pub fn key(&self) -> String {
+        format!("appmetadata-{}-{}", self.environment, self.client_id)
+    }
+}
+
+/// Reads known fields out of a JSON object; everything else becomes extra fields.
+struct Reader {
+    known: HashMap<&'static str, Json>,
+    extra: Object,
+}
+
+/// The shape of a known field was not what the schema says.
+#[derive(Debug)]
+pub(crate) struct Mismatch;
+
+type Read<T> = Result<T, Mismatch>;
+
+impl Reader {
+    fn new(object: &Object, names: &[&'static str]) -> Reader {
+        let mut known = HashMap::new();
+        let mut extra = Vec::new();
+        for (key, value) in object {
+            match names.iter().find(|n| **n == key.as_str()) {
+                Some(name) => {
+                    known.insert(*name, value.clone());
+                }
+                None => extra.push((key.clone(), value.clone())),
+            }
+        }
+        Reader { known, extra }
+    }
+
+    /// A string field that must be present.
+    fn required(&mut self, name: &'static str) -> Read<String> {
+        match self.known.remove(name) {
+            Some(Json::String(s)) => Ok(s),
+            _ => Err(Mismatch),
+        }
+    }
+
+    /// A field MSAL always writes, possibly as `null`.
+    fn nullable(&mut self, name: &'static str) -> Read<Option<String>> {
+        match self.known.remove(name) {
+            Some(Json::String(s)) => Ok(Some(s)),
+            Some(Json::Null) | None => Ok(None),
+            Some(_) => Err(Mismatch),
+        }
+    }
+
+    /// A field MSAL writes only when it has a value; a `null` is kept as an extra field.
+    fn optional(&mut self, name: &'static str) -> Read<Option<String>> {
+        match self.known.remove(name) {
+            Some(Json::String(s)) => Ok(Some(s)),
+            Some(Json::Null) => {
+                self.extra.push((name.to_owned(), Json::Null));
+                Ok(None)
+            }
+            None => Ok(None),
+            Some(_) => Err(Mismatch),
+        }
+    }
+
+    /// A time (unix seconds) written as a string of digits (or, leniently, a JSON integer).
+    fn time(&mut self, name: &'static str) -> Read<Option<u64>> {
+        match self.known.remove(name) {
+            None => Ok(None),
+            Some(Json::String(s)) => s.parse::<u64>().map(Some).map_err(|_| Mismatch),
+            Some(Json::Number(n)) => n.as_u64().map(Some).ok_or(Mismatch),
+            Some(Json::Null) => {
+                self.extra.push((name.to_owned(), Json::Null));
+                Ok(None)
+            }
+            Some(_) => Err(Mismatch),
+        }
+    }
+
+    fn credential_type(&mut self, expected: &str) -> Read<()> {
+        match self.known.remove("credential_type") {
+            Some(Json::String(s)) if s.eq_ignore_ascii_case(expected) => Ok(()),
+            _ => Err(Mismatch),
+        }
+    }
+
+    fn secret(&mut self) -> Read<SecretString> {
+        self.required("secret").map(SecretString::from)
+    }
+
+    fn finish(self) -> ExtraFields {
+        ExtraFields(self.extra)
+    }
+}
+
+/// Builds an entry's JSON object in MSAL Python's field order.
+#[derive(Default)]
+struct Writer(Object);
+
+impl Writer {
+    fn string(mut self, name: &str, value: &str) -> Self {
+        self.0.push((name.to_owned(), Json::String(value.to_owned())));
+        self
+    }
+
+    fn nullable(mut self, name: &str, value: Option<&str>) -> Self {
+        let value = value.map_or(Json::Null, |v| Json::String(v.to_owned()));
+        self.0.push((name.to_owned(), value));
+        self
+    }
+
+    fn optional(self, name: &str, value: Option<&str>) -> Self {
+        match value {
+            Some(v) => self.string(name, v),
+            None => self,
+        }
+    }
+
+    fn time(self, name: &str, value: Option<u64>) -> Self {
+        match value {
+            Some(v) => self.string(name, &v.to_string()),
+            None => self,
+        }
+    }
+
+    fn finish(mut self, extra: &ExtraFields) -> Object {
+        self.0.extend(extra.0.iter().cloned());
+        self.0
+    }
+}
+
+/// Conversion between an entry and its JSON object.
+pub(crate) trait EntryJson: Sized {
+    fn from_json(object: &Object) -> Read<Self>;
+    fn to_json(&self) -> Object;
+}
+
+impl EntryJson for AccessToken {
+    fn from_json(object: &Object) -> Read<Self> {
+        let mut r = Reader::new(
+            object,
+            &[
+                "credential_type",
+                "secret",
+                "home_account_id",
+                "environment",
+                "client_id",
+                "target",
+                "realm",
+                "token_type",
+                "cached_at",
+                "expires_on",
+                "extended_expires_on",
+                "key_id",
+                "ext_cache_key",
+                "refresh_on",
+            ],
+        );
+        r.credential_type(ACCESS_TOKEN)?;
+        Ok(AccessToken {
+            secret: r.secret()?,
+            home_account_id: r.nullable("home_account_id")?,
+            environment: r.required("environment")?,
+            client_id: r.required("client_id")?,
+            target: r.required("target")?,
+            realm: r.required("realm")?,
+            token_type: r.optional("token_type")?,
+            cached_at: r.time("cached_at")?,
+            expires_on: r.time("expires_on")?.ok_or(Mismatch)?,
+            extended_expires_on: r.time("extended_expires_on")?,
+            key_id: r.optional("key_id")?,
+            ext_cache_key: r.optional("ext_cache_key")?,
+            refresh_on: r.time("refresh_on")?,
+            extra: r.finish(),
+        })
+    }
+
+    fn to_json(&self) -> Object {
+        Writer::default()
+            .string("credential_type", ACCESS_TOKEN)
+            .string("secret", self.secret.expose_secret())
+            .nullable("home_account_id", self.home_account_id.as_deref())
+            .string("environment", &self.environment)
+            .string("client_id", &self.client_id)
+            .string("target", &self.target)
+            .string("realm", &self.realm)
+            .optional("token_type", self.token_type.as_deref())
+            .time("cached_at", self.cached_at)
+            .time("expires_on", Some(self.expires_on))
+            .time("extended_expires_on", self.extended_expires_on)
+            .optional("key_id", self.key_id.as_deref())
+            .optional("ext_cache_key", self.ext_cache_key.as_deref())
+            .time("refresh_on", self.refresh_on)
+            .finish(&self.extra)
+    }
+}
+
+impl EntryJson for RefreshToken {
+    fn from_json(object: &Object) -> Read<Self> {
+        let mut r = Reader::new(
+            object,
+            &[
+                "credential_type",
+                "secret",
+                "home_account_id",
+                "environment",
+                "client_id",
+                "target",
+                "last_modification_time",
+                "family_id",
+            ],
+        );
+        r.credential_type(REFRESH_TOKEN)?;
+        Ok(RefreshToken {
+            secret: r.secret()?,
+            home_account_id: r.required("home_account_id")?,
+            environment: r.required("environment")?,
+            client_id: r.required("client_id")?,
+            target: r.optional("target")?,
+            last_modification_time: r.time("last_modification_time")?,
+            family_id: r.optional("family_id")?,
+            extra: r.finish(),
+        })
+    }
+
+    fn to_json(&self) -> Object {
+        Writer::default()
+            .string("credential_type", REFRESH_TOKEN)
+            .string("secret", self.secret.expose_secret())
+            .string("home_account_id", &self.home_account_id)
+            .string("environment", &self.environment)
+            .string("client_id", &self.client_id)
+            .optional("target", self.target.as_deref())
+            .time("last_modification_time", self.last_modification_time)
+            .optional("family_id", self.family_id.as_deref())
+            .finish(&self.extra)
+    }
+}
+
+impl EntryJson for IdToken {
+    fn from_json(object: &Object) -> Read<Self> {
+        let mut r = Reader::new(
+            object,
+            &["credential_type", "secret", "home_account_id", "environment", "realm", "client_id"],
+        );
+        r.credential_type(ID_TOKEN)?;
+        Ok(IdToken {
+            secret: r.secret()?,
+            home_account_id: r.required("home_account_id")?,
+            environment: r.required("environment")?,
+            realm: r.required("realm")?,
+            client_id: r.required("client_id")?,
+            extra: r.finish(),
+        })
+    }
+
+    fn to_json(&self) -> Object {
+        Writer::default()
+            .string("credential_type", ID_TOKEN)
+            .string("secret", self.secret.expose_secret())
+            .string("home_account_id", &self.home_account_id)
+            .string("environment", &self.environment)
+            .string("realm", &self.realm)
+            .string("client_id", &self.client_id)
+            .finish(&self.extra)
+    }
+}
+
+impl EntryJson for Account {
+    fn from_json(object: &Object) -> Read<Self> {
+        let mut r = Reader::new(
+            object,
+            &[
+                "home_account_id",
+                "environment",
+                "realm",
+                "local_account_id",
+                "username",
+                "authority_type",
+                "account_source",
+            ],
+        );
+        Ok(Account {
+            home_account_id: r.required("home_account_id")?,
+            environment: r.required("environment")?,
+            realm: r.required("realm")?,
+            local_account_id: r.nullable("local_account_id")?,
+            username: r.optional("username")?,
+            authority_type: r.optional("authority_type")?,
+            account_source: r.optional("account_source")?,
+            extra: r.finish(),
+        })
+    }
+
+    fn to_json(&self) -> Object {
+        Writer::default()
+            .string("home_account_id", &self.home_account_id)
+            .string("environment", &self.environment)
+            .string("realm", &self.realm)
+            .nullable("local_account_id", self.local_account_id.as_deref())
+            .optional("username", self.username.as_deref())
+            .optional("authority_type", self.authority_type.as_deref())
+            .optional("account_source", self.account_source.as_deref())
+            .finish(&self.extra)
+    }
+}
+
+impl EntryJson for AppMetadata {
+    fn from_json(object: &Object) -> Read<Self> {
+        let mut r = Reader::new(object, &["client_id", "environment", "family_id"]);
+        Ok(AppMetadata {
+            client_id: r.required("client_id")?,
+            environment: r.required("environment")?,
+            family_id: r.optional("family_id")?,
+            extra: r.finish(),
+        })
+    }
+
+    fn to_json(&self) -> Object {
+        Writer::default()
+            .string("client_id", &self.client_id)
+            .string("environment", &self.environment)
+            .optional("family_id", self.family_id.as_deref())
+            .finish(&self.extra)
+    }
+}

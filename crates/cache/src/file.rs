@@ -1,0 +1,160 @@
+//! A cache file shared by threads and processes: advisory lock, atomic replace, 0600.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::CacheError;
+use crate::store::{CacheStore, Merge};
+
+/// Distinguishes temporary files written by one process.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A cache persisted in one JSON file, in MSAL Python's format.
+///
+/// - Every load and save holds an advisory lock on `<path>.lock` (shared to load,
+///   exclusive to save), which excludes other threads and processes using this store.
+/// - A save re-reads the file under the lock and merges this cache's changes onto it, so
+///   concurrent writers lose nothing.
+/// - The file is replaced atomically: a temporary file beside it is written, flushed to
+///   disk and renamed over it, then the directory is flushed. A crash leaves either the
+///   old file or the new one.
+/// - On Unix the cache, its lock file and their temporary files are created with mode
+///   0600 (owner only), and missing parent directories with 0700.
+/// - A file that does not parse is never overwritten: loads and saves fail with
+///   [`CacheError::Corrupt`] until it is repaired or removed.
+#[derive(Clone, Debug)]
+pub struct FileStore {
+    path: PathBuf,
+    lock_path: PathBuf,
+}
+
+impl FileStore {
+    /// A store for the cache file at `path` (created on first save).
+    pub fn new(path: impl Into<PathBuf>) -> FileStore {
+        let path = path.into();
+        let mut lock_path = path.clone().into_os_string();
+        lock_path.push(".lock");
+        FileStore { path, lock_path: lock_path.into() }
+    }
+
+    /// The cache file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The advisory lock file's path (`<path>.lock`).
+    pub fn lock_path(&self) -> &Path {
+        &self.lock_path
+    }
+
+    fn lock(&self, exclusive: bool) -> Result<File, CacheError> {
+        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            create_private_dir(parent).map_err(|e| CacheError::io("creating the directory", parent, e))?;
+        }
+        let file = private_options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&self.lock_path)
+            .map_err(|e| CacheError::io("opening the lock file", &self.lock_path, e))?;
+        let locked = if exclusive {
+            fs4::FileExt::lock(&file)
+        } else {
+            fs4::FileExt::lock_shared(&file)
+        };
+        locked.map_err(|e| CacheError::io("locking", &self.lock_path, e))?;
+        // The lock is released when `file` is closed.
+        Ok(file)
+    }
+
+    fn read(&self) -> Result<Option<Vec<u8>>, CacheError> {
+        match fs::read(&self.path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(CacheError::io("reading", &self.path, e)),
+        }
+    }
+
+    fn write_atomically(&self, bytes: &[u8]) -> Result<(), CacheError> {
+        let dir = match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let temp = dir.join(format!(
+            ".{name}.{}.{}.tmp",
+            std::process::id(),
+            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let result = write_new_file(&temp, bytes)
+            .map_err(|e| CacheError::io("writing", &temp, e))
+            .and_then(|()| fs::rename(&temp, &self.path).map_err(|e| CacheError::io("renaming onto", &self.path, e)));
+        if result.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        result?;
+        sync_dir(&dir).map_err(|e| CacheError::io("flushing the directory", &dir, e))
+    }
+}
+
+impl CacheStore for FileStore {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn load(&self) -> Result<Option<Vec<u8>>, CacheError> {
+        let _lock = self.lock(false)?;
+        self.read()
+    }
+
+    fn save(&self, merge: &mut Merge<'_>) -> Result<(), CacheError> {
+        let _lock = self.lock(true)?;
+        let current = self.read()?;
+        let merged = merge(current.as_deref())?;
+        self.write_atomically(&merged)
+    }
+}
+
+fn write_new_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = private_options().write(true).create_new(true).open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(unix)]
+fn private_options() -> OpenOptions {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = OpenOptions::new();
+    options.mode(0o600);
+    options
+}
+
+#[cfg(not(unix))]
+fn private_options() -> OpenOptions {
+    OpenOptions::new()
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(dir)
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    // Windows has no directory handle to flush; the rename is durable once it returns.
+    Ok(())
+}

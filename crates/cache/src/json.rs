@@ -1,0 +1,231 @@
+//! An order-preserving JSON value, parsed with serde_json and written the way
+//! Python's `json.dumps(obj, indent=4)` writes it.
+//!
+//! serde_json's own `Value` sorts object keys unless its `preserve_order` feature is on,
+//! and that feature would leak into every crate of a workspace build; this small type
+//! keeps key order locally instead.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+/// A JSON value whose objects keep their keys in document order.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Json {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+    Array(Vec<Json>),
+    Object(Object),
+}
+
+/// A JSON object with keys in document order (no duplicate keys).
+pub(crate) type Object = Vec<(String, Json)>;
+
+impl Json {
+    /// Parses `bytes`, keeping object key order. A repeated key keeps its first position
+    /// and its last value, as Python's `json.loads` does.
+    pub(crate) fn parse(bytes: &[u8]) -> Result<Json, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+
+    /// Writes this value as `json.dumps(value, indent=4)` does (ensure_ascii on).
+    #[cfg(test)]
+    pub(crate) fn to_python_string(&self) -> String {
+        let mut out = String::new();
+        write_value(&mut out, self, 0);
+        out
+    }
+}
+
+impl<'de> Deserialize<'de> for Json {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(JsonVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> Visitor<'de> for JsonVisitor {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Json, E> {
+        Ok(Json::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Json, E> {
+        Ok(Json::Number(v.into()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Json, E> {
+        Ok(Json::Number(v.into()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Json, E> {
+        serde_json::Number::from_f64(v)
+            .map(Json::Number)
+            .ok_or_else(|| E::custom("a number that is not finite"))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Json, E> {
+        Ok(Json::String(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Json, E> {
+        Ok(Json::String(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Json::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut object: Object = Vec::new();
+        let mut positions: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        while let Some((key, value)) = map.next_entry::<String, Json>()? {
+            match positions.get(&key) {
+                Some(&at) => {
+                    if let Some(slot) = object.get_mut(at) {
+                        slot.1 = value;
+                    }
+                }
+                None => {
+                    positions.insert(key.clone(), object.len());
+                    object.push((key, value));
+                }
+            }
+        }
+        Ok(Json::Object(object))
+    }
+}
+
+const INDENT: usize = 4;
+
+fn newline(out: &mut String, depth: usize) {
+    out.push('\n');
+    out.extend(std::iter::repeat_n(' ', depth * INDENT));
+}
+
+/// Writes `value` at the given nesting depth.
+pub(crate) fn write_value(out: &mut String, value: &Json, depth: usize) {
+    match value {
+        Json::Null => out.push_str("null"),
+        Json::Bool(true) => out.push_str("true"),
+        Json::Bool(false) => out.push_str("false"),
+        Json::Number(n) => out.push_str(&n.to_string()),
+        Json::String(s) => write_string(out, s),
+        Json::Array(items) if items.is_empty() => out.push_str("[]"),
+        Json::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                newline(out, depth + 1);
+                write_value(out, item, depth + 1);
+            }
+            newline(out, depth);
+            out.push(']');
+        }
+        Json::Object(fields) => write_object(out, fields.iter().map(|(k, v)| (k.as_str(), v)), depth),
+    }
+}
+
+/// Writes an object from `(key, value)` pairs at the given nesting depth.
+pub(crate) fn write_object<'a>(
+    out: &mut String,
+    fields: impl IntoIterator<Item = (&'a str, &'a Json)>,
+    depth: usize,
+) {
+    let mut empty = true;
+    for (key, value) in fields {
+        out.push_str(if empty { "{" } else { "," });
+        empty = false;
+        newline(out, depth + 1);
+        write_string(out, key);
+        out.push_str(": ");
+        write_value(out, value, depth + 1);
+    }
+    if empty {
+        out.push_str("{}");
+    } else {
+        newline(out, depth);
+        out.push('}');
+    }
+}
+
+/// Writes a string literal as Python's `json.dumps` does with `ensure_ascii=True`:
+/// everything outside printable ASCII becomes `\uXXXX` (lowercase hex, surrogate pairs
+/// above U+FFFF).
+pub(crate) fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(c),
+            _ => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_like_python_json_dumps_indent_4() {
+        let value = Json::parse(br#"{"b": {"x": "1", "e": {}, "l": [1, [], "z"]}, "a": null}"#).unwrap();
+        assert_eq!(
+            value.to_python_string(),
+            "{\n    \"b\": {\n        \"x\": \"1\",\n        \"e\": {},\n        \"l\": [\n            1,\n            [],\n            \"z\"\n        ]\n    },\n    \"a\": null\n}"
+        );
+    }
+
+    #[test]
+    fn escapes_non_ascii_and_controls_like_ensure_ascii() {
+        let mut out = String::new();
+        write_string(&mut out, "zoë \"q\" \\ \n\t\u{1}\u{7f} 😀 /");
+        assert_eq!(out, r#""zo\u00eb \"q\" \\ \n\t\u0001\u007f \ud83d\ude00 /""#);
+    }
+
+    #[test]
+    fn repeated_key_keeps_first_position_and_last_value() {
+        let value = Json::parse(br#"{"a": 1, "b": 2, "a": 3}"#).unwrap();
+        assert_eq!(
+            value,
+            Json::Object(vec![
+                ("a".into(), Json::Number(3.into())),
+                ("b".into(), Json::Number(2.into()))
+            ])
+        );
+    }
+}

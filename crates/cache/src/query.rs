@@ -1,0 +1,234 @@
+//! Indexed lookups. Every query starts from the entries one account owns, so its cost
+//! does not grow with the number of accounts in the cache.
+
+use std::collections::HashMap;
+
+use secrecy::SecretString;
+
+use crate::data::{CacheData, Kind};
+use crate::entry::{AUTHORITY_TYPE_ADFS, AUTHORITY_TYPE_MSSTS, AccessToken, Account, AppMetadata, IdToken, RefreshToken};
+use crate::scopes::target_contains_all;
+
+/// An access token with less than this many seconds left is treated as expired (MSAL's rule).
+pub const EXPIRY_MARGIN_SECS: u64 = 300;
+
+/// An entry together with the key it is stored under.
+#[derive(Clone, Debug)]
+pub struct Keyed<T> {
+    /// The entry's key in its section (as written by whichever library wrote it).
+    pub key: String,
+    /// The entry.
+    pub entry: T,
+}
+
+/// Which access token to find.
+///
+/// `environments` and `realms` list aliases: MSAL Python writes the bare hostname and the
+/// token endpoint's tenant segment, MSAL Node `host:port` and the `tid`; pass both forms to
+/// find entries written by either. An empty list matches any value. Comparisons ignore
+/// ASCII case; scopes match case-insensitively.
+#[derive(Clone, Copy, Debug)]
+pub struct AccessTokenQuery<'a> {
+    /// The account; `None` finds an app-only token (client credentials).
+    pub home_account_id: Option<&'a str>,
+    /// Accepted `environment` values.
+    pub environments: &'a [&'a str],
+    /// The application.
+    pub client_id: &'a str,
+    /// Accepted `realm` values.
+    pub realms: &'a [&'a str],
+    /// Scopes the token must carry (a subset of its target).
+    pub scopes: &'a [&'a str],
+    /// The current time, unix seconds; tokens expiring within [`EXPIRY_MARGIN_SECS`] are skipped.
+    pub now: u64,
+}
+
+/// Which refresh tokens to find. Refresh tokens are realm- and scope-independent.
+#[derive(Clone, Copy, Debug)]
+pub struct RefreshTokenQuery<'a> {
+    /// The account.
+    pub home_account_id: &'a str,
+    /// Accepted `environment` values (empty matches any).
+    pub environments: &'a [&'a str],
+    /// The application whose own refresh tokens qualify.
+    pub client_id: &'a str,
+    /// A family (FOCI) whose refresh tokens also qualify, normally `"1"`.
+    pub family_id: Option<&'a str>,
+}
+
+fn matches_any(value: &str, accepted: &[&str]) -> bool {
+    accepted.is_empty() || accepted.iter().any(|a| a.eq_ignore_ascii_case(value))
+}
+
+impl CacheData {
+    fn owned<'s, T: 's>(&'s self, home_account_id: &str, kind: Kind, get: impl Fn(&'s CacheData, &str) -> Option<&'s T>) -> impl Iterator<Item = (&'s str, &'s T)> {
+        self.owned_by(home_account_id)
+            .iter()
+            .filter(move |(k, _)| *k == kind)
+            .filter_map(move |(_, key)| get(self, key).map(|entry| (key.as_str(), entry)))
+    }
+
+    pub(crate) fn find_access_token(&self, q: &AccessTokenQuery<'_>) -> Option<Keyed<AccessToken>> {
+        let owner = q.home_account_id.unwrap_or("");
+        self.owned(owner, Kind::AccessToken, |d, k| d.access_tokens.get(k))
+            .filter(|(_, at)| {
+                at.home_account_id.is_some() == q.home_account_id.is_some()
+                    && at.client_id.eq_ignore_ascii_case(q.client_id)
+                    && matches_any(&at.environment, q.environments)
+                    && matches_any(&at.realm, q.realms)
+                    && at.key_id.is_none()
+                    && at.ext_cache_key.is_none()
+                    && at.expires_on >= q.now.saturating_add(EXPIRY_MARGIN_SECS)
+                    && target_contains_all(&at.target, q.scopes)
+            })
+            .max_by_key(|(_, at)| at.expires_on)
+            .map(|(key, at)| Keyed { key: key.to_owned(), entry: at.clone() })
+    }
+
+    pub(crate) fn find_refresh_tokens(&self, q: &RefreshTokenQuery<'_>) -> Vec<Keyed<RefreshToken>> {
+        let candidates: Vec<(&str, &RefreshToken)> = self
+            .owned(q.home_account_id, Kind::RefreshToken, |d, k| d.refresh_tokens.get(k))
+            .filter(|(_, rt)| matches_any(&rt.environment, q.environments))
+            .collect();
+        let is_family = |rt: &RefreshToken| match (q.family_id, rt.family_id.as_deref()) {
+            (Some(wanted), Some(family)) => wanted == family,
+            _ => false,
+        };
+        let mut family: Vec<_> = candidates.iter().filter(|(_, rt)| is_family(rt)).collect();
+        let mut own: Vec<_> = candidates
+            .iter()
+            .filter(|(_, rt)| !is_family(rt) && rt.client_id.eq_ignore_ascii_case(q.client_id))
+            .collect();
+        let newest_first = |a: &&(&str, &RefreshToken), b: &&(&str, &RefreshToken)| {
+            b.1.last_modification_time.cmp(&a.1.last_modification_time).then(a.0.cmp(b.0))
+        };
+        family.sort_by(newest_first);
+        own.sort_by(newest_first);
+        family
+            .into_iter()
+            .chain(own)
+            .map(|(key, rt)| Keyed { key: (*key).to_owned(), entry: (*rt).clone() })
+            .collect()
+    }
+
+    pub(crate) fn find_id_token(
+        &self,
+        home_account_id: &str,
+        environments: &[&str],
+        client_id: &str,
+        realms: &[&str],
+    ) -> Option<IdToken> {
+        self.owned(home_account_id, Kind::IdToken, |d, k| d.id_tokens.get(k))
+            .find(|(_, idt)| {
+                idt.client_id.eq_ignore_ascii_case(client_id)
+                    && matches_any(&idt.environment, environments)
+                    && matches_any(&idt.realm, realms)
+            })
+            .map(|(_, idt)| idt.clone())
+    }
+
+    pub(crate) fn find_account(&self, home_account_id: &str, environments: &[&str]) -> Option<Account> {
+        let mut found: Vec<(u64, &Account)> = self
+            .owned_by(home_account_id)
+            .iter()
+            .filter(|(kind, _)| *kind == Kind::Account)
+            .filter_map(|(_, key)| self.accounts.entries.get(key))
+            .filter_map(|(seq, slot)| match slot {
+                crate::data::Slot::Known(account) => Some((*seq, account)),
+                crate::data::Slot::Foreign(_) => None,
+            })
+            .filter(|(_, a)| matches_any(&a.environment, environments))
+            .collect();
+        found.sort_by_key(|(seq, _)| *seq);
+        found.last().map(|(_, a)| (*a).clone())
+    }
+
+    /// Accounts as MSAL Python's `get_accounts` lists them: one per `home_account_id`
+    /// (the last written wins, in first-seen order), Entra and ADFS accounts only.
+    pub(crate) fn list_accounts(&self, environments: &[&str], username: Option<&str>) -> Vec<Account> {
+        let mut accounts: Vec<(&str, u64, &Account)> = self
+            .accounts
+            .known()
+            .filter(|(_, _, a)| {
+                matches_any(&a.environment, environments)
+                    && matches!(
+                        a.authority_type.as_deref(),
+                        Some(AUTHORITY_TYPE_MSSTS) | Some(AUTHORITY_TYPE_ADFS)
+                    )
+                    && username.is_none_or(|u| a.username.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(u)))
+            })
+            .collect();
+        accounts.sort_unstable_by_key(|(_, seq, _)| *seq);
+        let mut position: HashMap<String, usize> = HashMap::new();
+        let mut listed: Vec<Account> = Vec::new();
+        for (_, _, account) in accounts {
+            let id = account.home_account_id.to_lowercase();
+            match position.get(&id) {
+                Some(&at) => {
+                    if let Some(slot) = listed.get_mut(at) {
+                        *slot = account.clone();
+                    }
+                }
+                None => {
+                    position.insert(id, listed.len());
+                    listed.push(account.clone());
+                }
+            }
+        }
+        listed
+    }
+
+    pub(crate) fn find_app_metadata(&self, environments: &[&str], client_id: &str) -> Option<AppMetadata> {
+        self.app_metadata
+            .known()
+            .filter(|(_, _, m)| m.client_id.eq_ignore_ascii_case(client_id) && matches_any(&m.environment, environments))
+            .max_by_key(|(_, seq, _)| *seq)
+            .map(|(_, _, m)| m.clone())
+    }
+
+    /// Removes every access, refresh and id token and account entry of `home_account_id`
+    /// in the given environments; returns how many entries went.
+    pub(crate) fn remove_account(&mut self, home_account_id: &str, environments: &[&str]) -> usize {
+        let owned: Vec<(Kind, String)> = self.owned_by(home_account_id).to_vec();
+        let mut removed = 0;
+        for (kind, key) in owned {
+            let in_env = |env: &str| matches_any(env, environments);
+            let gone = match kind {
+                Kind::AccessToken => self.access_tokens.get(&key).is_some_and(|e| in_env(&e.environment)) && self.remove::<AccessToken>(&key),
+                Kind::RefreshToken => self.refresh_tokens.get(&key).is_some_and(|e| in_env(&e.environment)) && self.remove::<RefreshToken>(&key),
+                Kind::IdToken => self.id_tokens.get(&key).is_some_and(|e| in_env(&e.environment)) && self.remove::<IdToken>(&key),
+                Kind::Account => self.accounts.get(&key).is_some_and(|e| in_env(&e.environment)) && self.remove::<Account>(&key),
+                Kind::AppMetadata => false,
+            };
+            removed += usize::from(gone);
+        }
+        removed
+    }
+
+    /// Replaces a refresh token's secret after the server rotated it (MSAL's `update_rt`).
+    pub(crate) fn update_refresh_token(&mut self, key: &str, secret: SecretString, now: u64) -> bool {
+        let Some(current) = self.refresh_tokens.get(key) else {
+            return false;
+        };
+        let mut updated = current.clone();
+        updated.secret = secret;
+        updated.last_modification_time = Some(now);
+        self.upsert(key.to_owned(), updated);
+        true
+    }
+
+    /// Removes access tokens of any account that have expired by `now` (MSAL Python drops
+    /// them while searching); returns how many went.
+    pub(crate) fn remove_expired_access_tokens(&mut self, now: u64) -> usize {
+        let expired: Vec<String> = self
+            .access_tokens
+            .known()
+            .filter(|(_, _, at)| at.expires_on < now)
+            .map(|(key, _, _)| key.to_owned())
+            .collect();
+        for key in &expired {
+            self.remove::<AccessToken>(key);
+        }
+        expired.len()
+    }
+}
