@@ -199,11 +199,12 @@ impl CacheData {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(data);
         }
-        let document = Json::parse(bytes).map_err(|e| CacheError::Corrupt {
-            location: location.to_owned(),
-            line: e.line(),
-            column: e.column(),
-            reason: e.to_string(),
+        let document = Json::parse(bytes).map_err(|e| {
+            let (line, column) = (e.line(), e.column());
+            let text = e.to_string();
+            let suffix = format!(" at line {line} column {column}");
+            let reason = text.strip_suffix(&suffix).unwrap_or(&text).to_owned();
+            CacheError::Corrupt { location: location.to_owned(), line, column, reason }
         })?;
         let Json::Object(top) = document else {
             return Err(CacheError::corrupt_shape(location, "the top level is not a JSON object"));
