@@ -9,4 +9,76 @@
 //! Architecture invariant: no I/O, no async runtime, no clock reads, no global state.
 //! Time comes in as an argument; randomness comes from a caller-supplied source. Every
 //! parser is total: any bytes in, a value or a typed error out, never a panic.
+//!
+//! ```
+//! use entra_protocol::{Authority, ClientAuth, LibraryInfo, TokenParams, ErrorClass};
+//! use secrecy::SecretString;
+//!
+//! let authority = Authority::parse("https://login.microsoftonline.com/common")?
+//!     .for_password_grant()?; // `common` becomes `organizations`
+//! let (auth, library) = (ClientAuth::None, LibraryInfo::default());
+//! let token_endpoint = authority.token_endpoint();
+//! let params = TokenParams {
+//!     token_endpoint: &token_endpoint,
+//!     client_id: "00001111-aaaa-2222-bbbb-3333cccc4444",
+//!     scopes: &["User.Read"],
+//!     claims: None,
+//!     client_capabilities: &[],
+//!     client_auth: &auth,
+//!     correlation_id: uuid::Uuid::from_u128(1),
+//!     library: &library,
+//! };
+//! let password = SecretString::from("Pa$$ w0rd&=+é");
+//! let request = entra_protocol::password_grant(&params, "alice@contoso.com", &password)?;
+//! assert_eq!(request.uri(), "https://login.microsoftonline.com/organizations/oauth2/v2.0/token");
+//!
+//! // ... send it with any HTTP client, then:
+//! let response = http::Response::builder()
+//!     .status(400)
+//!     .body(br#"{"error":"invalid_grant","error_description":"AADSTS50076: ...","error_codes":[50076],"suberror":"basic_action","claims":"{}"}"#.to_vec())
+//!     .unwrap();
+//! let error = entra_protocol::parse_token_response(&response).unwrap_err();
+//! assert_eq!(error.class(), ErrorClass::MfaRequired);
+//! # Ok::<(), entra_protocol::ProtocolError>(())
+//! ```
 #![forbid(unsafe_code)]
+
+pub mod authority;
+pub mod client_assertion;
+pub mod client_info;
+pub mod discovery;
+pub mod error;
+pub mod id_token;
+pub mod token;
+pub mod user_realm;
+mod wire;
+pub mod ws_trust;
+
+#[cfg(test)]
+mod test_support;
+
+pub use authority::{Authority, AuthorityOptions, Cloud, KNOWN_CLOUDS, Tenant, known_cloud};
+pub use client_assertion::{ClientCertificate, DEFAULT_ASSERTION_LIFETIME};
+pub use client_info::{ClientInfo, decode_client_info};
+pub use discovery::{
+    DEFAULT_DISCOVERY_BASE, Endpoints, InstanceDiscovery, InstanceMetadata, OidcConfiguration,
+    instance_discovery_request, jwks_request, oidc_discovery_request, oidc_discovery_request_at,
+    parse_instance_discovery, parse_jwks, parse_oidc_configuration,
+};
+pub use error::{
+    ErrorClass, ProtocolError, RetryAfter, ServerError, Suberror, parse_error_response,
+};
+pub use id_token::{IdTokenClaims, decode_id_token, verify_id_token};
+pub use token::{
+    ClientAuth, IdToken, TokenParams, TokenResponse, client_credentials_grant, decorate_scopes,
+    merge_claims, parse_token_response, password_grant, refresh_token_grant, saml_bearer_grant,
+};
+pub use user_realm::{AccountKind, AccountType, UserRealm, parse_user_realm, user_realm_request};
+pub use wire::LibraryInfo;
+pub use ws_trust::{
+    SamlAssertion, SamlTokenType, WsTrustEndpoint, WsTrustVersion, mex_request, parse_mex,
+    parse_ws_trust_response, ws_trust_request,
+};
+
+/// Re-exported so callers name the same `uuid` and `secrecy` types as this crate.
+pub use {secrecy, uuid};

@@ -1,0 +1,211 @@
+//! Errors: [`ProtocolError`] for anything this crate refuses, [`ServerError`] for an
+//! error body Entra sent, and [`ErrorClass`] saying what the caller should do next.
+
+mod class;
+mod server;
+
+pub use class::{ErrorClass, Suberror};
+pub use server::{RetryAfter, ServerError, parse_error_response};
+
+/// Everything that can go wrong while building a request or reading a response.
+///
+/// Messages name what was wrong; none of them ever contains a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// The server answered with an OAuth2 error body (`error`, AADSTS codes, ...).
+    #[error("{0}")]
+    Server(Box<ServerError>),
+
+    /// The server answered with something that is not the expected JSON or XML (an HTML
+    /// error page from a proxy, an empty 503, a non-2xx status without an error body).
+    #[error("unexpected HTTP {status} response{}: {excerpt:?}", content_type.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    UnexpectedResponse {
+        /// HTTP status code.
+        status: u16,
+        /// The `Content-Type` header, if any.
+        content_type: Option<String>,
+        /// The first characters of the body, whitespace collapsed.
+        excerpt: String,
+        /// The `Retry-After` header, if the server sent one.
+        retry_after: Option<RetryAfter>,
+    },
+
+    /// A JSON document had the wrong shape (a field of the wrong type, ...).
+    #[error("malformed {what}: {message}")]
+    Json {
+        /// Which document (`token response`, `user realm`, ...).
+        what: &'static str,
+        /// What the JSON parser said.
+        message: String,
+    },
+
+    /// A document lacks a field this crate needs.
+    #[error("{what} lacks the required field `{field}`")]
+    MissingField {
+        /// Which document.
+        what: &'static str,
+        /// The missing field.
+        field: &'static str,
+    },
+
+    /// An XML document (MEX metadata, WS-Trust response) could not be read.
+    #[error("malformed {what}: {message}")]
+    Xml {
+        /// Which document.
+        what: &'static str,
+        /// What the XML parser said.
+        message: String,
+    },
+
+    /// The authority URL is unusable.
+    #[error("invalid authority {authority:?}: {reason}")]
+    InvalidAuthority {
+        /// The authority as given.
+        authority: String,
+        /// Why it was refused.
+        reason: String,
+    },
+
+    /// The `consumers` tenant (personal Microsoft accounts) cannot use the password grant.
+    #[error(
+        "the `consumers` tenant cannot be used with username/password sign-in: personal \
+         Microsoft accounts never support it; use `organizations` or a tenant id"
+    )]
+    ConsumersTenantNotSupported,
+
+    /// The MEX metadata of a federated domain offers no WS-Trust username/password
+    /// endpoint over HTTPS (typical for personal Microsoft accounts).
+    #[error(
+        "the federation metadata offers no WS-Trust 1.3 or 2005 username/password endpoint \
+         over https"
+    )]
+    NoWsTrustEndpoint,
+
+    /// The WS-Trust endpoint URL does not say which WS-Trust version it speaks.
+    #[error(
+        "unsupported WS-Trust endpoint {url:?}: expected .../trust/13/usernamemixed or .../trust/2005/usernamemixed"
+    )]
+    UnsupportedWsTrustEndpoint {
+        /// The URL given.
+        url: String,
+    },
+
+    /// The WS-Trust server answered with a SOAP fault.
+    #[error("WS-Trust fault {code}{}: {reason}", subcode.as_deref().map(|s| format!(" ({s})")).unwrap_or_default())]
+    WsTrustFault {
+        /// `s:Code/s:Value`.
+        code: String,
+        /// `s:Code/s:Subcode/s:Value`, for ADFS the useful one (`a:FailedAuthentication`).
+        subcode: Option<String>,
+        /// `s:Reason/s:Text` (ADFS: `MSIS3127: ...`).
+        reason: String,
+    },
+
+    /// The WS-Trust response carried a token type that maps to no SAML bearer grant.
+    #[error("the WS-Trust response carries an unknown token type {token_type:?}")]
+    UnknownSamlTokenType {
+        /// The `TokenType` value.
+        token_type: String,
+    },
+
+    /// An id token could not be decoded or failed a check.
+    #[error("invalid id token: {reason}")]
+    InvalidIdToken {
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// The `client_info` value could not be decoded.
+    #[error("invalid client_info: {reason}")]
+    InvalidClientInfo {
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// A claims challenge passed in is not a JSON object.
+    #[error("invalid claims challenge: {reason}")]
+    InvalidClaims {
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// A scope is empty or contains whitespace.
+    #[error("invalid scope {scope:?}: {reason}")]
+    InvalidScope {
+        /// The scope given.
+        scope: String,
+        /// What was wrong.
+        reason: &'static str,
+    },
+
+    /// The client certificate or its private key could not be read, or signing failed.
+    #[error("client certificate: {reason}")]
+    Certificate {
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// A value given to a request builder cannot go on the wire (a header with a control
+    /// character, an endpoint that is not a URL).
+    #[error("cannot build request: {reason}")]
+    InvalidRequest {
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+impl ProtocolError {
+    /// The parsed server error, if this is one.
+    pub fn server_error(&self) -> Option<&ServerError> {
+        match self {
+            Self::Server(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// What the caller should do next: the server error's class, `Throttled` or
+    /// `ServerUnavailable` for a non-JSON 429/5xx, `Other` for the rest.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Server(e) => e.classify(),
+            Self::UnexpectedResponse {
+                status,
+                retry_after,
+                ..
+            } => match status {
+                429 => ErrorClass::Throttled,
+                503 if retry_after.is_some() => ErrorClass::Throttled,
+                500..=599 => ErrorClass::ServerUnavailable,
+                _ => ErrorClass::Other,
+            },
+            _ => ErrorClass::Other,
+        }
+    }
+
+    pub(crate) fn request(reason: impl std::fmt::Display) -> Self {
+        Self::InvalidRequest {
+            reason: reason.to_string(),
+        }
+    }
+
+    pub(crate) fn json(what: &'static str, e: impl std::fmt::Display) -> Self {
+        Self::Json {
+            what,
+            message: e.to_string(),
+        }
+    }
+
+    pub(crate) fn xml(what: &'static str, e: impl std::fmt::Display) -> Self {
+        Self::Xml {
+            what,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<ServerError> for ProtocolError {
+    fn from(e: ServerError) -> Self {
+        Self::Server(Box::new(e))
+    }
+}

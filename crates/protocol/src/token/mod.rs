@@ -1,0 +1,11 @@
+//! Token requests for every grant of the flow, and the token response.
+
+mod request;
+mod response;
+
+pub use request::{
+    ClientAuth, GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD, GRANT_REFRESH_TOKEN, GRANT_SAML1_1,
+    GRANT_SAML2, RESERVED_SCOPES, TokenParams, client_credentials_grant, decorate_scopes,
+    merge_claims, password_grant, refresh_token_grant, saml_bearer_grant,
+};
+pub use response::{IdToken, TokenResponse, parse_token_response};

@@ -1,0 +1,145 @@
+//! The WS-Trust RequestSecurityToken envelope (SOAP 1.2) for username/password.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use quick_xml::escape::escape;
+use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
+
+use super::{WsTrustEndpoint, WsTrustVersion};
+use crate::error::ProtocolError;
+
+/// How long the request's security timestamp is valid.
+const TIMESTAMP_LIFETIME: Duration = Duration::from_secs(600);
+
+/// `yyyy-mm-ddThh:mm:ssZ` for a time (UTC), without a clock read.
+fn format_utc(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    // Civil-from-days (proleptic Gregorian), after H. Hinnant.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// The WS-Trust Issue request for a username and password, posted to
+/// `endpoint.address` with `Content-Type: application/soap+xml; charset=utf-8` and the
+/// version's `SOAPAction`. Every value is XML-escaped. `audience` is the user realm's
+/// `cloud_audience_urn` ([`crate::UserRealm::audience`]); `message_id` fills
+/// `wsa:MessageID`; `now` fills the security timestamp (valid 10 minutes).
+pub fn ws_trust_request(
+    endpoint: &WsTrustEndpoint,
+    username: &str,
+    password: &SecretString,
+    audience: &str,
+    message_id: Uuid,
+    now: SystemTime,
+) -> Result<http::Request<Vec<u8>>, ProtocolError> {
+    let version = endpoint.version;
+    let (key_type, request_type) = match version {
+        WsTrustVersion::V13 => (
+            "http://docs.oasis-open.org/ws-sx/ws-trust/200512/Bearer",
+            "http://docs.oasis-open.org/ws-sx/ws-trust/200512/Issue",
+        ),
+        WsTrustVersion::V2005 => (
+            "http://schemas.xmlsoap.org/ws/2005/05/identity/NoProofKey",
+            "http://schemas.xmlsoap.org/ws/2005/02/trust/Issue",
+        ),
+    };
+    let created = format_utc(now);
+    let expires = format_utc(now + TIMESTAMP_LIFETIME);
+    let mut body = String::with_capacity(2048);
+    body.push_str(concat!(
+        "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"",
+        " xmlns:wsa=\"http://www.w3.org/2005/08/addressing\"",
+        " xmlns:wsu=\"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd\">",
+        "<s:Header>",
+    ));
+    body.push_str(&format!(
+        "<wsa:Action s:mustUnderstand=\"1\">{}</wsa:Action>",
+        version.action()
+    ));
+    body.push_str(&format!(
+        "<wsa:MessageID>urn:uuid:{message_id}</wsa:MessageID>"
+    ));
+    body.push_str("<wsa:ReplyTo><wsa:Address>http://www.w3.org/2005/08/addressing/anonymous</wsa:Address></wsa:ReplyTo>");
+    body.push_str(&format!(
+        "<wsa:To s:mustUnderstand=\"1\">{}</wsa:To>",
+        escape(endpoint.address.as_str())
+    ));
+    body.push_str(concat!(
+        "<wsse:Security s:mustUnderstand=\"1\"",
+        " xmlns:wsse=\"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd\">",
+    ));
+    body.push_str(&format!(
+        "<wsu:Timestamp wsu:Id=\"_0\"><wsu:Created>{created}</wsu:Created><wsu:Expires>{expires}</wsu:Expires></wsu:Timestamp>"
+    ));
+    body.push_str(&format!(
+        "<wsse:UsernameToken wsu:Id=\"UsernameToken-{message_id}\"><wsse:Username>{}</wsse:Username><wsse:Password>",
+        escape(username)
+    ));
+    // The one place the password is written into a request.
+    body.push_str(&escape(password.expose_secret()));
+    body.push_str("</wsse:Password></wsse:UsernameToken></wsse:Security></s:Header><s:Body>");
+    body.push_str(&format!(
+        "<wst:RequestSecurityToken xmlns:wst=\"{}\">",
+        version.namespace()
+    ));
+    body.push_str(&format!(
+        "<wsp:AppliesTo xmlns:wsp=\"http://schemas.xmlsoap.org/ws/2004/09/policy\"><wsa:EndpointReference><wsa:Address>{}</wsa:Address></wsa:EndpointReference></wsp:AppliesTo>",
+        escape(audience)
+    ));
+    body.push_str(&format!(
+        "<wst:KeyType>{key_type}</wst:KeyType><wst:RequestType>{request_type}</wst:RequestType>"
+    ));
+    body.push_str("</wst:RequestSecurityToken></s:Body></s:Envelope>");
+
+    http::Request::builder()
+        .method(http::Method::POST)
+        .uri(endpoint.address.as_str())
+        .header(
+            http::header::CONTENT_TYPE,
+            "application/soap+xml; charset=utf-8",
+        )
+        .header("SOAPAction", version.action())
+        .body(body.into_bytes())
+        .map_err(ProtocolError::request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_formatting() {
+        assert_eq!(format_utc(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            format_utc(UNIX_EPOCH + Duration::from_secs(1_700_000_000)),
+            "2023-11-14T22:13:20Z"
+        );
+        assert_eq!(
+            format_utc(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(
+            format_utc(UNIX_EPOCH + Duration::from_secs(4_102_444_799)),
+            "2099-12-31T23:59:59Z"
+        );
+    }
+}
