@@ -23,7 +23,13 @@ fn cache_with(accounts: usize) -> TokenCache {
     let cache = TokenCache::new();
     for i in 0..accounts {
         for scope in ["User.Read", "Mail.Read"] {
-            let mut ingest = TokenIngest::new(ENV, CLIENT, TENANT, SecretString::from(format!("at-{i}")), NOW);
+            let mut ingest = TokenIngest::new(
+                ENV,
+                CLIENT,
+                TENANT,
+                SecretString::from(format!("at-{i}")),
+                NOW,
+            );
             ingest.granted_scope = Some(format!("{scope} openid profile offline_access"));
             ingest.expires_in = Some(3599);
             ingest.refresh_token = Some(SecretString::from(format!("rt-{i}")));
@@ -43,28 +49,36 @@ fn lookups(c: &mut Criterion) {
     for accounts in [1usize, 1_000, 10_000, 100_000] {
         let cache = cache_with(accounts);
         let target = home_account_id(accounts / 2);
-        group.bench_with_input(BenchmarkId::new("access_token", accounts), &target, |b, id| {
-            b.iter(|| {
-                black_box(cache.access_token(&AccessTokenQuery {
-                    home_account_id: Some(id),
-                    environments: &[ENV, "login.windows.net"],
-                    client_id: CLIENT,
-                    realms: &[TENANT, "organizations"],
-                    scopes: &["User.Read"],
-                    now: NOW + 60,
-                }))
-            })
-        });
-        group.bench_with_input(BenchmarkId::new("refresh_token", accounts), &target, |b, id| {
-            b.iter(|| {
-                black_box(cache.refresh_token(&RefreshTokenQuery {
-                    home_account_id: id,
-                    environments: &[ENV],
-                    client_id: CLIENT,
-                    family_id: Some("1"),
-                }))
-            })
-        });
+        group.bench_with_input(
+            BenchmarkId::new("access_token", accounts),
+            &target,
+            |b, id| {
+                b.iter(|| {
+                    black_box(cache.access_token(&AccessTokenQuery {
+                        home_account_id: Some(id),
+                        environments: &[ENV, "login.windows.net"],
+                        client_id: CLIENT,
+                        realms: &[TENANT, "organizations"],
+                        scopes: &["User.Read"],
+                        now: NOW + 60,
+                    }))
+                })
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("refresh_token", accounts),
+            &target,
+            |b, id| {
+                b.iter(|| {
+                    black_box(cache.refresh_token(&RefreshTokenQuery {
+                        home_account_id: id,
+                        environments: &[ENV],
+                        client_id: CLIENT,
+                        family_id: Some("1"),
+                    }))
+                })
+            },
+        );
         group.bench_with_input(BenchmarkId::new("account", accounts), &target, |b, id| {
             b.iter(|| black_box(cache.account(id, &[ENV])))
         });

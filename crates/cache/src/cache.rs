@@ -62,19 +62,33 @@ impl TokenCache {
     }
 
     fn build(store: Option<Arc<dyn CacheStore>>) -> TokenCache {
-        TokenCache { inner: Arc::new(Inner { data: RwLock::new(CacheData::default()), store }) }
+        TokenCache {
+            inner: Arc::new(Inner {
+                data: RwLock::new(CacheData::default()),
+                store,
+            }),
+        }
     }
 
     fn read(&self) -> RwLockReadGuard<'_, CacheData> {
-        self.inner.data.read().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .data
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, CacheData> {
-        self.inner.data.write().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .data
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn location(&self) -> String {
-        self.inner.store.as_ref().map_or_else(|| "memory".to_owned(), |s| s.location())
+        self.inner
+            .store
+            .as_ref()
+            .map_or_else(|| "memory".to_owned(), |s| s.location())
     }
 
     /// Reads the persisted state from the store, keeping changes not yet saved on top of
@@ -168,7 +182,8 @@ impl TokenCache {
         client_id: &str,
         realms: &[&str],
     ) -> Option<IdToken> {
-        self.read().find_id_token(home_account_id, environments, client_id, realms)
+        self.read()
+            .find_id_token(home_account_id, environments, client_id, realms)
     }
 
     /// Accounts in the given environments (empty: any), optionally with one username

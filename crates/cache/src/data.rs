@@ -124,7 +124,9 @@ pub(crate) struct Section<T> {
 
 impl<T> Default for Section<T> {
     fn default() -> Self {
-        Section { entries: HashMap::new() }
+        Section {
+            entries: HashMap::new(),
+        }
     }
 }
 
@@ -137,10 +139,12 @@ impl<T> Section<T> {
     }
 
     pub(crate) fn known(&self) -> impl Iterator<Item = (&str, u64, &T)> {
-        self.entries.iter().filter_map(|(key, (seq, slot))| match slot {
-            Slot::Known(entry) => Some((key.as_str(), *seq, entry)),
-            Slot::Foreign(_) => None,
-        })
+        self.entries
+            .iter()
+            .filter_map(|(key, (seq, slot))| match slot {
+                Slot::Known(entry) => Some((key.as_str(), *seq, entry)),
+                Slot::Foreign(_) => None,
+            })
     }
 }
 
@@ -204,10 +208,18 @@ impl CacheData {
             let text = e.to_string();
             let suffix = format!(" at line {line} column {column}");
             let reason = text.strip_suffix(&suffix).unwrap_or(&text).to_owned();
-            CacheError::Corrupt { location: location.to_owned(), line, column, reason }
+            CacheError::Corrupt {
+                location: location.to_owned(),
+                line,
+                column,
+                reason,
+            }
         })?;
         let Json::Object(top) = document else {
-            return Err(CacheError::corrupt_shape(location, "the top level is not a JSON object"));
+            return Err(CacheError::corrupt_shape(
+                location,
+                "the top level is not a JSON object",
+            ));
         };
         for (name, value) in top {
             match Kind::from_section(&name) {
@@ -285,10 +297,16 @@ impl CacheData {
     }
 
     fn section_json<T: Entry>(section: &Section<T>) -> Vec<(&str, Json)> {
-        let mut entries: Vec<(&str, u64, &Slot<T>)> =
-            section.entries.iter().map(|(k, (seq, slot))| (k.as_str(), *seq, slot)).collect();
+        let mut entries: Vec<(&str, u64, &Slot<T>)> = section
+            .entries
+            .iter()
+            .map(|(k, (seq, slot))| (k.as_str(), *seq, slot))
+            .collect();
         entries.sort_unstable_by_key(|(_, seq, _)| *seq);
-        entries.into_iter().map(|(k, _, slot)| (k, slot.to_json())).collect()
+        entries
+            .into_iter()
+            .map(|(k, _, slot)| (k, slot.to_json()))
+            .collect()
     }
 
     /// Inserts or replaces the entry under `key`, keeping its position if it existed.
@@ -307,8 +325,12 @@ impl CacheData {
             }
         };
         let new_owner = slot.owner().map(str::to_lowercase);
-        let old = HasSection::<T>::section_mut(self).entries.insert(key.clone(), (seq, slot));
-        let old_owner = old.as_ref().and_then(|(_, s)| s.owner().map(str::to_lowercase));
+        let old = HasSection::<T>::section_mut(self)
+            .entries
+            .insert(key.clone(), (seq, slot));
+        let old_owner = old
+            .as_ref()
+            .and_then(|(_, s)| s.owner().map(str::to_lowercase));
         if old_owner != new_owner {
             if let Some(owner) = old_owner {
                 self.unindex(&owner, T::KIND, &key);

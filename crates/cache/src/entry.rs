@@ -151,7 +151,11 @@ pub struct AppMetadata {
 impl AccessToken {
     /// The entry key MSAL Python gives this token.
     pub fn key(&self) -> String {
-        let kind = if self.ext_cache_key.is_some() { "atext" } else { ACCESS_TOKEN };
+        let kind = if self.ext_cache_key.is_some() {
+            "atext"
+        } else {
+            ACCESS_TOKEN
+        };
         let mut parts = vec![
             self.home_account_id.as_deref().unwrap_or(""),
             &self.environment,
@@ -207,9 +211,13 @@ impl IdToken {
 impl Account {
     /// The entry key MSAL Python gives this account.
     pub fn key(&self) -> String {
-        [self.home_account_id.as_str(), &self.environment, &self.realm]
-            .join("-")
-            .to_lowercase()
+        [
+            self.home_account_id.as_str(),
+            &self.environment,
+            &self.realm,
+        ]
+        .join("-")
+        .to_lowercase()
     }
 }
 
@@ -313,7 +321,8 @@ struct Writer(Object);
 
 impl Writer {
     fn string(mut self, name: &str, value: &str) -> Self {
-        self.0.push((name.to_owned(), Json::String(value.to_owned())));
+        self.0
+            .push((name.to_owned(), Json::String(value.to_owned())));
         self
     }
 
@@ -455,7 +464,14 @@ impl EntryJson for IdToken {
     fn from_json(object: &Object) -> Read<Self> {
         let mut r = Reader::new(
             object,
-            &["credential_type", "secret", "home_account_id", "environment", "realm", "client_id"],
+            &[
+                "credential_type",
+                "secret",
+                "home_account_id",
+                "environment",
+                "realm",
+                "client_id",
+            ],
         );
         r.credential_type(ID_TOKEN)?;
         Ok(IdToken {

@@ -45,10 +45,23 @@ pub enum CacheError {
 
 impl CacheError {
     pub(crate) fn corrupt_shape(location: &str, reason: &str) -> CacheError {
-        CacheError::Corrupt { location: location.to_owned(), line: 0, column: 0, reason: reason.to_owned() }
+        CacheError::Corrupt {
+            location: location.to_owned(),
+            line: 0,
+            column: 0,
+            reason: reason.to_owned(),
+        }
     }
 
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> CacheError {
-        CacheError::Io { action, path: path.into(), source }
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> CacheError {
+        CacheError::Io {
+            action,
+            path: path.into(),
+            source,
+        }
     }
 }

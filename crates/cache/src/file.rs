@@ -36,7 +36,10 @@ impl FileStore {
         let path = path.into();
         let mut lock_path = path.clone().into_os_string();
         lock_path.push(".lock");
-        FileStore { path, lock_path: lock_path.into() }
+        FileStore {
+            path,
+            lock_path: lock_path.into(),
+        }
     }
 
     /// The cache file's path.
@@ -51,7 +54,8 @@ impl FileStore {
 
     fn lock(&self, exclusive: bool) -> Result<File, CacheError> {
         if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            create_private_dir(parent).map_err(|e| CacheError::io("creating the directory", parent, e))?;
+            create_private_dir(parent)
+                .map_err(|e| CacheError::io("creating the directory", parent, e))?;
         }
         let file = private_options()
             .read(true)
@@ -83,7 +87,11 @@ impl FileStore {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let temp = dir.join(format!(
             ".{name}.{}.{}.tmp",
             std::process::id(),
@@ -91,7 +99,10 @@ impl FileStore {
         ));
         let result = write_new_file(&temp, bytes)
             .map_err(|e| CacheError::io("writing", &temp, e))
-            .and_then(|()| fs::rename(&temp, &self.path).map_err(|e| CacheError::io("renaming onto", &self.path, e)));
+            .and_then(|()| {
+                fs::rename(&temp, &self.path)
+                    .map_err(|e| CacheError::io("renaming onto", &self.path, e))
+            });
         if result.is_err() {
             let _ = fs::remove_file(&temp);
         }
@@ -140,7 +151,10 @@ fn private_options() -> OpenOptions {
 #[cfg(unix)]
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 #[cfg(not(unix))]

@@ -4,8 +4,8 @@ use secrecy::SecretString;
 
 use crate::data::CacheData;
 use crate::entry::{
-    AUTHORITY_TYPE_ADFS, AUTHORITY_TYPE_MSSTS, AccessToken, Account, AppMetadata, ExtraFields, IdToken,
-    RefreshToken,
+    AUTHORITY_TYPE_ADFS, AUTHORITY_TYPE_MSSTS, AccessToken, Account, AppMetadata, ExtraFields,
+    IdToken, RefreshToken,
 };
 use crate::scopes::{intersects_ignoring_oidc, sorted_target};
 
@@ -127,7 +127,9 @@ impl TokenIngest {
     /// The target MSAL writes: granted scopes (else requested ones), sorted, space-joined.
     pub fn target(&self) -> String {
         match self.granted_scope.as_deref() {
-            Some(granted) if !granted.trim().is_empty() => sorted_target(granted.split_whitespace()),
+            Some(granted) if !granted.trim().is_empty() => {
+                sorted_target(granted.split_whitespace())
+            }
             _ => sorted_target(self.scopes.iter().map(String::as_str)),
         }
     }
@@ -164,10 +166,17 @@ impl CacheData {
             client_id: ingest.client_id.clone(),
             target: target.clone(),
             realm: ingest.realm.clone(),
-            token_type: Some(ingest.token_type.clone().unwrap_or_else(|| "Bearer".to_owned())),
+            token_type: Some(
+                ingest
+                    .token_type
+                    .clone()
+                    .unwrap_or_else(|| "Bearer".to_owned()),
+            ),
             cached_at: Some(now),
             expires_on: now.saturating_add(expires_in),
-            extended_expires_on: Some(now.saturating_add(ingest.ext_expires_in.unwrap_or(expires_in))),
+            extended_expires_on: Some(
+                now.saturating_add(ingest.ext_expires_in.unwrap_or(expires_in)),
+            ),
             refresh_on: ingest.refresh_in.map(|r| now.saturating_add(r)),
             key_id: None,
             ext_cache_key: None,
@@ -189,7 +198,12 @@ impl CacheData {
         if let (Some(home_account_id), true) = (&ingest.home_account_id, ingest.create_account) {
             let authority_type = ingest.authority_type.clone().unwrap_or_else(|| {
                 let adfs = ingest.realm == "adfs";
-                (if adfs { AUTHORITY_TYPE_ADFS } else { AUTHORITY_TYPE_MSSTS }).to_owned()
+                (if adfs {
+                    AUTHORITY_TYPE_ADFS
+                } else {
+                    AUTHORITY_TYPE_MSSTS
+                })
+                .to_owned()
             });
             let account = Account {
                 home_account_id: home_account_id.clone(),
@@ -209,7 +223,8 @@ impl CacheData {
             written.account = Some(key);
         }
 
-        if let (Some(id_token), Some(home_account_id)) = (&ingest.id_token, &ingest.home_account_id) {
+        if let (Some(id_token), Some(home_account_id)) = (&ingest.id_token, &ingest.home_account_id)
+        {
             let idt = IdToken {
                 secret: id_token.clone(),
                 home_account_id: home_account_id.clone(),
@@ -223,7 +238,9 @@ impl CacheData {
             written.id_token = Some(key);
         }
 
-        if let (Some(refresh_token), Some(home_account_id)) = (&ingest.refresh_token, &ingest.home_account_id) {
+        if let (Some(refresh_token), Some(home_account_id)) =
+            (&ingest.refresh_token, &ingest.home_account_id)
+        {
             let rt = RefreshToken {
                 secret: refresh_token.clone(),
                 home_account_id: home_account_id.clone(),

@@ -98,7 +98,8 @@ impl<'de> Visitor<'de> for JsonVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
         let mut object: Object = Vec::new();
-        let mut positions: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut positions: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::new();
         while let Some((key, value)) = map.next_entry::<String, Json>()? {
             match positions.get(&key) {
                 Some(&at) => {
@@ -144,7 +145,9 @@ pub(crate) fn write_value(out: &mut String, value: &Json, depth: usize) {
             newline(out, depth);
             out.push(']');
         }
-        Json::Object(fields) => write_object(out, fields.iter().map(|(k, v)| (k.as_str(), v)), depth),
+        Json::Object(fields) => {
+            write_object(out, fields.iter().map(|(k, v)| (k.as_str(), v)), depth)
+        }
     }
 }
 
@@ -203,7 +206,8 @@ mod tests {
 
     #[test]
     fn writes_like_python_json_dumps_indent_4() {
-        let value = Json::parse(br#"{"b": {"x": "1", "e": {}, "l": [1, [], "z"]}, "a": null}"#).unwrap();
+        let value =
+            Json::parse(br#"{"b": {"x": "1", "e": {}, "l": [1, [], "z"]}, "a": null}"#).unwrap();
         assert_eq!(
             value.to_python_string(),
             "{\n    \"b\": {\n        \"x\": \"1\",\n        \"e\": {},\n        \"l\": [\n            1,\n            [],\n            \"z\"\n        ]\n    },\n    \"a\": null\n}"
@@ -214,7 +218,10 @@ mod tests {
     fn escapes_non_ascii_and_controls_like_ensure_ascii() {
         let mut out = String::new();
         write_string(&mut out, "zoë \"q\" \\ \n\t\u{1}\u{7f} 😀 /");
-        assert_eq!(out, r#""zo\u00eb \"q\" \\ \n\t\u0001\u007f \ud83d\ude00 /""#);
+        assert_eq!(
+            out,
+            r#""zo\u00eb \"q\" \\ \n\t\u0001\u007f \ud83d\ude00 /""#
+        );
     }
 
     #[test]

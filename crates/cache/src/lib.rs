@@ -50,8 +50,8 @@ mod store;
 
 pub use cache::TokenCache;
 pub use entry::{
-    ACCESS_TOKEN, AUTHORITY_TYPE_ADFS, AUTHORITY_TYPE_MSSTS, AccessToken, Account, AppMetadata, ExtraFields,
-    ID_TOKEN, IdToken, REFRESH_TOKEN, RefreshToken,
+    ACCESS_TOKEN, AUTHORITY_TYPE_ADFS, AUTHORITY_TYPE_MSSTS, AccessToken, Account, AppMetadata,
+    ExtraFields, ID_TOKEN, IdToken, REFRESH_TOKEN, RefreshToken,
 };
 pub use error::CacheError;
 pub use file::FileStore;

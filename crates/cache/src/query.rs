@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use secrecy::SecretString;
 
 use crate::data::{CacheData, Kind};
-use crate::entry::{AUTHORITY_TYPE_ADFS, AUTHORITY_TYPE_MSSTS, AccessToken, Account, AppMetadata, IdToken, RefreshToken};
+use crate::entry::{
+    AUTHORITY_TYPE_ADFS, AUTHORITY_TYPE_MSSTS, AccessToken, Account, AppMetadata, IdToken,
+    RefreshToken,
+};
 use crate::scopes::target_contains_all;
 
 /// An access token with less than this many seconds left is treated as expired (MSAL's rule).
@@ -61,7 +64,12 @@ fn matches_any(value: &str, accepted: &[&str]) -> bool {
 }
 
 impl CacheData {
-    fn owned<'s, T: 's>(&'s self, home_account_id: &str, kind: Kind, get: impl Fn(&'s CacheData, &str) -> Option<&'s T>) -> impl Iterator<Item = (&'s str, &'s T)> {
+    fn owned<'s, T: 's>(
+        &'s self,
+        home_account_id: &str,
+        kind: Kind,
+        get: impl Fn(&'s CacheData, &str) -> Option<&'s T>,
+    ) -> impl Iterator<Item = (&'s str, &'s T)> {
         self.owned_by(home_account_id)
             .iter()
             .filter(move |(k, _)| *k == kind)
@@ -82,12 +90,20 @@ impl CacheData {
                     && target_contains_all(&at.target, q.scopes)
             })
             .max_by_key(|(_, at)| at.expires_on)
-            .map(|(key, at)| Keyed { key: key.to_owned(), entry: at.clone() })
+            .map(|(key, at)| Keyed {
+                key: key.to_owned(),
+                entry: at.clone(),
+            })
     }
 
-    pub(crate) fn find_refresh_tokens(&self, q: &RefreshTokenQuery<'_>) -> Vec<Keyed<RefreshToken>> {
+    pub(crate) fn find_refresh_tokens(
+        &self,
+        q: &RefreshTokenQuery<'_>,
+    ) -> Vec<Keyed<RefreshToken>> {
         let candidates: Vec<(&str, &RefreshToken)> = self
-            .owned(q.home_account_id, Kind::RefreshToken, |d, k| d.refresh_tokens.get(k))
+            .owned(q.home_account_id, Kind::RefreshToken, |d, k| {
+                d.refresh_tokens.get(k)
+            })
             .filter(|(_, rt)| matches_any(&rt.environment, q.environments))
             .collect();
         let is_family = |rt: &RefreshToken| match (q.family_id, rt.family_id.as_deref()) {
@@ -100,14 +116,19 @@ impl CacheData {
             .filter(|(_, rt)| !is_family(rt) && rt.client_id.eq_ignore_ascii_case(q.client_id))
             .collect();
         let newest_first = |a: &&(&str, &RefreshToken), b: &&(&str, &RefreshToken)| {
-            b.1.last_modification_time.cmp(&a.1.last_modification_time).then(a.0.cmp(b.0))
+            b.1.last_modification_time
+                .cmp(&a.1.last_modification_time)
+                .then(a.0.cmp(b.0))
         };
         family.sort_by(newest_first);
         own.sort_by(newest_first);
         family
             .into_iter()
             .chain(own)
-            .map(|(key, rt)| Keyed { key: (*key).to_owned(), entry: (*rt).clone() })
+            .map(|(key, rt)| Keyed {
+                key: (*key).to_owned(),
+                entry: (*rt).clone(),
+            })
             .collect()
     }
 
@@ -127,7 +148,11 @@ impl CacheData {
             .map(|(_, idt)| idt.clone())
     }
 
-    pub(crate) fn find_account(&self, home_account_id: &str, environments: &[&str]) -> Option<Account> {
+    pub(crate) fn find_account(
+        &self,
+        home_account_id: &str,
+        environments: &[&str],
+    ) -> Option<Account> {
         let mut found: Vec<(u64, &Account)> = self
             .owned_by(home_account_id)
             .iter()
@@ -145,7 +170,11 @@ impl CacheData {
 
     /// Accounts as MSAL Python's `get_accounts` lists them: one per `home_account_id`
     /// (the last written wins, in first-seen order), Entra and ADFS accounts only.
-    pub(crate) fn list_accounts(&self, environments: &[&str], username: Option<&str>) -> Vec<Account> {
+    pub(crate) fn list_accounts(
+        &self,
+        environments: &[&str],
+        username: Option<&str>,
+    ) -> Vec<Account> {
         let mut accounts: Vec<(&str, u64, &Account)> = self
             .accounts
             .known()
@@ -155,7 +184,11 @@ impl CacheData {
                         a.authority_type.as_deref(),
                         Some(AUTHORITY_TYPE_MSSTS) | Some(AUTHORITY_TYPE_ADFS)
                     )
-                    && username.is_none_or(|u| a.username.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(u)))
+                    && username.is_none_or(|u| {
+                        a.username
+                            .as_deref()
+                            .is_some_and(|n| n.eq_ignore_ascii_case(u))
+                    })
             })
             .collect();
         accounts.sort_unstable_by_key(|(_, seq, _)| *seq);
@@ -178,10 +211,17 @@ impl CacheData {
         listed
     }
 
-    pub(crate) fn find_app_metadata(&self, environments: &[&str], client_id: &str) -> Option<AppMetadata> {
+    pub(crate) fn find_app_metadata(
+        &self,
+        environments: &[&str],
+        client_id: &str,
+    ) -> Option<AppMetadata> {
         self.app_metadata
             .known()
-            .filter(|(_, _, m)| m.client_id.eq_ignore_ascii_case(client_id) && matches_any(&m.environment, environments))
+            .filter(|(_, _, m)| {
+                m.client_id.eq_ignore_ascii_case(client_id)
+                    && matches_any(&m.environment, environments)
+            })
             .max_by_key(|(_, seq, _)| *seq)
             .map(|(_, _, m)| m.clone())
     }
@@ -194,10 +234,30 @@ impl CacheData {
         for (kind, key) in owned {
             let in_env = |env: &str| matches_any(env, environments);
             let gone = match kind {
-                Kind::AccessToken => self.access_tokens.get(&key).is_some_and(|e| in_env(&e.environment)) && self.remove::<AccessToken>(&key),
-                Kind::RefreshToken => self.refresh_tokens.get(&key).is_some_and(|e| in_env(&e.environment)) && self.remove::<RefreshToken>(&key),
-                Kind::IdToken => self.id_tokens.get(&key).is_some_and(|e| in_env(&e.environment)) && self.remove::<IdToken>(&key),
-                Kind::Account => self.accounts.get(&key).is_some_and(|e| in_env(&e.environment)) && self.remove::<Account>(&key),
+                Kind::AccessToken => {
+                    self.access_tokens
+                        .get(&key)
+                        .is_some_and(|e| in_env(&e.environment))
+                        && self.remove::<AccessToken>(&key)
+                }
+                Kind::RefreshToken => {
+                    self.refresh_tokens
+                        .get(&key)
+                        .is_some_and(|e| in_env(&e.environment))
+                        && self.remove::<RefreshToken>(&key)
+                }
+                Kind::IdToken => {
+                    self.id_tokens
+                        .get(&key)
+                        .is_some_and(|e| in_env(&e.environment))
+                        && self.remove::<IdToken>(&key)
+                }
+                Kind::Account => {
+                    self.accounts
+                        .get(&key)
+                        .is_some_and(|e| in_env(&e.environment))
+                        && self.remove::<Account>(&key)
+                }
                 Kind::AppMetadata => false,
             };
             removed += usize::from(gone);
@@ -206,7 +266,12 @@ impl CacheData {
     }
 
     /// Replaces a refresh token's secret after the server rotated it (MSAL's `update_rt`).
-    pub(crate) fn update_refresh_token(&mut self, key: &str, secret: SecretString, now: u64) -> bool {
+    pub(crate) fn update_refresh_token(
+        &mut self,
+        key: &str,
+        secret: SecretString,
+        now: u64,
+    ) -> bool {
         let Some(current) = self.refresh_tokens.get(key) else {
             return false;
         };

@@ -27,7 +27,11 @@ pub(crate) fn intersects_ignoring_oidc(existing: &str, new: &str) -> bool {
     let only_oidc = new.split_whitespace().all(is_oidc);
     new.split_whitespace()
         .filter(|s| only_oidc || !is_oidc(s))
-        .any(|s| existing.split_whitespace().any(|e| e.eq_ignore_ascii_case(s)))
+        .any(|s| {
+            existing
+                .split_whitespace()
+                .any(|e| e.eq_ignore_ascii_case(s))
+        })
 }
 
 #[cfg(test)]
@@ -36,14 +40,18 @@ mod tests {
 
     #[test]
     fn target_is_sorted_by_code_point_like_python() {
-        let target = sorted_target(["openid", "User.Read", "profile", "offline_access"].into_iter());
+        let target =
+            sorted_target(["openid", "User.Read", "profile", "offline_access"].into_iter());
         assert_eq!(target, "User.Read offline_access openid profile");
     }
 
     #[test]
     fn oidc_scopes_alone_do_not_make_tokens_overlap() {
         let old = "Mail.Read offline_access openid profile";
-        assert!(!intersects_ignoring_oidc(old, "User.Read offline_access openid profile"));
+        assert!(!intersects_ignoring_oidc(
+            old,
+            "User.Read offline_access openid profile"
+        ));
         assert!(intersects_ignoring_oidc(old, "mail.read openid"));
         assert!(intersects_ignoring_oidc(old, "openid profile"));
     }

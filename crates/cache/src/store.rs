@@ -42,12 +42,17 @@ impl MemoryStore {
 
     /// A store holding `bytes` (a serialized cache).
     pub fn with_bytes(bytes: Vec<u8>) -> MemoryStore {
-        MemoryStore { bytes: Mutex::new(Some(bytes)) }
+        MemoryStore {
+            bytes: Mutex::new(Some(bytes)),
+        }
     }
 
     /// The bytes currently persisted.
     pub fn bytes(&self) -> Option<Vec<u8>> {
-        self.bytes.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.bytes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 

@@ -1,4 +1,5 @@
 //! The file store: merge-on-save across processes, corruption handling, permissions.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 use std::path::Path;
 use std::process::Command;
@@ -28,7 +29,11 @@ fn sign_in(cache: &TokenCache, home_account_id: &str) {
 }
 
 fn home_account_ids(cache: &TokenCache) -> Vec<String> {
-    let mut ids: Vec<_> = cache.accounts(&[], None).into_iter().map(|a| a.home_account_id).collect();
+    let mut ids: Vec<_> = cache
+        .accounts(&[], None)
+        .into_iter()
+        .map(|a| a.home_account_id)
+        .collect();
     ids.sort();
     ids
 }
@@ -56,7 +61,12 @@ fn two_processes_writing_one_file_lose_nothing() {
         .into_iter()
         .map(|prefix| {
             Command::new(&exe)
-                .args(["two_process_writer_child", "--exact", "--nocapture", "--test-threads=1"])
+                .args([
+                    "two_process_writer_child",
+                    "--exact",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
                 .env(CHILD_PATH, &path)
                 .env(CHILD_PREFIX, prefix)
                 .spawn()
@@ -89,7 +99,11 @@ fn two_handles_in_one_process_merge_on_save() {
     sign_in(&second, "bob");
     first.save().unwrap();
     second.save().unwrap();
-    assert_eq!(home_account_ids(&second), ["alice", "bob"], "a save brings in what others saved");
+    assert_eq!(
+        home_account_ids(&second),
+        ["alice", "bob"],
+        "a save brings in what others saved"
+    );
 
     // A removal is merged too, and does not resurrect on the other handle's next save.
     first.load().unwrap();
@@ -122,18 +136,35 @@ fn corrupt_file_is_a_typed_error_and_is_never_overwritten() {
 
     let cache = TokenCache::with_store(FileStore::new(&path));
     let text = assert_corrupt(cache.load(), &path);
-    assert!(text.ends_with("(line 3, column 15: key must be a string); it was left untouched: repair or delete it"), "{text}");
+    assert!(
+        text.ends_with(
+            "(line 3, column 15: key must be a string); it was left untouched: repair or delete it"
+        ),
+        "{text}"
+    );
 
     sign_in(&cache, "alice");
     assert_corrupt(cache.save(), &path);
-    assert_eq!(std::fs::read(&path).unwrap(), garbage, "the corrupt file is left untouched");
-    assert_eq!(home_account_ids(&cache), ["alice"], "the in-memory cache keeps working");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        garbage,
+        "the corrupt file is left untouched"
+    );
+    assert_eq!(
+        home_account_ids(&cache),
+        ["alice"],
+        "the in-memory cache keeps working"
+    );
 }
 
 #[test]
 fn wrong_shapes_are_corrupt_and_untouched() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, body) in [("array.json", "[]"), ("section.json", r#"{"RefreshToken": []}"#), ("null.json", "null")] {
+    for (name, body) in [
+        ("array.json", "[]"),
+        ("section.json", r#"{"RefreshToken": []}"#),
+        ("null.json", "null"),
+    ] {
         let path = dir.path().join(name);
         std::fs::write(&path, body).unwrap();
         let cache = TokenCache::with_store(FileStore::new(&path));
@@ -151,7 +182,16 @@ fn unreadable_file_is_an_io_error_naming_the_path() {
     std::fs::create_dir(&path).unwrap(); // a directory cannot be read as a file, even by root
     let cache = TokenCache::with_store(FileStore::new(&path));
     let err = cache.load().unwrap_err();
-    assert!(matches!(err, CacheError::Io { action: "reading", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            CacheError::Io {
+                action: "reading",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("cache.json"), "{err}");
     sign_in(&cache, "alice");
     assert!(cache.save().is_err());

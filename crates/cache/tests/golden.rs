@@ -1,5 +1,6 @@
 //! Golden files written by MSAL Python 1.39 and MSAL Node 7.2 (see tests/data/generate_*):
 //! this crate reads them, serves lookups from them, and writes exactly what MSAL Python writes.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 use entra_cache::{AccessTokenQuery, RefreshTokenQuery, TokenCache, TokenIngest};
 use secrecy::{ExposeSecret, SecretString};
@@ -19,7 +20,13 @@ fn loaded(json: &str) -> TokenCache {
     cache
 }
 
-fn at_secret(cache: &TokenCache, home_account_id: &str, envs: &[&str], realms: &[&str], scope: &str) -> Option<String> {
+fn at_secret(
+    cache: &TokenCache,
+    home_account_id: &str,
+    envs: &[&str],
+    realms: &[&str],
+    scope: &str,
+) -> Option<String> {
     cache
         .access_token(&AccessTokenQuery {
             home_account_id: Some(home_account_id),
@@ -41,9 +48,18 @@ fn python_cache_round_trips_byte_for_byte() {
 fn python_cache_serves_lookups() {
     let cache = loaded(PYTHON);
     let env = ["login.microsoftonline.com"];
-    assert_eq!(at_secret(&cache, ALICE, &env, &[TENANT], "User.Read").as_deref(), Some("fake-access-token-1"));
-    assert_eq!(at_secret(&cache, ALICE, &env, &[TENANT], "mail.read").as_deref(), Some("fake-access-token-3"));
-    assert_eq!(at_secret(&cache, ZOE, &env, &[TENANT], "User.Read").as_deref(), Some("fake-access-token-2"));
+    assert_eq!(
+        at_secret(&cache, ALICE, &env, &[TENANT], "User.Read").as_deref(),
+        Some("fake-access-token-1")
+    );
+    assert_eq!(
+        at_secret(&cache, ALICE, &env, &[TENANT], "mail.read").as_deref(),
+        Some("fake-access-token-3")
+    );
+    assert_eq!(
+        at_secret(&cache, ZOE, &env, &[TENANT], "User.Read").as_deref(),
+        Some("fake-access-token-2")
+    );
     assert_eq!(at_secret(&cache, ZOE, &env, &[TENANT], "Mail.Read"), None);
 
     let rts = cache.refresh_tokens(&RefreshTokenQuery {
@@ -52,13 +68,26 @@ fn python_cache_serves_lookups() {
         client_id: CLIENT,
         family_id: None,
     });
-    assert_eq!(rts.len(), 2, "MSAL Python keeps one refresh token per target");
+    assert_eq!(
+        rts.len(),
+        2,
+        "MSAL Python keeps one refresh token per target"
+    );
     let family = cache
-        .refresh_token(&RefreshTokenQuery { home_account_id: ZOE, environments: &env, client_id: "other-app", family_id: Some("1") })
+        .refresh_token(&RefreshTokenQuery {
+            home_account_id: ZOE,
+            environments: &env,
+            client_id: "other-app",
+            family_id: Some("1"),
+        })
         .unwrap();
     assert_eq!(family.entry.secret.expose_secret(), "fake-refresh-token-2");
 
-    let usernames: Vec<_> = cache.accounts(&env, None).into_iter().filter_map(|a| a.username).collect();
+    let usernames: Vec<_> = cache
+        .accounts(&env, None)
+        .into_iter()
+        .filter_map(|a| a.username)
+        .collect();
     assert_eq!(usernames, ["alice@contoso.com", "zo\u{eb}@contoso.com"]);
 }
 
@@ -81,7 +110,12 @@ fn ingesting_the_same_responses_writes_what_msal_python_wrote() {
             SecretString::from(format!("fake-access-token-{n}")),
             NOW,
         );
-        ingest.scopes = vec![scope.into(), "offline_access".into(), "openid".into(), "profile".into()];
+        ingest.scopes = vec![
+            scope.into(),
+            "offline_access".into(),
+            "openid".into(),
+            "profile".into(),
+        ];
         ingest.granted_scope = Some(format!("{scope} openid profile offline_access"));
         ingest.token_type = Some("Bearer".into());
         ingest.expires_in = Some(3599);
@@ -105,20 +139,50 @@ fn node_cache_serves_lookups_through_aliases() {
     // MSAL Node wrote host:port and the tid; a caller passes both spellings.
     let envs = ["localhost", "localhost:8443"];
     let realms = ["organizations", TENANT];
-    assert_eq!(at_secret(&cache, ALICE, &envs, &realms, "User.Read").as_deref(), Some("fake-access-token-1"));
-    assert_eq!(at_secret(&cache, ALICE, &envs, &realms, "Mail.Read").as_deref(), Some("fake-access-token-3"));
-    assert_eq!(at_secret(&cache, ALICE, &["localhost"], &realms, "User.Read"), None);
+    assert_eq!(
+        at_secret(&cache, ALICE, &envs, &realms, "User.Read").as_deref(),
+        Some("fake-access-token-1")
+    );
+    assert_eq!(
+        at_secret(&cache, ALICE, &envs, &realms, "Mail.Read").as_deref(),
+        Some("fake-access-token-3")
+    );
+    assert_eq!(
+        at_secret(&cache, ALICE, &["localhost"], &realms, "User.Read"),
+        None
+    );
 
     let own = cache
-        .refresh_token(&RefreshTokenQuery { home_account_id: ALICE, environments: &envs, client_id: CLIENT, family_id: None })
+        .refresh_token(&RefreshTokenQuery {
+            home_account_id: ALICE,
+            environments: &envs,
+            client_id: CLIENT,
+            family_id: None,
+        })
         .unwrap();
     assert_eq!(own.entry.secret.expose_secret(), "fake-refresh-token-3");
-    assert!(own.key.ends_with("---"), "keys written by MSAL Node are kept: {}", own.key);
+    assert!(
+        own.key.ends_with("---"),
+        "keys written by MSAL Node are kept: {}",
+        own.key
+    );
     let family = cache
-        .refresh_token(&RefreshTokenQuery { home_account_id: ZOE, environments: &envs, client_id: CLIENT, family_id: Some("1") })
+        .refresh_token(&RefreshTokenQuery {
+            home_account_id: ZOE,
+            environments: &envs,
+            client_id: CLIENT,
+            family_id: Some("1"),
+        })
         .unwrap();
     assert_eq!(family.entry.family_id.as_deref(), Some("1"));
-    assert_eq!(cache.app_metadata(&envs, CLIENT).unwrap().family_id.as_deref(), Some("1"));
+    assert_eq!(
+        cache
+            .app_metadata(&envs, CLIENT)
+            .unwrap()
+            .family_id
+            .as_deref(),
+        Some("1")
+    );
     assert_eq!(cache.accounts(&envs, Some("ALICE@contoso.com")).len(), 1);
 }
 

@@ -2,6 +2,7 @@
 //!
 //! Needs `ENTRA_MSAL_PYTHON`: the path of a Python interpreter with `msal==1.39.0`
 //! installed. Without it the test prints a notice and passes without checking.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -17,7 +18,9 @@ fn python() -> Option<PathBuf> {
     match std::env::var_os("ENTRA_MSAL_PYTHON") {
         Some(path) => Some(PathBuf::from(path)),
         None => {
-            eprintln!("SKIPPED: set ENTRA_MSAL_PYTHON to a python with msal==1.39.0 to run the MSAL Python interop check");
+            eprintln!(
+                "SKIPPED: set ENTRA_MSAL_PYTHON to a python with msal==1.39.0 to run the MSAL Python interop check"
+            );
             None
         }
     }
@@ -28,11 +31,20 @@ fn msal_python_silent(python: &PathBuf, cache_json: &str, username: &str) -> ser
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("cache.json");
     std::fs::write(&file, cache_json).unwrap();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/msal_python_silent.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/msal_python_silent.py"
+    );
     let output = Command::new(python)
         .args(["-W", "ignore", script])
         .arg(&file)
-        .args([CLIENT, TENANT, username, "User.Read", &(NOW + 100).to_string()])
+        .args([
+            CLIENT,
+            TENANT,
+            username,
+            "User.Read",
+            &(NOW + 100).to_string(),
+        ])
         .output()
         .unwrap();
     assert!(
@@ -47,7 +59,13 @@ fn msal_python_silent(python: &PathBuf, cache_json: &str, username: &str) -> ser
 fn msal_python_serves_silent_from_a_cache_written_here() {
     let Some(python) = python() else { return };
     let cache = TokenCache::new();
-    let mut ingest = TokenIngest::new("login.microsoftonline.com", CLIENT, TENANT, SecretString::from("rust-written-at"), NOW);
+    let mut ingest = TokenIngest::new(
+        "login.microsoftonline.com",
+        CLIENT,
+        TENANT,
+        SecretString::from("rust-written-at"),
+        NOW,
+    );
     ingest.scopes = vec!["User.Read".into()];
     ingest.granted_scope = Some("User.Read openid profile offline_access".into());
     ingest.expires_in = Some(3599);
@@ -68,7 +86,9 @@ fn msal_python_serves_silent_from_a_cache_written_here() {
 fn msal_python_reads_back_its_own_cache_after_a_round_trip_here() {
     let Some(python) = python() else { return };
     let cache = TokenCache::new();
-    cache.deserialize(include_bytes!("data/msal_python_1_39.json")).unwrap();
+    cache
+        .deserialize(include_bytes!("data/msal_python_1_39.json"))
+        .unwrap();
     let report = msal_python_silent(&python, &cache.serialize(), "zo\u{eb}@contoso.com");
     assert_eq!(report["token_source"], "cache");
     assert_eq!(report["access_token"], "fake-access-token-2");
