@@ -237,21 +237,22 @@ fn classify(url: &str, err: &reqwest::Error) -> HttpError {
 
 /// The rustls error somewhere in `err`'s source chain, if the failure was TLS.
 fn tls_failure(err: &reqwest::Error) -> Option<String> {
-    let mut source = err.source();
-    while let Some(current) = source {
-        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
-            return Some(tls.to_string());
-        }
-        if let Some(io) = current.downcast_ref::<std::io::Error>()
-            && let Some(tls) = io
-                .get_ref()
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        {
-            return Some(tls.to_string());
-        }
-        source = current.source();
+    err.source().and_then(find_rustls).map(ToString::to_string)
+}
+
+/// Looks through sources, boxed errors and `io::Error` payloads (whose `source()`
+/// skips the payload itself) for a `rustls::Error`.
+fn find_rustls<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+        return Some(tls);
     }
-    None
+    let inner: Option<&'a (dyn std::error::Error + 'static)> =
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            io.get_ref().map(|inner| inner as _)
+        } else {
+            None
+        };
+    inner.and_then(find_rustls).or_else(|| err.source().and_then(find_rustls))
 }
 
 /// The error and its sources joined, without the URL (and query) reqwest adds.
