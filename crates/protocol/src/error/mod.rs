@@ -209,3 +209,6 @@ impl From<ServerError> for ProtocolError {
         Self::Server(Box::new(e))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -9,3 +9,6 @@ pub use request::{
     merge_claims, password_grant, refresh_token_grant, saml_bearer_grant,
 };
 pub use response::{IdToken, TokenResponse, parse_token_response};
+
+#[cfg(test)]
+mod tests;
