@@ -225,4 +225,43 @@ mod tests {
             .collect();
         insta::assert_snapshot!(out.join("\n"));
     }
+
+    fn signed(claims: &serde_json::Value, kid: &str) -> String {
+        let key =
+            jsonwebtoken::EncodingKey::from_rsa_pem(include_bytes!("../tests/data/client-key.pem"))
+                .unwrap();
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some(kid.to_owned());
+        jsonwebtoken::encode(&header, claims, &key).unwrap()
+    }
+
+    fn jwks() -> jsonwebtoken::jwk::JwkSet {
+        serde_json::from_str(include_str!("../tests/data/jwks.json")).unwrap()
+    }
+
+    #[test]
+    fn signature_checked_against_jwks_with_the_callers_clock() {
+        let claims = serde_json::json!({"aud": "cid", "iss": "https://h/t/v2.0", "sub": "s", "oid": "o", "tid": "t", "nbf": 1_700_000_000u64, "exp": 1_700_003_600u64});
+        let raw = signed(&claims, "test-key-1");
+        let at = |s| UNIX_EPOCH + std::time::Duration::from_secs(s);
+        let c = verify_id_token(&raw, &jwks(), "cid", at(1_700_000_100), 0).unwrap();
+        assert_eq!(c.oid.as_deref(), Some("o"));
+        let err = |r: Result<IdTokenClaims, ProtocolError>| r.unwrap_err().to_string();
+        insta::assert_snapshot!(err(verify_id_token(&raw, &jwks(), "other", at(1_700_000_100), 0)), @r#"invalid id token: audience "cid" is not the client id "other""#);
+        insta::assert_snapshot!(err(verify_id_token(&raw, &jwks(), "cid", at(1_800_000_000), 120)), @"invalid id token: expired or not yet valid");
+        insta::assert_snapshot!(err(verify_id_token(&signed(&claims, "nope"), &jwks(), "cid", at(1_700_000_100), 0)), @r#"invalid id token: no key "nope" in the JWKS"#);
+        let mut parts: Vec<&str> = raw.split('.').collect();
+        let forged = URL_SAFE_NO_PAD.encode(r#"{"aud":"cid","sub":"evil"}"#);
+        parts[1] = &forged;
+        assert!(
+            err(verify_id_token(
+                &parts.join("."),
+                &jwks(),
+                "cid",
+                at(1_700_000_100),
+                0
+            ))
+            .starts_with("invalid id token: signature")
+        );
+    }
 }

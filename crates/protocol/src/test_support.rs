@@ -40,7 +40,8 @@ pub(crate) fn render(r: &http::Request<Vec<u8>>) -> String {
     }
     out.push('\n');
     if body.trim_start().starts_with('<') {
-        out.push_str(&redact_xml(body));
+        // One element per line, so the snapshot reads as a document.
+        out.push_str(&redact_xml(body).replace("><", ">\n<"));
         return out;
     }
     let redacted: Vec<String> = body

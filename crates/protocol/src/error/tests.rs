@@ -4,7 +4,13 @@ use super::*;
 use crate::test_support::json_response;
 
 /// An Entra error body as the server writes it.
-fn entra(status: u16, error: &str, code: u32, suberror: Option<&str>, message: &str) -> http::Response<Vec<u8>> {
+fn entra(
+    status: u16,
+    error: &str,
+    code: u32,
+    suberror: Option<&str>,
+    message: &str,
+) -> http::Response<Vec<u8>> {
     let mut body = serde_json::json!({
         "error": error,
         "error_description": format!("AADSTS{code}: {message}\r\nTrace ID: 0000aaaa-11bb-cccc-dd22-eeeeee333333\r\nCorrelation ID: aaaa0000-bb11-2222-33cc-444444dddddd\r\nTimestamp: 2024-05-01 10:00:00Z"),
@@ -29,35 +35,278 @@ fn class(r: &http::Response<Vec<u8>>) -> ErrorClass {
 fn every_fixture_row_classifies() {
     use ErrorClass as C;
     let rows = [
-        (entra(400, "invalid_grant", 50076, Some("basic_action"), "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000003-0000-0000-c000-000000000000'."), C::MfaRequired),
-        (entra(400, "interaction_required", 50079, None, "Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication."), C::MfaEnrollmentRequired),
-        (entra(400, "invalid_grant", 50079, Some("basic_action"), "you must enroll in multi-factor authentication."), C::MfaEnrollmentRequired),
-        (entra(400, "invalid_grant", 50158, None, "External security challenge not satisfied."), C::MfaRequired),
-        (entra(400, "invalid_grant", 65001, Some("consent_required"), "The user or administrator has not consented to use the application with ID '00001111-aaaa-2222-bbbb-3333cccc4444' named 'Contoso CLI'. Send an interactive authorization request for this user and resource."), C::ConsentRequired { admin: false }),
-        (entra(400, "invalid_grant", 65001, Some("consent_required"), "The user or administrator has not consented to use the application. Need admin approval: the application requires admin consent for User.ReadWrite.All."), C::ConsentRequired { admin: true }),
-        (entra(400, "invalid_grant", 90094, None, "The grant requires admin permission."), C::ConsentRequired { admin: true }),
-        (entra(400, "invalid_grant", 50055, Some("user_password_expired"), "The password is expired."), C::PasswordExpired),
-        (entra(400, "invalid_grant", 50053, None, "The account is locked, you've tried to sign in too many times with an incorrect user ID or password."), C::AccountLocked),
-        (entra(400, "invalid_grant", 50057, None, "The user account is disabled."), C::AccountDisabled),
-        (entra(400, "invalid_grant", 53003, Some("message_only"), "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance."), C::ConditionalAccessBlocked),
-        (entra(400, "interaction_required", 53003, None, "Access has been blocked by Conditional Access policies."), C::ConditionalAccessBlocked),
-        (entra(400, "invalid_grant", 53000, None, "Device is not in required device state: compliant."), C::ConditionalAccessBlocked),
-        (entra(400, "invalid_grant", 50126, None, "Error validating credentials due to invalid username or password."), C::InvalidCredentials),
-        (entra(400, "invalid_grant", 50034, None, "The user account {EUII Hidden} does not exist in the aaaabbbb-0000-cccc-1111-dddd2222eeee directory."), C::UserNotFound),
-        (entra(401, "invalid_client", 7000218, None, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."), C::PublicClientFlowsNotAllowed),
-        (entra(400, "unauthorized_client", 700016, None, "Application with identifier '99999999-0000-0000-0000-000000000000' was not found in the directory 'Contoso'."), C::ApplicationNotFound),
-        (entra(401, "invalid_client", 7000215, None, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID."), C::InvalidClientSecret),
-        (entra(400, "invalid_scope", 70011, None, "The provided value for the input parameter 'scope' isn't valid."), C::InvalidScope),
-        (entra(400, "invalid_grant", 700082, None, "The refresh token has expired due to inactivity."), C::RefreshTokenExpired),
-        (entra(400, "invalid_grant", 50173, None, "The provided grant has expired due to it being revoked, a fresh auth token is needed."), C::RefreshTokenExpired),
-        (entra(400, "invalid_tenant", 90002, None, "Tenant 'nope.example' not found."), C::TenantNotFound),
-        (entra(400, "invalid_request", 9001023, None, "The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint."), C::GrantNotSupportedAtEndpoint),
-        (entra(400, "invalid_request", 90010, None, "The grant type is not supported over the /common or /consumers endpoints."), C::GrantNotSupportedAtEndpoint),
-        (entra(400, "invalid_grant", 50196, None, "The server terminated an operation because it encountered a client request loop."), C::Throttled),
-        (entra(429, "temporarily_unavailable", 90033, None, "A transient error has occurred."), C::Throttled),
-        (entra(400, "invalid_grant", 99999, None, "Something new."), C::InteractionRequired),
-        (entra(400, "invalid_client", 99998, None, "Something new."), C::InvalidClient),
-        (entra(500, "server_error", 99997, None, "Boom."), C::ServerUnavailable),
+        (
+            entra(
+                400,
+                "invalid_grant",
+                50076,
+                Some("basic_action"),
+                "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000003-0000-0000-c000-000000000000'.",
+            ),
+            C::MfaRequired,
+        ),
+        (
+            entra(
+                400,
+                "interaction_required",
+                50079,
+                None,
+                "Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication.",
+            ),
+            C::MfaEnrollmentRequired,
+        ),
+        (
+            entra(
+                400,
+                "invalid_grant",
+                50079,
+                Some("basic_action"),
+                "you must enroll in multi-factor authentication.",
+            ),
+            C::MfaEnrollmentRequired,
+        ),
+        (
+            entra(
+                400,
+                "invalid_grant",
+                50158,
+                None,
+                "External security challenge not satisfied.",
+            ),
+            C::MfaRequired,
+        ),
+        (
+            entra(
+                400,
+                "invalid_grant",
+                65001,
+                Some("consent_required"),
+                "The user or administrator has not consented to use the application with ID '00001111-aaaa-2222-bbbb-3333cccc4444' named 'Contoso CLI'. Send an interactive authorization request for this user and resource.",
+            ),
+            C::ConsentRequired { admin: false },
+        ),
+        (
+            entra(
+                400,
+                "invalid_grant",
+                65001,
+                Some("consent_required"),
+                "The user or administrator has not consented to use the application. Need admin approval: the application requires admin consent for User.ReadWrite.All.",
+            ),
+            C::ConsentRequired { admin: true },
+        ),
+        (
+            entra(
+                400,
+                "invalid_grant",
+                90094,
+                None,
+                "The grant requires admin permission.",
+            ),
+            C::ConsentRequired { admin: true },
+        ),
+        (
+            entra(
+                400,
+                "invalid_grant",
+                50055,
+                Some("user_password_expired"),
+                "The password is expired.",
+            ),
+            C::PasswordExpired,
+        ),
+        (
+            entra(
+                400,
+                "invalid_grant",
+                50053,
+                None,
+                "The account is locked, you've tried to sign in too many times with an incorrect user ID or password.",
+            ),
+            C::AccountLocked,
+        ),
+        (
+            entra(
+                400,
+                "invalid_grant",
+                50057,
+                None,
+                "The user account is disabled.",
+            ),
+            C::AccountDisabled,
+        ),
+        (
+            entra(
+                400,
+                "invalid_grant",
+                53003,
+                Some("message_only"),
+                "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
+            ),
+            C::ConditionalAccessBlocked,
+        ),
+        (
+            entra(
+                400,
+                "interaction_required",
+                53003,
+                None,
+                "Access has been blocked by Conditional Access policies.",
+            ),
+            C::ConditionalAccessBlocked,
+        ),
+        (
+            entra(
+                400,
+                "invalid_grant",
+                53000,
+                None,
+                "Device is not in required device state: compliant.",
+            ),
+            C::ConditionalAccessBlocked,
+        ),
+        (
+            entra(
+                400,
+                "invalid_grant",
+                50126,
+                None,
+                "Error validating credentials due to invalid username or password.",
+            ),
+            C::InvalidCredentials,
+        ),
+        (
+            entra(
+                400,
+                "invalid_grant",
+                50034,
+                None,
+                "The user account {EUII Hidden} does not exist in the aaaabbbb-0000-cccc-1111-dddd2222eeee directory.",
+            ),
+            C::UserNotFound,
+        ),
+        (
+            entra(
+                401,
+                "invalid_client",
+                7000218,
+                None,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            ),
+            C::PublicClientFlowsNotAllowed,
+        ),
+        (
+            entra(
+                400,
+                "unauthorized_client",
+                700016,
+                None,
+                "Application with identifier '99999999-0000-0000-0000-000000000000' was not found in the directory 'Contoso'.",
+            ),
+            C::ApplicationNotFound,
+        ),
+        (
+            entra(
+                401,
+                "invalid_client",
+                7000215,
+                None,
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
+            ),
+            C::InvalidClientSecret,
+        ),
+        (
+            entra(
+                400,
+                "invalid_scope",
+                70011,
+                None,
+                "The provided value for the input parameter 'scope' isn't valid.",
+            ),
+            C::InvalidScope,
+        ),
+        (
+            entra(
+                400,
+                "invalid_grant",
+                700082,
+                None,
+                "The refresh token has expired due to inactivity.",
+            ),
+            C::RefreshTokenExpired,
+        ),
+        (
+            entra(
+                400,
+                "invalid_grant",
+                50173,
+                None,
+                "The provided grant has expired due to it being revoked, a fresh auth token is needed.",
+            ),
+            C::RefreshTokenExpired,
+        ),
+        (
+            entra(
+                400,
+                "invalid_tenant",
+                90002,
+                None,
+                "Tenant 'nope.example' not found.",
+            ),
+            C::TenantNotFound,
+        ),
+        (
+            entra(
+                400,
+                "invalid_request",
+                9001023,
+                None,
+                "The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.",
+            ),
+            C::GrantNotSupportedAtEndpoint,
+        ),
+        (
+            entra(
+                400,
+                "invalid_request",
+                90010,
+                None,
+                "The grant type is not supported over the /common or /consumers endpoints.",
+            ),
+            C::GrantNotSupportedAtEndpoint,
+        ),
+        (
+            entra(
+                400,
+                "invalid_grant",
+                50196,
+                None,
+                "The server terminated an operation because it encountered a client request loop.",
+            ),
+            C::Throttled,
+        ),
+        (
+            entra(
+                429,
+                "temporarily_unavailable",
+                90033,
+                None,
+                "A transient error has occurred.",
+            ),
+            C::Throttled,
+        ),
+        (
+            entra(400, "invalid_grant", 99999, None, "Something new."),
+            C::InteractionRequired,
+        ),
+        (
+            entra(400, "invalid_client", 99998, None, "Something new."),
+            C::InvalidClient,
+        ),
+        (
+            entra(500, "server_error", 99997, None, "Boom."),
+            C::ServerUnavailable,
+        ),
     ];
     for (response, expected) in rows {
         let e = parse_error_response(&response).unwrap();
@@ -68,12 +317,16 @@ fn every_fixture_row_classifies() {
 #[test]
 fn dotnet_two_code_body_picks_the_known_code() {
     let body = r#"{"error":"invalid_grant","error_description":"AADSTS70002: Error validating credentials. AADSTS70008: The provided access grant is expired or revoked.","error_codes":[70002,70008]}"#;
-    assert_eq!(class(&json_response(400, body)), ErrorClass::RefreshTokenExpired);
+    assert_eq!(
+        class(&json_response(400, body)),
+        ErrorClass::RefreshTokenExpired
+    );
 }
 
 #[test]
 fn code_from_description_when_error_codes_are_absent() {
-    let body = r#"{"error":"invalid_grant","error_description":"AADSTS50055: The password is expired."}"#;
+    let body =
+        r#"{"error":"invalid_grant","error_description":"AADSTS50055: The password is expired."}"#;
     let e = parse_error_response(&json_response(400, body)).unwrap();
     assert_eq!(e.aadsts_code(), Some(50055));
     assert_eq!(e.classify(), ErrorClass::PasswordExpired);
@@ -82,7 +335,10 @@ fn code_from_description_when_error_codes_are_absent() {
 #[test]
 fn suberror_alone_classifies() {
     let cases = [
-        ("consent_required", ErrorClass::ConsentRequired { admin: false }),
+        (
+            "consent_required",
+            ErrorClass::ConsentRequired { admin: false },
+        ),
         ("user_password_expired", ErrorClass::PasswordExpired),
         ("bad_token", ErrorClass::RefreshTokenExpired),
         ("basic_action", ErrorClass::InteractionRequired),
@@ -97,13 +353,27 @@ fn suberror_alone_classifies() {
 
 #[test]
 fn suberror_values_parse() {
-    for s in ["basic_action", "additional_action", "message_only", "consent_required", "user_password_expired", "bad_token", "token_expired", "protection_policy_required", "client_mismatch", "device_authentication_failed"] {
+    for s in [
+        "basic_action",
+        "additional_action",
+        "message_only",
+        "consent_required",
+        "user_password_expired",
+        "bad_token",
+        "token_expired",
+        "protection_policy_required",
+        "client_mismatch",
+        "device_authentication_failed",
+    ] {
         let parsed = Suberror::parse(s);
         assert!(!matches!(parsed, Suberror::Other(_)), "{s}");
         assert_eq!(parsed.as_str(), s);
     }
     assert_eq!(Suberror::parse("BASIC_ACTION"), Suberror::BasicAction);
-    assert_eq!(Suberror::parse("new_thing"), Suberror::Other("new_thing".into()));
+    assert_eq!(
+        Suberror::parse("new_thing"),
+        Suberror::Other("new_thing".into())
+    );
 }
 
 #[test]
@@ -114,7 +384,10 @@ fn every_field_is_kept() {
     assert_eq!(e.suberror_kind(), Some(Suberror::UserPasswordExpired));
     assert_eq!(e.claims_challenge(), Some(r#"{"access_token":{}}"#));
     assert_eq!(e.message(), "AADSTS50055: The password is expired.");
-    assert_eq!(e.password_change_url.as_deref(), Some("https://portal.microsoftonline.com/ChangePassword.aspx"));
+    assert_eq!(
+        e.password_change_url.as_deref(),
+        Some("https://portal.microsoftonline.com/ChangePassword.aspx")
+    );
     insta::assert_debug_snapshot!(e);
     insta::assert_snapshot!(ProtocolError::from(e), @"server error `invalid_grant` (HTTP 400), suberror `user_password_expired`: AADSTS50055: The password is expired. [trace id t1] [correlation id c1]");
 }
@@ -122,9 +395,19 @@ fn every_field_is_kept() {
 #[test]
 fn claims_challenge_only_where_msal_exposes_it() {
     let body = r#"{"error":"invalid_client","claims":"{}"}"#;
-    assert_eq!(parse_error_response(&json_response(401, body)).unwrap().claims_challenge(), None);
+    assert_eq!(
+        parse_error_response(&json_response(401, body))
+            .unwrap()
+            .claims_challenge(),
+        None
+    );
     let body = r#"{"error":"interaction_required","claims":"{}"}"#;
-    assert_eq!(parse_error_response(&json_response(400, body)).unwrap().claims_challenge(), Some("{}"));
+    assert_eq!(
+        parse_error_response(&json_response(400, body))
+            .unwrap()
+            .claims_challenge(),
+        Some("{}")
+    );
 }
 
 #[test]
@@ -135,7 +418,11 @@ fn retry_after_seconds_or_date() {
     assert_eq!(date.delay(now), Duration::from_secs(80));
     assert_eq!(date.delay(now + Duration::from_secs(1000)), Duration::ZERO);
     assert_eq!(RetryAfter::parse("soon"), None);
-    let r = http::Response::builder().status(503).header("retry-after", "7").body(br#"{"error":"temporarily_unavailable"}"#.to_vec()).unwrap();
+    let r = http::Response::builder()
+        .status(503)
+        .header("retry-after", "7")
+        .body(br#"{"error":"temporarily_unavailable"}"#.to_vec())
+        .unwrap();
     let e = parse_error_response(&r).unwrap();
     assert_eq!(e.retry_after, Some(RetryAfter::Seconds(7)));
     assert_eq!(e.classify(), ErrorClass::Throttled);
@@ -144,11 +431,26 @@ fn retry_after_seconds_or_date() {
 #[test]
 fn non_error_bodies_are_typed_errors() {
     let ok = json_response(200, r#"{"access_token":"a"}"#);
-    assert!(matches!(parse_error_response(&ok), Err(ProtocolError::UnexpectedResponse { status: 200, .. })));
+    assert!(matches!(
+        parse_error_response(&ok),
+        Err(ProtocolError::UnexpectedResponse { status: 200, .. })
+    ));
     let long = "x".repeat(1000);
-    let r = http::Response::builder().status(502).body(long.into_bytes()).unwrap();
-    let ProtocolError::UnexpectedResponse { excerpt, .. } = parse_error_response(&r).unwrap_err() else { panic!() };
+    let r = http::Response::builder()
+        .status(502)
+        .body(long.into_bytes())
+        .unwrap();
+    let ProtocolError::UnexpectedResponse { excerpt, .. } = parse_error_response(&r).unwrap_err()
+    else {
+        panic!()
+    };
     assert_eq!(excerpt.chars().count(), 161);
-    let r = http::Response::builder().status(400).body(br#"{"error":42}"#.to_vec()).unwrap();
-    assert!(matches!(parse_error_response(&r), Err(ProtocolError::UnexpectedResponse { .. })));
+    let r = http::Response::builder()
+        .status(400)
+        .body(br#"{"error":42}"#.to_vec())
+        .unwrap();
+    assert!(matches!(
+        parse_error_response(&r),
+        Err(ProtocolError::UnexpectedResponse { .. })
+    ));
 }

@@ -13,7 +13,11 @@ const DAEMON: &str = "11112222-bbbb-3333-cccc-4444dddd5555";
 const ENDPOINT: &str = "https://localhost:8443/organizations/oauth2/v2.0/token";
 const PASSWORD: &str = "Pa$$ w0rd&=+é";
 
-fn params<'a>(auth: &'a ClientAuth, lib: &'a LibraryInfo, scopes: &'a [&'a str]) -> TokenParams<'a> {
+fn params<'a>(
+    auth: &'a ClientAuth,
+    lib: &'a LibraryInfo,
+    scopes: &'a [&'a str],
+) -> TokenParams<'a> {
     TokenParams {
         token_endpoint: ENDPOINT,
         client_id: CLI,
@@ -37,24 +41,54 @@ fn field(r: &http::Request<Vec<u8>>, name: &str) -> Option<String> {
 #[test]
 fn password_grant_public_client() {
     let (auth, lib) = (ClientAuth::None, library());
-    let r = password_grant(&params(&auth, &lib, &["User.Read"]), "alice@contoso.com", &SecretString::from(PASSWORD)).unwrap();
+    let r = password_grant(
+        &params(&auth, &lib, &["User.Read"]),
+        "alice@contoso.com",
+        &SecretString::from(PASSWORD),
+    )
+    .unwrap();
     insta::assert_snapshot!(render(&r));
 }
 
 #[test]
 fn any_password_survives_form_encoding() {
     let (auth, lib) = (ClientAuth::None, library());
-    for pw in [PASSWORD, "a b", "&", "=", "+", "%", "%20", "100%+", "ünï😀", "a&password=evil", " ", ""] {
-        let r = password_grant(&params(&auth, &lib, &["User.Read"]), "alice@contoso.com", &SecretString::from(pw)).unwrap();
+    for pw in [
+        PASSWORD,
+        "a b",
+        "&",
+        "=",
+        "+",
+        "%",
+        "%20",
+        "100%+",
+        "ünï😀",
+        "a&password=evil",
+        " ",
+        "",
+    ] {
+        let r = password_grant(
+            &params(&auth, &lib, &["User.Read"]),
+            "alice@contoso.com",
+            &SecretString::from(pw),
+        )
+        .unwrap();
         let fields = form(&r);
-        let passwords: Vec<&String> = fields.iter().filter(|(k, _)| k == "password").map(|(_, v)| v).collect();
+        let passwords: Vec<&String> = fields
+            .iter()
+            .filter(|(k, _)| k == "password")
+            .map(|(_, v)| v)
+            .collect();
         assert_eq!(passwords, vec![pw], "password {pw:?}");
     }
 }
 
 #[test]
 fn confidential_password_grant_with_claims_and_capabilities() {
-    let (auth, lib) = (ClientAuth::Secret(SecretString::from("contoso-daemon-secret")), library());
+    let (auth, lib) = (
+        ClientAuth::Secret(SecretString::from("contoso-daemon-secret")),
+        library(),
+    );
     let mut p = params(&auth, &lib, &["User.Read", "openid"]);
     p.client_id = DAEMON;
     p.claims = Some(r#"{"access_token":{"capolids":{"essential":true,"values":["p1"]}}}"#);
@@ -63,7 +97,10 @@ fn confidential_password_grant_with_claims_and_capabilities() {
     let rendered = render(&r);
     assert!(!rendered.contains("contoso-daemon-secret"));
     insta::assert_snapshot!(rendered);
-    assert_eq!(field(&r, "client_secret").as_deref(), Some("contoso-daemon-secret"));
+    assert_eq!(
+        field(&r, "client_secret").as_deref(),
+        Some("contoso-daemon-secret")
+    );
 }
 
 #[test]
@@ -76,18 +113,29 @@ fn refresh_token_grant_anchors_on_home_account() {
     )
     .unwrap();
     insta::assert_snapshot!(render(&r));
-    assert_eq!(field(&r, "refresh_token").as_deref(), Some("0.AAAA-refresh"));
+    assert_eq!(
+        field(&r, "refresh_token").as_deref(),
+        Some("0.AAAA-refresh")
+    );
 }
 
 #[test]
 fn client_credentials_with_signed_assertion() {
-    let (auth, lib) = (ClientAuth::Assertion(SecretString::from("eyJhbGciOiJSUzI1NiJ9.e30.sig")), library());
+    let (auth, lib) = (
+        ClientAuth::Assertion(SecretString::from("eyJhbGciOiJSUzI1NiJ9.e30.sig")),
+        library(),
+    );
     let mut p = params(&auth, &lib, &["https://graph.microsoft.com/.default"]);
     p.client_id = DAEMON;
     let r = client_credentials_grant(&p).unwrap();
     insta::assert_snapshot!(render(&r));
     let none = ClientAuth::None;
-    let e = client_credentials_grant(&params(&none, &lib, &["https://graph.microsoft.com/.default"])).unwrap_err();
+    let e = client_credentials_grant(&params(
+        &none,
+        &lib,
+        &["https://graph.microsoft.com/.default"],
+    ))
+    .unwrap_err();
     assert!(matches!(e, ProtocolError::InvalidRequest { .. }));
 }
 
@@ -95,8 +143,14 @@ fn client_credentials_with_signed_assertion() {
 fn saml_grants_carry_the_unpadded_assertion() {
     let (auth, lib) = (ClientAuth::None, library());
     let xml = "<saml:Assertion xmlns:saml=\"urn:oasis:names:tc:SAML:1.0:assertion\" MajorVersion=\"1\">…</saml:Assertion>";
-    for (token_type, grant) in [(SamlTokenType::Saml11, GRANT_SAML1_1), (SamlTokenType::Saml20, GRANT_SAML2)] {
-        let a = SamlAssertion { token_type, xml: SecretString::from(xml) };
+    for (token_type, grant) in [
+        (SamlTokenType::Saml11, GRANT_SAML1_1),
+        (SamlTokenType::Saml20, GRANT_SAML2),
+    ] {
+        let a = SamlAssertion {
+            token_type,
+            xml: SecretString::from(xml),
+        };
         let r = saml_bearer_grant(&params(&auth, &lib, &["User.Read"]), &a).unwrap();
         assert_eq!(field(&r, "grant_type").as_deref(), Some(grant));
         let sent = field(&r, "assertion").unwrap();
@@ -113,9 +167,18 @@ fn saml_grants_carry_the_unpadded_assertion() {
 fn scopes_are_decorated_once_in_caller_order() {
     assert_eq!(
         decorate_scopes(&["User.Read", "Mail.Send", "User.Read", "profile"]).unwrap(),
-        ["User.Read", "Mail.Send", "profile", "openid", "offline_access"]
+        [
+            "User.Read",
+            "Mail.Send",
+            "profile",
+            "openid",
+            "offline_access"
+        ]
     );
-    assert_eq!(decorate_scopes(&[]).unwrap(), ["openid", "profile", "offline_access"]);
+    assert_eq!(
+        decorate_scopes(&[]).unwrap(),
+        ["openid", "profile", "offline_access"]
+    );
     insta::assert_snapshot!(decorate_scopes(&["User.Read Mail.Send"]).unwrap_err(), @r#"invalid scope "User.Read Mail.Send": a scope cannot contain whitespace; pass each scope separately"#);
     assert!(decorate_scopes(&[""]).is_err());
 }
@@ -129,55 +192,123 @@ fn claims_merge_with_capabilities() {
         Some(r#"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#)
     );
     assert_eq!(
-        merge_claims(Some(r#"{"access_token":{"nbf":{"essential":true}},"id_token":{}}"#), &["cp1", "cp2"]).unwrap().as_deref(),
-        Some(r#"{"access_token":{"nbf":{"essential":true},"xms_cc":{"values":["cp1","cp2"]}},"id_token":{}}"#)
+        merge_claims(
+            Some(r#"{"access_token":{"nbf":{"essential":true}},"id_token":{}}"#),
+            &["cp1", "cp2"]
+        )
+        .unwrap()
+        .as_deref(),
+        Some(
+            r#"{"access_token":{"nbf":{"essential":true},"xms_cc":{"values":["cp1","cp2"]}},"id_token":{}}"#
+        )
     );
-    assert!(matches!(merge_claims(Some("[1]"), &[]), Err(ProtocolError::InvalidClaims { .. })));
-    assert!(matches!(merge_claims(Some("{"), &[]), Err(ProtocolError::InvalidClaims { .. })));
-    assert!(matches!(merge_claims(Some(r#"{"access_token":1}"#), &["cp1"]), Err(ProtocolError::InvalidClaims { .. })));
+    assert!(matches!(
+        merge_claims(Some("[1]"), &[]),
+        Err(ProtocolError::InvalidClaims { .. })
+    ));
+    assert!(matches!(
+        merge_claims(Some("{"), &[]),
+        Err(ProtocolError::InvalidClaims { .. })
+    ));
+    assert!(matches!(
+        merge_claims(Some(r#"{"access_token":1}"#), &["cp1"]),
+        Err(ProtocolError::InvalidClaims { .. })
+    ));
 }
 
 #[test]
 fn header_values_that_cannot_go_on_the_wire_are_errors() {
     let auth = ClientAuth::None;
-    let lib = LibraryInfo { sku: "bad\nsku".into(), ..library() };
-    let e = password_grant(&params(&auth, &lib, &["User.Read"]), "a@b.c", &SecretString::from("x")).unwrap_err();
+    let lib = LibraryInfo {
+        sku: "bad\nsku".into(),
+        ..library()
+    };
+    let e = password_grant(
+        &params(&auth, &lib, &["User.Read"]),
+        "a@b.c",
+        &SecretString::from("x"),
+    )
+    .unwrap_err();
     assert!(matches!(e, ProtocolError::InvalidRequest { .. }));
 }
 
 fn id_token(payload: &str) -> String {
-    format!("{}.{}.c2ln", URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"k1"}"#), URL_SAFE_NO_PAD.encode(payload))
+    format!(
+        "{}.{}.c2ln",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"k1"}"#),
+        URL_SAFE_NO_PAD.encode(payload)
+    )
 }
 
 #[test]
 fn entra_success_response_parses() {
     let client_info = URL_SAFE_NO_PAD.encode(r#"{"uid":"00000000-0000-0000-aaaa-000000000001","utid":"aaaabbbb-0000-cccc-1111-dddd2222eeee"}"#);
-    let idt = id_token(r#"{"aud":"00001111-aaaa-2222-bbbb-3333cccc4444","oid":"00000000-0000-0000-aaaa-000000000001","sub":"s","tid":"aaaabbbb-0000-cccc-1111-dddd2222eeee","preferred_username":"alice@contoso.com"}"#);
+    let idt = id_token(
+        r#"{"aud":"00001111-aaaa-2222-bbbb-3333cccc4444","oid":"00000000-0000-0000-aaaa-000000000001","sub":"s","tid":"aaaabbbb-0000-cccc-1111-dddd2222eeee","preferred_username":"alice@contoso.com"}"#,
+    );
     let body = format!(
         r#"{{"token_type":"Bearer","scope":"User.Read openid profile offline_access","expires_in":4262,"ext_expires_in":4262,"refresh_in":2131,"access_token":"eyJ0eXAi.at.sig","refresh_token":"0.AAAA.rt","id_token":"{idt}","client_info":"{client_info}","foci":"1"}}"#
     );
     let t = parse_token_response(&json_response(200, &body)).unwrap();
     assert_eq!(t.access_token.expose_secret(), "eyJ0eXAi.at.sig");
-    assert_eq!(t.refresh_token.as_ref().unwrap().expose_secret(), "0.AAAA.rt");
-    assert_eq!(t.scopes.as_deref().unwrap(), ["User.Read", "openid", "profile", "offline_access"]);
-    assert_eq!((t.expires_in, t.ext_expires_in, t.refresh_in), (4262, Some(4262), Some(2131)));
+    assert_eq!(
+        t.refresh_token.as_ref().unwrap().expose_secret(),
+        "0.AAAA.rt"
+    );
+    assert_eq!(
+        t.scopes.as_deref().unwrap(),
+        ["User.Read", "openid", "profile", "offline_access"]
+    );
+    assert_eq!(
+        (t.expires_in, t.ext_expires_in, t.refresh_in),
+        (4262, Some(4262), Some(2131))
+    );
     assert_eq!(t.foci.as_deref(), Some("1"));
-    assert_eq!(t.home_account_id().as_deref(), Some("00000000-0000-0000-aaaa-000000000001.aaaabbbb-0000-cccc-1111-dddd2222eeee"));
-    assert_eq!(t.id_token.as_ref().unwrap().claims.username(), Some("alice@contoso.com"));
+    assert_eq!(
+        t.home_account_id().as_deref(),
+        Some("00000000-0000-0000-aaaa-000000000001.aaaabbbb-0000-cccc-1111-dddd2222eeee")
+    );
+    assert_eq!(
+        t.id_token.as_ref().unwrap().claims.username(),
+        Some("alice@contoso.com")
+    );
     let debug = format!("{t:?}");
-    assert!(!debug.contains("eyJ0eXAi") && !debug.contains("0.AAAA") && !debug.contains(&idt), "{debug}");
+    assert!(
+        !debug.contains("eyJ0eXAi") && !debug.contains("0.AAAA") && !debug.contains(&idt),
+        "{debug}"
+    );
 }
 
 #[test]
 fn numbers_as_strings_and_absent_fields() {
-    let t = parse_token_response(&json_response(200, r#"{"access_token":"a","expires_in":"3599","ext_expires_in":"3599"}"#)).unwrap();
+    let t = parse_token_response(&json_response(
+        200,
+        r#"{"access_token":"a","expires_in":"3599","ext_expires_in":"3599"}"#,
+    ))
+    .unwrap();
     assert_eq!(t.expires_in, 3599);
     assert_eq!(t.token_type, "Bearer");
-    assert!(t.refresh_token.is_none() && t.id_token.is_none() && t.scopes.is_none() && t.home_account_id().is_none());
+    assert!(
+        t.refresh_token.is_none()
+            && t.id_token.is_none()
+            && t.scopes.is_none()
+            && t.home_account_id().is_none()
+    );
     let t = parse_token_response(&json_response(200, r#"{"access_token":"a"}"#)).unwrap();
     assert_eq!(t.expires_in, 600);
-    let t = parse_token_response(&json_response(200, &format!(r#"{{"access_token":"a","id_token":"{}"}}"#, id_token(r#"{"aud":"c","sub":"adfs-sub"}"#)))).unwrap();
-    assert_eq!(t.home_account_id().as_deref(), Some("adfs-sub"), "ADFS: no client_info, sub instead");
+    let t = parse_token_response(&json_response(
+        200,
+        &format!(
+            r#"{{"access_token":"a","id_token":"{}"}}"#,
+            id_token(r#"{"aud":"c","sub":"adfs-sub"}"#)
+        ),
+    ))
+    .unwrap();
+    assert_eq!(
+        t.home_account_id().as_deref(),
+        Some("adfs-sub"),
+        "ADFS: no client_info, sub instead"
+    );
 }
 
 #[test]
@@ -188,7 +319,14 @@ fn malformed_success_bodies_are_typed_errors() {
         r#"{"access_token":"a","client_info":"%%%"}"#,
         r#"{"access_token":"a","id_token":"not-a-jwt"}"#,
     ];
-    let out: Vec<String> = cases.iter().map(|b| parse_token_response(&json_response(200, b)).unwrap_err().to_string()).collect();
+    let out: Vec<String> = cases
+        .iter()
+        .map(|b| {
+            parse_token_response(&json_response(200, b))
+                .unwrap_err()
+                .to_string()
+        })
+        .collect();
     insta::assert_snapshot!(out.join("\n"));
 }
 
@@ -202,10 +340,21 @@ fn error_body_becomes_server_error() {
 #[test]
 fn html_503_is_unexpected_response_with_excerpt() {
     let html = "<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head>\n<body><h1>HTTP Error 503. The service is unavailable.</h1>\n</body></html>";
-    let r = http::Response::builder().status(503).header("content-type", "text/html").header("retry-after", "30").body(html.as_bytes().to_vec()).unwrap();
+    let r = http::Response::builder()
+        .status(503)
+        .header("content-type", "text/html")
+        .header("retry-after", "30")
+        .body(html.as_bytes().to_vec())
+        .unwrap();
     let e = parse_token_response(&r).unwrap_err();
     assert_eq!(e.class(), ErrorClass::Throttled);
     insta::assert_snapshot!(e, @r#"unexpected HTTP 503 response (text/html): "<!DOCTYPE html> <html><head><title>Service Unavailable</title></head> <body><h1>HTTP Error 503. The service is unavailable.</h1> </body></html>""#);
-    let r = http::Response::builder().status(502).body(Vec::new()).unwrap();
-    assert_eq!(parse_token_response(&r).unwrap_err().class(), ErrorClass::ServerUnavailable);
+    let r = http::Response::builder()
+        .status(502)
+        .body(Vec::new())
+        .unwrap();
+    assert_eq!(
+        parse_token_response(&r).unwrap_err().class(),
+        ErrorClass::ServerUnavailable
+    );
 }

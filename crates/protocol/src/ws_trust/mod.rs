@@ -235,3 +235,6 @@ mod tests {
         assert!(!format!("{a:?}").contains("<a>"));
     }
 }
+
+#[cfg(test)]
+mod wire_tests;
