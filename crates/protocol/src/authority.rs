@@ -171,12 +171,22 @@ impl Authority {
 
     /// Parses an authority with options (plain http for loopback hosts).
     pub fn parse_with(authority: &str, options: AuthorityOptions) -> Result<Self, ProtocolError> {
+        let parsed = url::Url::parse(authority.trim());
+        // Never echo credentials embedded in the URL.
+        let shown = match &parsed {
+            Ok(u) if !u.username().is_empty() || u.password().is_some() => {
+                let mut u = u.clone();
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+                u.to_string()
+            }
+            _ => authority.to_owned(),
+        };
         let invalid = |reason: String| ProtocolError::InvalidAuthority {
-            authority: authority.to_owned(),
+            authority: shown.clone(),
             reason,
         };
-        let url =
-            url::Url::parse(authority.trim()).map_err(|e| invalid(format!("not a URL: {e}")))?;
+        let url = parsed.map_err(|e| invalid(format!("not a URL: {e}")))?;
         let host = match url.host() {
             Some(url::Host::Domain(d)) => d.to_ascii_lowercase(),
             Some(url::Host::Ipv4(ip)) => ip.to_string(),

@@ -82,3 +82,8 @@ pub use ws_trust::{
 
 /// Re-exported so callers name the same `uuid` and `secrecy` types as this crate.
 pub use {secrecy, uuid};
+
+/// Runs the README's example as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
