@@ -445,3 +445,61 @@ impl CacheData {
             + self.app_metadata.entries.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry::ExtraFields;
+
+    fn app(client_id: &str, family_id: Option<&str>) -> AppMetadata {
+        AppMetadata {
+            client_id: client_id.into(),
+            environment: "e".into(),
+            family_id: family_id.map(str::to_owned),
+            extra: ExtraFields::default(),
+        }
+    }
+
+    fn keys(data: &CacheData) -> Vec<String> {
+        let parsed = Json::parse(data.serialize().as_bytes()).unwrap();
+        let Json::Object(top) = parsed else {
+            panic!("not an object")
+        };
+        match top.into_iter().next() {
+            Some((_, Json::Object(entries))) => entries.into_iter().map(|(k, _)| k).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn entries_keep_python_dict_order_through_updates_and_removals() {
+        let mut data = CacheData::default();
+        for c in ["a", "b", "c"] {
+            let entry = app(c, None);
+            data.upsert(entry.key(), entry);
+        }
+        let updated = app("a", Some("1"));
+        data.upsert(updated.key(), updated);
+        assert_eq!(
+            keys(&data),
+            ["appmetadata-e-a", "appmetadata-e-b", "appmetadata-e-c"]
+        );
+        data.remove::<AppMetadata>("appmetadata-e-b");
+        let back = app("b", None);
+        data.upsert(back.key(), back);
+        assert_eq!(
+            keys(&data),
+            ["appmetadata-e-a", "appmetadata-e-c", "appmetadata-e-b"]
+        );
+    }
+
+    #[test]
+    fn an_emptied_section_is_still_written_as_python_does() {
+        let mut data = CacheData::default();
+        let entry = app("a", None);
+        data.upsert(entry.key(), entry);
+        data.remove::<AppMetadata>("appmetadata-e-a");
+        assert_eq!(data.serialize(), "{\n    \"AppMetadata\": {}\n}");
+        assert_eq!(CacheData::default().serialize(), "{}");
+    }
+}
