@@ -1,0 +1,300 @@
+//! The application types and their builders, shared by public and confidential
+//! clients through a kind parameter.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use entra_cache::{CacheStore, TokenCache};
+use entra_http::{HttpClient, ReqwestClient, Retry, RetryPolicy};
+use entra_protocol::{Authority, AuthorityOptions, ClientCertificate, LibraryInfo};
+use secrecy::SecretString;
+
+use crate::clock::{Clock, SystemClock};
+use crate::core::{Core, Credential};
+use crate::error::AuthError;
+
+/// The default authority: any work or school account.
+pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com/organizations";
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// Public or confidential: the kind parameter of [`Application`] and
+/// [`ApplicationBuilder`].
+pub trait ClientKind: sealed::Sealed + Send + Sync + 'static {
+    /// Whether this is a public client (no credential of its own).
+    const PUBLIC: bool;
+}
+
+/// Marks a public client application: a CLI, a desktop or device app.
+#[derive(Debug)]
+pub enum Public {}
+/// Marks a confidential client application: a service holding a secret or certificate.
+#[derive(Debug)]
+pub enum Confidential {}
+
+impl sealed::Sealed for Public {}
+impl sealed::Sealed for Confidential {}
+impl ClientKind for Public {
+    const PUBLIC: bool = true;
+}
+impl ClientKind for Confidential {
+    const PUBLIC: bool = false;
+}
+
+/// An application registered in Entra, public or confidential. Cheap to clone;
+/// clones share the token cache and the HTTP connection pool.
+pub struct Application<K: ClientKind> {
+    pub(crate) core: Arc<Core>,
+    kind: PhantomData<K>,
+}
+
+impl<K: ClientKind> Clone for Application<K> {
+    fn clone(&self) -> Self {
+        Self {
+            core: self.core.clone(),
+            kind: PhantomData,
+        }
+    }
+}
+
+impl<K: ClientKind> std::fmt::Debug for Application<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct(if K::PUBLIC {
+            "PublicClientApplication"
+        } else {
+            "ConfidentialClientApplication"
+        })
+        .field("client_id", &self.core.client_id)
+        .field("authority", &self.core.authority.url())
+        .finish_non_exhaustive()
+    }
+}
+
+/// A public client application (no secret): CLIs, desktop and device apps.
+///
+/// ```no_run
+/// use entra_auth::PublicClientApplication;
+/// # async fn run(password: secrecy::SecretString) -> Result<(), entra_auth::AuthError> {
+/// let app = PublicClientApplication::builder("00001111-aaaa-2222-bbbb-3333cccc4444")
+///     .authority("https://login.microsoftonline.com/organizations")?
+///     .build()?;
+/// let first = app
+///     .acquire_token_by_username_password(&["User.Read"], "alice@contoso.com", password)
+///     .await?;
+/// let account = app.accounts().await?.remove(0);
+/// let later = app.acquire_token_silent(&["User.Read"], &account).await?;
+/// # Ok(()) }
+/// ```
+pub type PublicClientApplication = Application<Public>;
+/// A confidential client application, authenticating with a secret or a certificate.
+pub type ConfidentialClientApplication = Application<Confidential>;
+/// Builds a [`PublicClientApplication`].
+pub type PublicClientApplicationBuilder = ApplicationBuilder<Public>;
+/// Builds a [`ConfidentialClientApplication`].
+pub type ConfidentialClientApplicationBuilder = ApplicationBuilder<Confidential>;
+
+impl Application<Public> {
+    /// Starts configuring a public client with its application (client) id.
+    pub fn builder(client_id: impl Into<String>) -> ApplicationBuilder<Public> {
+        ApplicationBuilder::new(client_id.into())
+    }
+}
+
+impl Application<Confidential> {
+    /// Starts configuring a confidential client with its application (client) id; set
+    /// a credential with [`ApplicationBuilder::client_secret`] or
+    /// [`ApplicationBuilder::client_certificate`].
+    pub fn builder(client_id: impl Into<String>) -> ApplicationBuilder<Confidential> {
+        ApplicationBuilder::new(client_id.into())
+    }
+}
+
+/// Configures an [`Application`]. Mistakes are reported by the setters that parse
+/// their input and by [`build`](ApplicationBuilder::build).
+pub struct ApplicationBuilder<K: ClientKind> {
+    client_id: String,
+    authority: Result<Authority, AuthError>,
+    authority_options: AuthorityOptions,
+    http_client: Option<Arc<dyn HttpClient>>,
+    extra_root_pem: Vec<u8>,
+    cache_store: Option<Arc<dyn CacheStore>>,
+    client_capabilities: Vec<String>,
+    clock: Arc<dyn Clock>,
+    credential: Option<Result<Credential, AuthError>>,
+    kind: PhantomData<K>,
+}
+
+impl<K: ClientKind> std::fmt::Debug for ApplicationBuilder<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplicationBuilder")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K: ClientKind> ApplicationBuilder<K> {
+    fn new(client_id: String) -> Self {
+        Self {
+            client_id,
+            authority: Authority::parse(DEFAULT_AUTHORITY).map_err(config_error),
+            authority_options: AuthorityOptions::default(),
+            http_client: None,
+            extra_root_pem: Vec::new(),
+            cache_store: None,
+            client_capabilities: Vec::new(),
+            clock: Arc::new(SystemClock),
+            credential: None,
+            kind: PhantomData,
+        }
+    }
+
+    /// The authority: `https://{host}/{tenant}` where the tenant is `organizations`
+    /// (the default), a tenant id or a verified domain. `common` acts as
+    /// `organizations` for username/password sign-in; `consumers` is refused when
+    /// signing in, as personal accounts cannot use this flow.
+    pub fn authority(mut self, authority: &str) -> Result<Self, AuthError> {
+        self.authority = Ok(
+            Authority::parse_with(authority, self.authority_options)
+                .map_err(config_error)?,
+        );
+        Ok(self)
+    }
+
+    /// Allows a plain `http://` authority on a loopback host (for local test servers).
+    /// Call it before [`authority`](Self::authority).
+    pub fn allow_insecure_loopback_authority(mut self, allow: bool) -> Self {
+        self.authority_options.allow_insecure_loopback = allow;
+        self
+    }
+
+    /// Sends requests through `http_client` instead of the default (reqwest with one
+    /// retry). Retries are then that client's business.
+    pub fn http_client(mut self, http_client: Arc<dyn HttpClient>) -> Self {
+        self.http_client = Some(http_client);
+        self
+    }
+
+    /// Trusts the CA certificates in `pem` in addition to the built-in roots (for
+    /// mock-idp, or a TLS-inspecting proxy). Ignored when an
+    /// [`http_client`](Self::http_client) is given.
+    pub fn extra_root_certificates_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.extra_root_pem.extend_from_slice(pem.as_ref());
+        self.extra_root_pem.push(b'\n');
+        self
+    }
+
+    /// Persists the token cache in `store` (for example an
+    /// [`entra_cache::FileStore`]); the default keeps it in memory.
+    pub fn cache_store(mut self, store: impl CacheStore + 'static) -> Self {
+        self.cache_store = Some(Arc::new(store));
+        self
+    }
+
+    /// Declares client capabilities (such as `cp1`, able to handle claims challenges),
+    /// sent with every token request.
+    pub fn client_capabilities<S: Into<String>>(
+        mut self,
+        capabilities: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.client_capabilities = capabilities.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Reads the time from `clock` (the default is the system clock); tests pass a
+    /// [`crate::ManualClock`].
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    fn build_core(self) -> Result<Arc<Core>, AuthError> {
+        if self.client_id.trim().is_empty() {
+            return Err(config_error("the client id is empty"));
+        }
+        let authority = self.authority?;
+        let credential = match self.credential {
+            Some(credential) => credential?,
+            None if K::PUBLIC => Credential::None,
+            None => {
+                return Err(config_error(
+                    "a confidential client needs a credential: call client_secret or client_certificate",
+                ));
+            }
+        };
+        let http_client = match self.http_client {
+            Some(client) => client,
+            None => {
+                let mut transport = ReqwestClient::builder();
+                if !self.extra_root_pem.is_empty() {
+                    transport = transport.add_root_certificates_pem(&self.extra_root_pem);
+                }
+                let transport = transport.build().map_err(config_error)?;
+                Arc::new(Retry::new(transport, RetryPolicy::default()))
+            }
+        };
+        let cache = match self.cache_store {
+            Some(store) => TokenCache::with_shared_store(store),
+            None => TokenCache::new(),
+        };
+        Ok(Arc::new(Core::new(
+            self.client_id,
+            authority,
+            http_client,
+            cache,
+            credential,
+            self.client_capabilities,
+            self.clock,
+            LibraryInfo::default(),
+            K::PUBLIC,
+        )))
+    }
+}
+
+impl ApplicationBuilder<Public> {
+    /// Builds the application.
+    pub fn build(self) -> Result<Application<Public>, AuthError> {
+        Ok(Application {
+            core: self.build_core()?,
+            kind: PhantomData,
+        })
+    }
+}
+
+impl ApplicationBuilder<Confidential> {
+    /// Authenticates with a client secret.
+    pub fn client_secret(mut self, secret: SecretString) -> Self {
+        self.credential = Some(Ok(Credential::Secret(secret)));
+        self
+    }
+
+    /// Authenticates with a certificate: signed client assertions (RS256, `x5t#S256`)
+    /// from the certificate and its private key, both PEM.
+    pub fn client_certificate(
+        mut self,
+        certificate_pem: &[u8],
+        private_key_pem: &SecretString,
+    ) -> Self {
+        self.credential = Some(
+            ClientCertificate::from_pem(certificate_pem, private_key_pem)
+                .map(|certificate| Credential::Certificate(Box::new(certificate)))
+                .map_err(config_error),
+        );
+        self
+    }
+
+    /// Builds the application; fails without a credential.
+    pub fn build(self) -> Result<Application<Confidential>, AuthError> {
+        Ok(Application {
+            core: self.build_core()?,
+            kind: PhantomData,
+        })
+    }
+}
+
+fn config_error(reason: impl std::fmt::Display) -> AuthError {
+    AuthError::Configuration {
+        reason: reason.to_string(),
+    }
+}

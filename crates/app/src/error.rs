@@ -1,0 +1,469 @@
+//! [`AuthError`]: one error type whose variants say what the caller should do next.
+
+use std::time::{Duration, SystemTime};
+
+use entra_cache::CacheError;
+use entra_http::HttpError;
+use entra_protocol::{ErrorClass, ProtocolError, ServerError};
+use uuid::Uuid;
+
+/// Why a token could not be acquired, by what the caller should do next.
+///
+/// Variants caused by an Entra answer keep the whole server error (AADSTS code,
+/// `error`, `suberror`, `claims`, trace and correlation ids) in a boxed
+/// [`ServerError`]; [`AuthError::server`] reaches it whatever the variant.
+///
+/// ```
+/// # fn handle(error: entra_auth::AuthError) {
+/// if error.is_interaction_required() {
+///     // Switch to an interactive flow, passing `error.claims()` when present.
+/// }
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// The user has a personal Microsoft account (outlook.com, hotmail.com, live.com,
+    /// ...). Found by user realm discovery; the password was never sent.
+    #[error(
+        "{username} is a personal Microsoft account; username/password sign-in works only \
+         for work or school accounts. Use an interactive flow (authorization code or device \
+         code) for personal accounts. The password was not sent."
+    )]
+    PersonalAccountNotSupported {
+        /// The username given.
+        username: String,
+    },
+
+    /// The application is configured with the `consumers` tenant, which only personal
+    /// Microsoft accounts use.
+    #[error(
+        "the `consumers` authority serves only personal Microsoft accounts, which cannot use \
+         username/password sign-in. Configure `organizations` or your tenant id instead."
+    )]
+    ConsumersTenantNotSupported,
+
+    /// The tenant's policy requires multi-factor authentication, which this flow cannot
+    /// perform.
+    #[error(
+        "multi-factor authentication is required by the tenant's policy; this flow cannot \
+         satisfy it. Use an interactive flow and pass the claims challenge from \
+         `AuthError::claims()`. ({server})"
+    )]
+    MfaRequired {
+        /// The server's answer (AADSTS50076, 50158, ...).
+        server: Box<ServerError>,
+    },
+
+    /// The user must register for multi-factor authentication before signing in.
+    #[error(
+        "the user must enroll in multi-factor authentication before signing in; this flow \
+         cannot do it. Have the user sign in interactively once (passing the claims \
+         challenge from `AuthError::claims()`) to register. ({server})"
+    )]
+    MfaEnrollmentRequired {
+        /// The server's answer (AADSTS50079, ...).
+        server: Box<ServerError>,
+    },
+
+    /// Nobody has consented to the application using the requested scopes.
+    #[error(
+        "consent is missing for the requested scopes; this flow cannot ask for it. {} ({server})",
+        if *admin_consent_required {
+            "An administrator must grant admin consent to the application for these scopes."
+        } else {
+            "The user (or an administrator, for everyone) must consent once in an interactive \
+             flow, or request only scopes already consented to."
+        }
+    )]
+    ConsentRequired {
+        /// Whether only an administrator can grant it.
+        admin_consent_required: bool,
+        /// The server's answer (AADSTS65001, ...).
+        server: Box<ServerError>,
+    },
+
+    /// The user's password has expired.
+    #[error(
+        "the user's password has expired; the user must change it (interactively, or at the \
+         password change URL the server gave) before signing in again. ({server})"
+    )]
+    PasswordExpired {
+        /// The server's answer (AADSTS50055, ...).
+        server: Box<ServerError>,
+    },
+
+    /// The account is locked, usually after too many wrong passwords.
+    #[error(
+        "the account is locked (too many failed sign-ins, or a sign-in from a blocked IP); \
+         wait and retry later, or ask an administrator to unlock it. ({server})"
+    )]
+    AccountLocked {
+        /// The server's answer (AADSTS50053).
+        server: Box<ServerError>,
+    },
+
+    /// The account is disabled by an administrator.
+    #[error("the account is disabled; an administrator must enable it. ({server})")]
+    AccountDisabled {
+        /// The server's answer (AADSTS50057).
+        server: Box<ServerError>,
+    },
+
+    /// A conditional access policy blocked the sign-in.
+    #[error(
+        "a conditional access policy of the tenant blocked this sign-in; retrying will not \
+         help. Ask the tenant's administrator which policy applies (see the trace id). \
+         ({server})"
+    )]
+    ConditionalAccessBlocked {
+        /// The server's answer (AADSTS53003, ...).
+        server: Box<ServerError>,
+    },
+
+    /// The username or password is wrong.
+    #[error("the username or password is incorrect; ask the user to re-enter them. ({server})")]
+    InvalidCredentials {
+        /// The server's answer (AADSTS50126, or a WS-Trust fault).
+        server: Box<ServerError>,
+    },
+
+    /// No such user in the tenant.
+    #[error(
+        "the user does not exist in the tenant; check the username, or the authority (a \
+         guest user needs the tenant id of the directory that invited them). ({server})"
+    )]
+    UserNotFound {
+        /// The server's answer (AADSTS50034).
+        server: Box<ServerError>,
+    },
+
+    /// The tenant in the authority does not exist.
+    #[error("the tenant does not exist; check the authority's tenant id or domain. ({server})")]
+    TenantNotFound {
+        /// The server's answer (AADSTS90002).
+        server: Box<ServerError>,
+    },
+
+    /// The app registration does not allow public client flows.
+    #[error(
+        "the application does not allow public client flows; enable \"Allow public client \
+         flows\" in its app registration (Authentication blade), or use a confidential client \
+         with a secret or certificate. ({server})"
+    )]
+    PublicClientFlowsNotAllowed {
+        /// The server's answer (AADSTS7000218).
+        server: Box<ServerError>,
+    },
+
+    /// The client id is unknown in the tenant.
+    #[error(
+        "the application (client id) is not registered in this tenant; check the client id \
+         and the authority, or have an administrator consent to it in this tenant. ({server})"
+    )]
+    ApplicationNotFound {
+        /// The server's answer (AADSTS700016).
+        server: Box<ServerError>,
+    },
+
+    /// The confidential client's secret or certificate was refused.
+    #[error(
+        "the client secret or certificate was rejected; check that it matches the app \
+         registration and has not expired. ({server})"
+    )]
+    InvalidClientCredential {
+        /// The server's answer (AADSTS7000215, 7000222, ...).
+        server: Box<ServerError>,
+    },
+
+    /// A requested scope is not valid.
+    #[error("a requested scope is invalid; check the scope names and the resource. ({server})")]
+    InvalidScope {
+        /// The server's answer (AADSTS70011).
+        server: Box<ServerError>,
+    },
+
+    /// A silent call cannot get a token without the user: no usable refresh token in
+    /// the cache, or the refresh token has expired or been revoked.
+    #[error(
+        "the user must sign in again: {reason}.{} Call acquire_token_by_username_password (or \
+         an interactive flow) for this account.",
+        server.as_ref().map(|s| format!(" ({s})")).unwrap_or_default()
+    )]
+    InteractionRequired {
+        /// Why, in a few words.
+        reason: &'static str,
+        /// The server's answer, when the refresh token was refused.
+        server: Option<Box<ServerError>>,
+    },
+
+    /// The server is throttling this client.
+    #[error(
+        "the identity provider is throttling requests{}; wait before retrying, and serve \
+         tokens from the cache with acquire_token_silent where possible.{}",
+        retry_after.map(|d| format!(" (retry after {} s)", d.as_secs())).unwrap_or_default(),
+        server.as_ref().map(|s| format!(" ({s})")).unwrap_or_default()
+    )]
+    Throttled {
+        /// How long the server asked to wait, if it said.
+        retry_after: Option<Duration>,
+        /// The server's answer, if it was an OAuth error body.
+        server: Option<Box<ServerError>>,
+        /// The correlation id of the call.
+        correlation_id: Uuid,
+    },
+
+    /// The server failed (5xx, or a body that is not Entra's).
+    #[error(
+        "the identity provider answered HTTP {status} and the retries ran out; try again \
+         later (correlation id {correlation_id}): {excerpt}"
+    )]
+    ServerUnavailable {
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body.
+        excerpt: String,
+        /// The correlation id of the call.
+        correlation_id: Uuid,
+    },
+
+    /// Another error from the server, with its details.
+    #[error("the identity provider refused the request: {server}")]
+    Server {
+        /// The server's answer.
+        server: Box<ServerError>,
+    },
+
+    /// The network failed: timeout, connection refused, TLS.
+    #[error("network error (correlation id {correlation_id}): {source}")]
+    Network {
+        /// What the transport reported.
+        source: HttpError,
+        /// The correlation id of the call.
+        correlation_id: Uuid,
+    },
+
+    /// A response could not be understood (malformed JSON or XML, a bad id token).
+    #[error(
+        "invalid response from the identity provider (correlation id {correlation_id}): {source}"
+    )]
+    InvalidResponse {
+        /// What was wrong.
+        source: ProtocolError,
+        /// The correlation id of the call.
+        correlation_id: Uuid,
+    },
+
+    /// The federation server (ADFS) refused or failed the WS-Trust exchange.
+    #[error("the federation server (ADFS) failed the sign-in: {source}")]
+    Federation {
+        /// What went wrong.
+        source: ProtocolError,
+    },
+
+    /// An argument was unusable (an empty username, a malformed scope or claims).
+    #[error("invalid argument: {reason}")]
+    InvalidArgument {
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// The application's configuration is unusable (found when building it).
+    #[error("invalid configuration: {reason}")]
+    Configuration {
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// The token cache could not be read or written.
+    #[error("token cache error: {0}")]
+    Cache(#[from] CacheError),
+}
+
+impl AuthError {
+    /// The server's error details, when an Entra answer caused this error.
+    pub fn server(&self) -> Option<&ServerError> {
+        match self {
+            AuthError::MfaRequired { server }
+            | AuthError::MfaEnrollmentRequired { server }
+            | AuthError::ConsentRequired { server, .. }
+            | AuthError::PasswordExpired { server }
+            | AuthError::AccountLocked { server }
+            | AuthError::AccountDisabled { server }
+            | AuthError::ConditionalAccessBlocked { server }
+            | AuthError::InvalidCredentials { server }
+            | AuthError::UserNotFound { server }
+            | AuthError::TenantNotFound { server }
+            | AuthError::PublicClientFlowsNotAllowed { server }
+            | AuthError::ApplicationNotFound { server }
+            | AuthError::InvalidClientCredential { server }
+            | AuthError::InvalidScope { server }
+            | AuthError::Server { server } => Some(server),
+            AuthError::InteractionRequired { server, .. } | AuthError::Throttled { server, .. } => {
+                server.as_deref()
+            }
+            _ => None,
+        }
+    }
+
+    /// The claims challenge to pass to an interactive flow, if the server sent one.
+    pub fn claims(&self) -> Option<&str> {
+        self.server().and_then(ServerError::claims_challenge)
+    }
+
+    /// The AADSTS code, if the server sent one.
+    pub fn aadsts_code(&self) -> Option<u32> {
+        self.server().and_then(ServerError::aadsts_code)
+    }
+
+    /// The correlation id of the failed call, as the server echoed it or as sent.
+    pub fn correlation_id(&self) -> Option<String> {
+        match self {
+            AuthError::Throttled {
+                correlation_id,
+                server: None,
+                ..
+            }
+            | AuthError::ServerUnavailable { correlation_id, .. }
+            | AuthError::Network { correlation_id, .. }
+            | AuthError::InvalidResponse { correlation_id, .. } => Some(correlation_id.to_string()),
+            _ => self.server().and_then(|s| s.correlation_id.clone()),
+        }
+    }
+
+    /// Whether the user must take part (MFA, consent, a new sign-in, a password
+    /// change): retrying the same call will not help.
+    pub fn is_interaction_required(&self) -> bool {
+        matches!(
+            self,
+            AuthError::MfaRequired { .. }
+                | AuthError::MfaEnrollmentRequired { .. }
+                | AuthError::ConsentRequired { .. }
+                | AuthError::PasswordExpired { .. }
+                | AuthError::ConditionalAccessBlocked { .. }
+                | AuthError::InteractionRequired { .. }
+        )
+    }
+
+    /// Whether retrying later may succeed (throttling, server or network failures).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            AuthError::Throttled { .. }
+                | AuthError::ServerUnavailable { .. }
+                | AuthError::Network { .. }
+        )
+    }
+
+    /// Maps a protocol-level failure of a call with `correlation_id` at `now` to the
+    /// variant that says what to do next. `refreshing` marks a refresh-token redemption, where
+    /// an `invalid_grant` means the refresh token is dead.
+    pub(crate) fn from_protocol(
+        error: ProtocolError,
+        correlation_id: Uuid,
+        refreshing: bool,
+        now: SystemTime,
+    ) -> Self {
+        let class = error.class();
+        let server = match error {
+            ProtocolError::Server(server) => server,
+            ProtocolError::UnexpectedResponse {
+                status,
+                excerpt,
+                retry_after,
+                ..
+            } => {
+                return if class == ErrorClass::Throttled || status == 429 {
+                    AuthError::Throttled {
+                        retry_after: retry_after.map(|r| r.delay(now)),
+                        server: None,
+                        correlation_id,
+                    }
+                } else if status >= 500 {
+                    AuthError::ServerUnavailable {
+                        status,
+                        excerpt,
+                        correlation_id,
+                    }
+                } else {
+                    AuthError::InvalidResponse {
+                        source: ProtocolError::UnexpectedResponse {
+                            status,
+                            content_type: None,
+                            excerpt,
+                            retry_after: None,
+                        },
+                        correlation_id,
+                    }
+                };
+            }
+            ProtocolError::ConsumersTenantNotSupported => {
+                return AuthError::ConsumersTenantNotSupported;
+            }
+            ProtocolError::InvalidScope { .. } | ProtocolError::InvalidClaims { .. } => {
+                return AuthError::InvalidArgument {
+                    reason: error.to_string(),
+                };
+            }
+            other => {
+                return AuthError::InvalidResponse {
+                    source: other,
+                    correlation_id,
+                };
+            }
+        };
+        match class {
+            ErrorClass::MfaRequired => AuthError::MfaRequired { server },
+            ErrorClass::MfaEnrollmentRequired => AuthError::MfaEnrollmentRequired { server },
+            ErrorClass::ConsentRequired { admin } => AuthError::ConsentRequired {
+                admin_consent_required: admin,
+                server,
+            },
+            ErrorClass::PasswordExpired => AuthError::PasswordExpired { server },
+            ErrorClass::AccountLocked => AuthError::AccountLocked { server },
+            ErrorClass::AccountDisabled => AuthError::AccountDisabled { server },
+            ErrorClass::ConditionalAccessBlocked => AuthError::ConditionalAccessBlocked { server },
+            ErrorClass::InvalidCredentials => AuthError::InvalidCredentials { server },
+            ErrorClass::UserNotFound => AuthError::UserNotFound { server },
+            ErrorClass::TenantNotFound => AuthError::TenantNotFound { server },
+            ErrorClass::PublicClientFlowsNotAllowed => {
+                AuthError::PublicClientFlowsNotAllowed { server }
+            }
+            ErrorClass::ApplicationNotFound => AuthError::ApplicationNotFound { server },
+            ErrorClass::InvalidClientSecret | ErrorClass::InvalidClient => {
+                AuthError::InvalidClientCredential { server }
+            }
+            ErrorClass::InvalidScope => AuthError::InvalidScope { server },
+            ErrorClass::RefreshTokenExpired => AuthError::InteractionRequired {
+                reason: "the refresh token has expired or was revoked",
+                server: Some(server),
+            },
+            ErrorClass::InteractionRequired if refreshing => AuthError::InteractionRequired {
+                reason: "the identity provider refused the refresh token",
+                server: Some(server),
+            },
+            ErrorClass::InteractionRequired => AuthError::InteractionRequired {
+                reason: "the identity provider requires user interaction",
+                server: Some(server),
+            },
+            ErrorClass::Throttled => AuthError::Throttled {
+                retry_after: server.retry_after.as_ref().map(|r| r.delay(now)),
+                server: Some(server),
+                correlation_id,
+            },
+            ErrorClass::ServerUnavailable => AuthError::ServerUnavailable {
+                status: server.status,
+                excerpt: server.message().chars().take(200).collect(),
+                correlation_id,
+            },
+            _ => AuthError::Server { server },
+        }
+    }
+
+    pub(crate) fn network(source: HttpError, correlation_id: Uuid) -> Self {
+        AuthError::Network {
+            source,
+            correlation_id,
+        }
+    }
+}

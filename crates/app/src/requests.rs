@@ -1,0 +1,157 @@
+//! The acquisition calls. Each returns a request you can tune (`correlation_id`,
+//! `claims`, `force_refresh`) and then `.await`.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+
+use secrecy::SecretString;
+use uuid::Uuid;
+
+use crate::builder::{Application, ClientKind};
+use crate::core::{CallOptions, Core};
+use crate::error::AuthError;
+use crate::result::{Account, AuthenticationResult};
+
+/// The future every acquisition request resolves to.
+pub type AcquireFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<AuthenticationResult, AuthError>> + Send + 'a>>;
+
+impl<K: ClientKind> Application<K> {
+    /// Signs in with a username and password (OAuth2 ROPC). Stores the tokens in the
+    /// cache; the password is dropped (and zeroized) once sent, never stored.
+    ///
+    /// Fails with [`AuthError::PersonalAccountNotSupported`] before sending the
+    /// password when user realm discovery shows a personal Microsoft account.
+    pub fn acquire_token_by_username_password<'a>(
+        &'a self,
+        scopes: &'a [&'a str],
+        username: &'a str,
+        password: SecretString,
+    ) -> UsernamePasswordRequest<'a> {
+        UsernamePasswordRequest {
+            core: &self.core,
+            scopes,
+            username,
+            password,
+            options: CallOptions::default(),
+        }
+    }
+
+    /// Gets a token without the user: from the cache when a valid access token is there
+    /// (no request at all), else by redeeming the account's refresh token.
+    pub fn acquire_token_silent<'a>(
+        &'a self,
+        scopes: &'a [&'a str],
+        account: &'a Account,
+    ) -> SilentRequest<'a> {
+        SilentRequest {
+            core: &self.core,
+            scopes,
+            account,
+            options: CallOptions::default(),
+        }
+    }
+
+    /// The accounts in the token cache.
+    pub async fn accounts(&self) -> Result<Vec<Account>, AuthError> {
+        self.core.accounts().await
+    }
+
+    /// The cached account with this `home_account_id`, if any.
+    pub async fn account(&self, home_account_id: &str) -> Result<Option<Account>, AuthError> {
+        self.core.account(home_account_id).await
+    }
+
+    /// Signs the account out of this application: removes its tokens and account
+    /// entries from the cache (and the persisted store).
+    pub async fn remove_account(&self, account: &Account) -> Result<(), AuthError> {
+        self.core.remove_account(account).await
+    }
+
+    /// The token cache, for example to serialize it.
+    pub fn token_cache(&self) -> &entra_cache::TokenCache {
+        &self.core.cache
+    }
+
+    /// The application (client) id.
+    pub fn client_id(&self) -> &str {
+        &self.core.client_id
+    }
+}
+
+/// A username/password sign-in, ready to `.await`.
+#[must_use = "a request does nothing until awaited"]
+pub struct UsernamePasswordRequest<'a> {
+    core: &'a Core,
+    scopes: &'a [&'a str],
+    username: &'a str,
+    password: SecretString,
+    options: CallOptions,
+}
+
+impl UsernamePasswordRequest<'_> {
+    /// Sends `correlation_id` as `client-request-id` (default: a new random id).
+    pub fn correlation_id(mut self, correlation_id: Uuid) -> Self {
+        self.options.correlation_id = Some(correlation_id);
+        self
+    }
+
+    /// Sends a claims request (JSON), merged with the client capabilities.
+    pub fn claims(mut self, claims: impl Into<String>) -> Self {
+        self.options.claims = Some(claims.into());
+        self
+    }
+}
+
+impl<'a> IntoFuture for UsernamePasswordRequest<'a> {
+    type Output = Result<AuthenticationResult, AuthError>;
+    type IntoFuture = AcquireFuture<'a>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.core.username_password(
+            self.scopes,
+            self.username,
+            self.password,
+            self.options,
+        ))
+    }
+}
+
+/// A silent acquisition, ready to `.await`.
+#[must_use = "a request does nothing until awaited"]
+pub struct SilentRequest<'a> {
+    core: &'a Core,
+    scopes: &'a [&'a str],
+    account: &'a Account,
+    options: CallOptions,
+}
+
+impl SilentRequest<'_> {
+    /// Sends `correlation_id` as `client-request-id` when a request is needed.
+    pub fn correlation_id(mut self, correlation_id: Uuid) -> Self {
+        self.options.correlation_id = Some(correlation_id);
+        self
+    }
+
+    /// Skips the cached access token and redeems the refresh token.
+    pub fn force_refresh(mut self, force_refresh: bool) -> Self {
+        self.options.force_refresh = force_refresh;
+        self
+    }
+
+    /// Answers a claims challenge (from a resource's `WWW-Authenticate`): skips the
+    /// cached access token and sends `claims` with the refresh.
+    pub fn claims(mut self, claims: impl Into<String>) -> Self {
+        self.options.claims = Some(claims.into());
+        self
+    }
+}
+
+impl<'a> IntoFuture for SilentRequest<'a> {
+    type Output = Result<AuthenticationResult, AuthError>;
+    type IntoFuture = AcquireFuture<'a>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.core.silent(self.scopes, self.account, self.options))
+    }
+}
