@@ -155,10 +155,8 @@ impl<K: ClientKind> ApplicationBuilder<K> {
     /// `organizations` for username/password sign-in; `consumers` is refused when
     /// signing in, as personal accounts cannot use this flow.
     pub fn authority(mut self, authority: &str) -> Result<Self, AuthError> {
-        self.authority = Ok(
-            Authority::parse_with(authority, self.authority_options)
-                .map_err(config_error)?,
-        );
+        self.authority =
+            Ok(Authority::parse_with(authority, self.authority_options).map_err(config_error)?);
         Ok(self)
     }
 

@@ -10,8 +10,8 @@ use entra_cache::{AccessTokenQuery, RefreshTokenQuery, TokenCache, TokenIngest};
 use entra_http::HttpClient;
 use entra_protocol::{
     AccountType, Authority, ClientAuth, ClientCertificate, DEFAULT_ASSERTION_LIFETIME, LibraryInfo,
-    ProtocolError, TokenParams, TokenResponse, decode_id_token, decorate_scopes,
-    parse_token_response, parse_user_realm,
+    ProtocolError, SamlAssertion, TokenParams, TokenResponse, UserRealm, WsTrustEndpoint,
+    decode_id_token, decorate_scopes, parse_token_response, parse_user_realm,
 };
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
@@ -195,6 +195,7 @@ impl Core {
         let correlation_id = options.correlation_id.unwrap_or_else(Uuid::new_v4);
         self.ensure_loaded().await?;
 
+        let mut saml_assertion = None;
         if !authority.is_adfs() {
             let request = entra_protocol::user_realm_request(
                 &authority,
@@ -216,9 +217,10 @@ impl Core {
                     });
                 }
                 if realm.account_type() == AccountType::Federated {
-                    return Err(AuthError::Federation {
-                        source: ProtocolError::NoWsTrustEndpoint,
-                    });
+                    saml_assertion = Some(
+                        self.ws_trust(&realm, username, &password, correlation_id)
+                            .await?,
+                    );
                 }
             }
         }
@@ -236,8 +238,11 @@ impl Core {
             correlation_id,
             library: &self.library,
         };
-        let request = entra_protocol::password_grant(&params, username, &password)
-            .map_err(|error| self.protocol_error(error, correlation_id, false))?;
+        let request = match &saml_assertion {
+            Some(assertion) => entra_protocol::saml_bearer_grant(&params, assertion),
+            None => entra_protocol::password_grant(&params, username, &password),
+        }
+        .map_err(|error| self.protocol_error(error, correlation_id, false))?;
         drop(password);
         let response = self.send(request, correlation_id).await?;
         let tokens = parse_token_response(&response)
@@ -252,6 +257,48 @@ impl Core {
             correlation_id,
         )
         .await
+    }
+
+    /// The federated path: MEX metadata (else the realm's active endpoint), then the
+    /// WS-Trust username/password request to the federation server, giving a SAML
+    /// assertion for the SAML bearer grant.
+    async fn ws_trust(
+        &self,
+        realm: &UserRealm,
+        username: &str,
+        password: &SecretString,
+        correlation_id: Uuid,
+    ) -> Result<SamlAssertion, AuthError> {
+        let federation = |source: ProtocolError| AuthError::Federation { source };
+        let endpoint = match (
+            &realm.federation_metadata_url,
+            &realm.federation_active_auth_url,
+        ) {
+            (Some(mex_url), _) => {
+                let request = entra_protocol::mex_request(mex_url, correlation_id, &self.library)
+                    .map_err(federation)?;
+                let response = self.send(request, correlation_id).await?;
+                entra_protocol::parse_mex(&response).map_err(federation)?
+            }
+            (None, Some(active_url)) => {
+                WsTrustEndpoint::from_active_auth_url(active_url).map_err(federation)?
+            }
+            (None, None) => return Err(federation(ProtocolError::NoWsTrustEndpoint)),
+        };
+        let request = entra_protocol::ws_trust_request(
+            &endpoint,
+            username,
+            password,
+            realm.audience(),
+            Uuid::new_v4(),
+            self.clock.now(),
+        )
+        .map_err(federation)?;
+        let response = self.send(request, correlation_id).await?;
+        entra_protocol::parse_ws_trust_response(&response).map_err(|error| match error {
+            ProtocolError::WsTrustFault { .. } => AuthError::from_ws_trust_fault(error),
+            other => AuthError::Federation { source: other },
+        })
     }
 
     /// Silent acquisition: the cached access token, else the refresh token.

@@ -460,6 +460,35 @@ impl AuthError {
         }
     }
 
+    /// An ADFS SOAP fault, as the variant an Entra answer of the same meaning gives
+    /// (wrong password, locked, disabled, expired); other faults stay `Federation`.
+    pub(crate) fn from_ws_trust_fault(fault: ProtocolError) -> Self {
+        let class = fault.class();
+        let ProtocolError::WsTrustFault {
+            code,
+            subcode,
+            reason,
+        } = &fault
+        else {
+            return AuthError::Federation { source: fault };
+        };
+        let server = || {
+            Box::new(ServerError {
+                status: 500,
+                error: subcode.clone().unwrap_or_else(|| code.clone()),
+                error_description: Some(format!("federation server (WS-Trust) fault: {reason}")),
+                ..ServerError::default()
+            })
+        };
+        match class {
+            ErrorClass::InvalidCredentials => AuthError::InvalidCredentials { server: server() },
+            ErrorClass::AccountLocked => AuthError::AccountLocked { server: server() },
+            ErrorClass::AccountDisabled => AuthError::AccountDisabled { server: server() },
+            ErrorClass::PasswordExpired => AuthError::PasswordExpired { server: server() },
+            _ => AuthError::Federation { source: fault },
+        }
+    }
+
     pub(crate) fn network(source: HttpError, correlation_id: Uuid) -> Self {
         AuthError::Network {
             source,

@@ -179,6 +179,9 @@ impl ProtocolError {
                 500..=599 => ErrorClass::ServerUnavailable,
                 _ => ErrorClass::Other,
             },
+            Self::WsTrustFault { subcode, reason, .. } => {
+                ws_trust_fault_class(subcode.as_deref(), reason)
+            }
             _ => ErrorClass::Other,
         }
     }
@@ -201,6 +204,24 @@ impl ProtocolError {
             what,
             message: e.to_string(),
         }
+    }
+}
+
+/// Classifies an ADFS SOAP fault like the equivalent Entra answer: ADFS reports a
+/// locked, disabled or expired account through its reason text, and every other
+/// authentication failure as `FailedAuthentication`.
+fn ws_trust_fault_class(subcode: Option<&str>, reason: &str) -> ErrorClass {
+    let reason = reason.to_ascii_lowercase();
+    if reason.contains("locked") {
+        ErrorClass::AccountLocked
+    } else if reason.contains("disabled") {
+        ErrorClass::AccountDisabled
+    } else if reason.contains("password") && reason.contains("expired") {
+        ErrorClass::PasswordExpired
+    } else if subcode.is_some_and(|s| s.rsplit(':').next() == Some("FailedAuthentication")) {
+        ErrorClass::InvalidCredentials
+    } else {
+        ErrorClass::Other
     }
 }
 

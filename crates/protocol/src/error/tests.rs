@@ -454,3 +454,23 @@ fn non_error_bodies_are_typed_errors() {
         Err(ProtocolError::UnexpectedResponse { .. })
     ));
 }
+
+#[test]
+fn ws_trust_faults_classify_like_entra_answers() {
+    let fault = |subcode: Option<&str>, reason: &str| ProtocolError::WsTrustFault {
+        code: "s:Sender".to_owned(),
+        subcode: subcode.map(str::to_owned),
+        reason: reason.to_owned(),
+    };
+    assert_eq!(
+        fault(Some("a:FailedAuthentication"), "MSIS3127: The specified request failed.").class(),
+        ErrorClass::InvalidCredentials
+    );
+    assert_eq!(
+        fault(Some("a:FailedAuthentication"), "MSIS5006: The account is locked out.").class(),
+        ErrorClass::AccountLocked
+    );
+    assert_eq!(fault(None, "The user account is disabled.").class(), ErrorClass::AccountDisabled);
+    assert_eq!(fault(None, "The user's password has expired.").class(), ErrorClass::PasswordExpired);
+    assert_eq!(fault(Some("a:InvalidRequest"), "Bad envelope").class(), ErrorClass::Other);
+}
