@@ -1,0 +1,267 @@
+//! `/_admin/...`: change state at run time, move the clock, schedule faults, list the
+//! requests received. Loopback callers only; never recorded, never faulted.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+
+use super::plain_json;
+use crate::admin::{Advance, ClockState, ConsentChange, Fault, Revoked, UserStateChange};
+use crate::clock::rfc3339;
+use crate::fixture::{ConsentGrant, ConsentRevocation, Fixture, Password};
+use crate::state::{Inner, Shared};
+
+pub(super) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/requests", get(requests).delete(clear_requests))
+        .route("/clock", get(clock))
+        .route("/clock/advance", post(advance))
+        .route("/consent/grant", post(grant_consent))
+        .route("/consent/revoke", post(revoke_consent))
+        .route(
+            "/users/{username}/revoke-refresh-tokens",
+            post(revoke_refresh_tokens),
+        )
+        .route("/users/{username}/state", post(set_user_state))
+        .route("/faults", post(add_fault).delete(clear_faults))
+        .layer(middleware::from_fn(loopback_only))
+        .with_state(shared)
+}
+
+async fn loopback_only(request: Request, next: Next) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    if peer.is_some_and(|p| p.ip().is_loopback()) {
+        next.run(request).await
+    } else {
+        plain_json(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the admin API answers loopback callers only",
+        )
+    }
+}
+
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|err| format!("invalid JSON body: {err}"))
+}
+
+fn bad(reason: String) -> Response {
+    plain_json(StatusCode::BAD_REQUEST, "invalid_request", &reason)
+}
+
+async fn requests(State(shared): State<Arc<Shared>>) -> Response {
+    Json(shared.lock().requests.clone()).into_response()
+}
+
+async fn clear_requests(State(shared): State<Arc<Shared>>) -> StatusCode {
+    shared.lock().requests.clear();
+    StatusCode::NO_CONTENT
+}
+
+fn clock_state(inner: &Inner) -> Json<ClockState> {
+    let now = inner.clock.now();
+    Json(ClockState {
+        now,
+        rfc3339: rfc3339(now),
+    })
+}
+
+async fn clock(State(shared): State<Arc<Shared>>) -> Json<ClockState> {
+    clock_state(&shared.lock())
+}
+
+async fn advance(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let advance: Advance = match parse(&body) {
+        Ok(a) => a,
+        Err(reason) => return bad(reason),
+    };
+    let mut inner = shared.lock();
+    inner.clock.advance(Duration::from_secs(advance.seconds));
+    clock_state(&inner).into_response()
+}
+
+/// Checks a consent change against the fixture; returns the tenant id.
+fn check_change(fixture: &Fixture, change: &ConsentChange) -> Result<String, String> {
+    let tenant = fixture
+        .tenant(&change.tenant)
+        .ok_or_else(|| format!("no tenant '{}'", change.tenant))?;
+    if fixture.app(&change.client_id).is_none() {
+        return Err(format!("no app '{}'", change.client_id));
+    }
+    if let Some(user) = &change.user
+        && fixture.user(user).is_none_or(|u| u.tenant != tenant.id)
+    {
+        return Err(format!("no user '{user}' in the tenant '{}'", tenant.id));
+    }
+    if change.scopes.is_empty() {
+        return Err("scopes is empty".into());
+    }
+    Ok(tenant.id.clone())
+}
+
+fn contains(list: &[String], scope: &str) -> bool {
+    list.iter().any(|s| s.eq_ignore_ascii_case(scope))
+}
+
+async fn grant_consent(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let change: ConsentChange = match parse(&body) {
+        Ok(c) => c,
+        Err(reason) => return bad(reason),
+    };
+    let mut inner = shared.lock();
+    let fixture = &mut inner.fixture;
+    let tenant = match check_change(fixture, &change) {
+        Ok(t) => t,
+        Err(reason) => return bad(reason),
+    };
+    let client = change.client_id.to_ascii_lowercase();
+    // Granting lifts matching revocations: for the user, or for everyone.
+    for revocation in &mut fixture.consent_revocations {
+        let applies = revocation.tenant == tenant
+            && revocation.client_id == client
+            && change
+                .user
+                .as_ref()
+                .is_none_or(|u| u.eq_ignore_ascii_case(&revocation.user));
+        if applies {
+            revocation.scopes.retain(|s| !contains(&change.scopes, s));
+        }
+    }
+    fixture.consent_revocations.retain(|r| !r.scopes.is_empty());
+    fixture.consents.push(ConsentGrant {
+        tenant,
+        client_id: client,
+        user: change.user,
+        scopes: change.scopes,
+    });
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn revoke_consent(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let change: ConsentChange = match parse(&body) {
+        Ok(c) => c,
+        Err(reason) => return bad(reason),
+    };
+    let mut inner = shared.lock();
+    let fixture = &mut inner.fixture;
+    let tenant = match check_change(fixture, &change) {
+        Ok(t) => t,
+        Err(reason) => return bad(reason),
+    };
+    let client = change.client_id.to_ascii_lowercase();
+    match &change.user {
+        // Tenant-wide: the scopes leave every grant of that app in that tenant.
+        None => {
+            for grant in &mut fixture.consents {
+                if grant.tenant == tenant && grant.client_id == client {
+                    grant.scopes.retain(|s| !contains(&change.scopes, s));
+                }
+            }
+        }
+        // One user: their own grants lose the scopes, and tenant-wide consent no
+        // longer covers them.
+        Some(user) => {
+            for grant in &mut fixture.consents {
+                let own = grant
+                    .user
+                    .as_ref()
+                    .is_some_and(|u| u.eq_ignore_ascii_case(user));
+                if grant.tenant == tenant && grant.client_id == client && own {
+                    grant.scopes.retain(|s| !contains(&change.scopes, s));
+                }
+            }
+            fixture.consent_revocations.push(ConsentRevocation {
+                tenant,
+                client_id: client,
+                user: user.clone(),
+                scopes: change.scopes,
+            });
+        }
+    }
+    fixture.consents.retain(|g| !g.scopes.is_empty());
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn revoke_refresh_tokens(
+    State(shared): State<Arc<Shared>>,
+    Path(username): Path<String>,
+) -> Response {
+    let mut inner = shared.lock();
+    if inner.fixture.user(&username).is_none() {
+        return plain_json(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            &format!("no user '{username}'"),
+        );
+    }
+    let revoked = inner.revoke_refresh_tokens(&username);
+    Json(Revoked { revoked }).into_response()
+}
+
+async fn set_user_state(
+    State(shared): State<Arc<Shared>>,
+    Path(username): Path<String>,
+    body: Bytes,
+) -> Response {
+    let change: UserStateChange = match parse(&body) {
+        Ok(c) => c,
+        Err(reason) => return bad(reason),
+    };
+    let mut inner = shared.lock();
+    let Some(user) = inner.fixture.user_mut(&username) else {
+        return plain_json(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            &format!("no user '{username}'"),
+        );
+    };
+    let password_changed = change.password.is_some();
+    if let Some(password) = change.password {
+        user.password = Password::new(password);
+    }
+    let flags = [
+        (change.mfa_registered, &mut user.mfa_registered),
+        (change.mfa_required, &mut user.mfa_required),
+        (change.locked, &mut user.locked),
+        (change.disabled, &mut user.disabled),
+        (change.password_expired, &mut user.password_expired),
+    ];
+    for (value, field) in flags {
+        if let Some(value) = value {
+            *field = value;
+        }
+    }
+    if password_changed {
+        inner.revoke_refresh_tokens(&username);
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn add_fault(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let fault: Fault = match parse(&body) {
+        Ok(f) => f,
+        Err(reason) => return bad(reason),
+    };
+    if fault.count == 0 {
+        return bad("count must be at least 1".into());
+    }
+    shared.lock().faults.push(fault);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn clear_faults(State(shared): State<Arc<Shared>>) -> StatusCode {
+    shared.lock().faults.clear();
+    StatusCode::NO_CONTENT
+}

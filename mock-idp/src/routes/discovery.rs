@@ -1,0 +1,130 @@
+//! OIDC discovery, instance discovery and JWKS. Every URL is built from the host the
+//! client used, so the issuer's host:port matches the authority's.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::json;
+
+use crate::errors::RequestCtx;
+use crate::fixture::TenantKind;
+use crate::routes::token::TenantPath;
+use crate::state::Shared;
+
+/// `GET /{tenant}/v2.0/.well-known/openid-configuration`.
+pub(crate) async fn openid_configuration(
+    State(shared): State<Arc<Shared>>,
+    Extension(ctx): Extension<RequestCtx>,
+    Path(segment): Path<String>,
+) -> Response {
+    let inner = shared.lock();
+    let path = match TenantPath::resolve(&inner.fixture, &segment, "invalid_tenant") {
+        Ok(path) => path,
+        Err(err) => return ctx.error(err),
+    };
+    // A GUID or domain gets endpoints under the tenant id; the aliases keep their name.
+    let (endpoint_tenant, issuer_tenant) = match path {
+        TenantPath::Tenant(index) => {
+            let id = inner
+                .fixture
+                .tenants
+                .get(index)
+                .map(|t| t.id.clone())
+                .unwrap_or_default();
+            (id.clone(), id)
+        }
+        TenantPath::Consumers => {
+            let id = inner
+                .fixture
+                .tenants
+                .iter()
+                .find(|t| t.kind == TenantKind::Personal)
+                .map_or_else(|| "{tenantid}".to_owned(), |t| t.id.clone());
+            let segment = if inner.fixture.tenant(&segment).is_some() {
+                id.clone()
+            } else {
+                "consumers".into()
+            };
+            (segment, id)
+        }
+        TenantPath::Common => ("common".into(), "{tenantid}".into()),
+        TenantPath::Organizations => ("organizations".into(), "{tenantid}".into()),
+    };
+    drop(inner);
+    let base = ctx.base();
+    let t = format!("{base}/{endpoint_tenant}");
+    let document = json!({
+        "token_endpoint": format!("{t}/oauth2/v2.0/token"),
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        "jwks_uri": format!("{t}/discovery/v2.0/keys"),
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "issuer": format!("{base}/{issuer_tenant}/v2.0"),
+        "request_uri_parameter_supported": false,
+        "userinfo_endpoint": format!("{base}/oidc/userinfo"),
+        "authorization_endpoint": format!("{t}/oauth2/v2.0/authorize"),
+        "device_authorization_endpoint": format!("{t}/oauth2/v2.0/devicecode"),
+        "http_logout_supported": true,
+        "frontchannel_logout_supported": true,
+        "end_session_endpoint": format!("{t}/oauth2/v2.0/logout"),
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce",
+            "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"],
+        "kerberos_endpoint": format!("{t}/kerberos"),
+        "tenant_region_scope": null,
+        "cloud_instance_name": "microsoftonline.com",
+        "cloud_graph_host_name": "graph.windows.net",
+        "msgraph_host": "graph.microsoft.com",
+        "rbac_url": "https://pas.windows.net",
+    });
+    ctx.json(StatusCode::OK, &document)
+}
+
+/// `GET /common/discovery/instance?authorization_endpoint=...`: always answers for
+/// mock-idp's own host, with the tenant named in `authorization_endpoint`.
+pub(crate) async fn instance(
+    Extension(ctx): Extension<RequestCtx>,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Response {
+    let tenant = query
+        .iter()
+        .find(|(k, _)| k == "authorization_endpoint")
+        .and_then(|(_, v)| {
+            let rest = v.split_once("://").map_or(v.as_str(), |(_, rest)| rest);
+            rest.split('/').nth(1).map(str::to_owned)
+        })
+        .filter(|t| {
+            !t.is_empty()
+                && t.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+        })
+        .unwrap_or_else(|| "common".into());
+    let host = &ctx.host;
+    let document = json!({
+        "tenant_discovery_endpoint": format!("{}/{tenant}/v2.0/.well-known/openid-configuration", ctx.base()),
+        "api-version": "1.1",
+        "metadata": [{
+            "preferred_network": host,
+            "preferred_cache": host,
+            "aliases": [host],
+        }],
+    });
+    ctx.json(StatusCode::OK, &document)
+}
+
+/// `GET /{tenant}/discovery/v2.0/keys`.
+pub(crate) async fn jwks(
+    State(shared): State<Arc<Shared>>,
+    Extension(ctx): Extension<RequestCtx>,
+    Path(segment): Path<String>,
+) -> Response {
+    if let Err(err) = TenantPath::resolve(&shared.lock().fixture, &segment, "invalid_tenant") {
+        return ctx.error(err);
+    }
+    ctx.json(StatusCode::OK, &shared.key.jwks())
+}

@@ -1,0 +1,314 @@
+//! The router, and the middleware that observes every non-admin request: it makes the
+//! request context, caps and records the body (secrets redacted), and applies faults.
+
+mod admin;
+mod discovery;
+pub(crate) mod token;
+mod userrealm;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::admin::{Endpoint, FaultAction, RecordedRequest};
+use crate::errors::{EntraError, RequestCtx};
+use crate::state::Shared;
+use token::Form;
+
+/// The largest request body accepted (64 KiB); a larger one gets 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Marks a response whose connection must be dropped instead (a `Drop` fault).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DropConnection;
+
+const REDACTED: &str = "[REDACTED]";
+const SECRET_FIELDS: [&str; 5] = [
+    "password",
+    "client_secret",
+    "client_assertion",
+    "refresh_token",
+    "assertion",
+];
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let entra = Router::new()
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .route("/common/discovery/instance", get(discovery::instance))
+        .route("/common/userrealm/{username}", get(userrealm::user_realm))
+        .route("/common/UserRealm/{username}", get(userrealm::user_realm))
+        .route(userrealm::MSA_METADATA_PATH, get(userrealm::msa_metadata))
+        .route("/{tenant}/oauth2/v2.0/token", post(token::token))
+        .route("/{tenant}/discovery/v2.0/keys", get(discovery::jwks))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(shared.clone(), observe))
+        .with_state(shared.clone());
+    Router::new()
+        .nest("/_admin", admin::router(shared))
+        .merge(entra)
+}
+
+async fn not_found(req: Request) -> Response {
+    plain_json(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        &format!(
+            "mock-idp has no route {} {}",
+            req.method(),
+            req.uri().path()
+        ),
+    )
+}
+
+async fn method_not_allowed(req: Request) -> Response {
+    plain_json(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        &format!("{} is not allowed on {}", req.method(), req.uri().path()),
+    )
+}
+
+/// A small JSON error for things Entra has no AADSTS code for (unknown routes, admin).
+pub(crate) fn plain_json(status: StatusCode, error: &str, description: &str) -> Response {
+    let body = serde_json::json!({"error": error, "error_description": description});
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
+/// `host:port` as the client addressed us; the bound port is added when the client
+/// left it out (a forwarder on 443), and anything odd falls back to `localhost:PORT`.
+fn host_of(parts: &Parts, port: u16) -> String {
+    let raw = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+        });
+    let Some(host) = raw else {
+        return format!("localhost:{port}");
+    };
+    let has_port = host
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+        && !host.ends_with(']');
+    if has_port || port == 443 {
+        host
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// A printable, short `client-request-id` from the header, query or form.
+fn client_request_id(parts: &Parts, form: Option<&Form>) -> Option<String> {
+    let from_header = parts
+        .headers
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let from_query = || {
+        Form::decode(parts.uri.query().unwrap_or_default().as_bytes())
+            .and_then(|q| q.get("client-request-id").map(str::to_owned))
+    };
+    let from_form = || form.and_then(|f| f.get("client-request-id").map(str::to_owned));
+    from_header
+        .or_else(from_query)
+        .or_else(from_form)
+        .filter(|id| id.len() <= 128 && id.chars().all(|c| c.is_ascii_graphic()))
+}
+
+fn redact(pairs: &[(String, String)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let value = if SECRET_FIELDS.contains(&k.as_str()) {
+                REDACTED.to_owned()
+            } else {
+                v.clone()
+            };
+            (k.clone(), value)
+        })
+        .collect()
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\'', "&apos;")
+        .replace('"', "&quot;")
+}
+
+/// Whether any of `passwords` appears in the body or query, raw, decoded or XML-escaped.
+fn carries_password(passwords: &[String], raw_body: &[u8], decoded: &[&(String, String)]) -> bool {
+    let raw = String::from_utf8_lossy(raw_body);
+    passwords.iter().any(|p| {
+        raw.contains(p.as_str())
+            || raw.contains(&xml_escape(p))
+            || decoded.iter().any(|(_, v)| v.contains(p.as_str()))
+    })
+}
+
+async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let (bytes, too_large) = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => (bytes, false),
+        Err(_) => (Bytes::new(), true),
+    };
+    let endpoint = Endpoint::of_path(parts.uri.path());
+    let host = host_of(&parts, shared.port);
+    let form = Form::decode(&bytes);
+    let query = Form::decode(parts.uri.query().unwrap_or_default().as_bytes()).unwrap_or_default();
+    let correlation = client_request_id(&parts, form.as_ref());
+    let (ctx, fault, mut record) = {
+        let mut inner = shared.lock();
+        let trace_id = inner.ids.guid();
+        let correlation_id = correlation.clone().unwrap_or_else(|| inner.ids.guid());
+        let now = inner.clock.now();
+        let fault = inner.take_fault(endpoint);
+        let decoded: Vec<&(String, String)> = form
+            .iter()
+            .flat_map(|f| f.pairs())
+            .chain(query.pairs())
+            .collect();
+        let record = RecordedRequest {
+            seq: 0,
+            endpoint,
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_owned(),
+            query: redact(query.pairs()),
+            headers: parts
+                .headers
+                .iter()
+                .map(|(k, v)| {
+                    let value = match k.as_str() {
+                        "authorization" | "cookie" => REDACTED.to_owned(),
+                        _ => String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    };
+                    (k.as_str().to_owned(), value)
+                })
+                .collect(),
+            form: form.as_ref().map(|f| redact(f.pairs())).unwrap_or_default(),
+            carried_password: carries_password(&inner.passwords(), &bytes, &decoded),
+            status: 0,
+            received_at: now,
+        };
+        let ctx = RequestCtx {
+            host,
+            trace_id,
+            correlation_id,
+            now,
+        };
+        (ctx, fault, record)
+    };
+    let mut response = if too_large {
+        let mut err =
+            EntraError::malformed(&format!("The request body exceeds {MAX_BODY_BYTES} bytes."));
+        err.status = StatusCode::PAYLOAD_TOO_LARGE;
+        ctx.error(err)
+    } else {
+        match fault {
+            Some(FaultAction::Status {
+                status,
+                retry_after,
+            }) => fault_status(&ctx, status, retry_after),
+            Some(FaultAction::Malformed) => {
+                let mut response =
+                    (StatusCode::OK, r#"{"token_type":"Bearer","access_token":"#).into_response();
+                response.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json; charset=utf-8"),
+                );
+                response
+            }
+            Some(FaultAction::Drop) => {
+                let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                response.extensions_mut().insert(DropConnection);
+                response
+            }
+            Some(FaultAction::Delay { millis }) => {
+                tokio::time::sleep(Duration::from_millis(millis)).await;
+                parts.extensions.insert(ctx.clone());
+                next.run(Request::from_parts(parts, Body::from(bytes)))
+                    .await
+            }
+            None => {
+                parts.extensions.insert(ctx.clone());
+                next.run(Request::from_parts(parts, Body::from(bytes)))
+                    .await
+            }
+        }
+    };
+    let dropped = response.extensions().get::<DropConnection>().is_some();
+    record.status = if dropped {
+        0
+    } else {
+        response.status().as_u16()
+    };
+    {
+        let mut inner = shared.lock();
+        record.seq = inner.requests.len() as u64;
+        inner.requests.push(record);
+    }
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&ctx.trace_id) {
+        headers.insert(HeaderName::from_static("x-ms-request-id"), value);
+    }
+    if let Some(id) = correlation.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        headers.insert(HeaderName::from_static("client-request-id"), id);
+    }
+    response
+}
+
+fn fault_status(ctx: &RequestCtx, status: u16, retry_after: Option<u64>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let err = if status == StatusCode::TOO_MANY_REQUESTS {
+        EntraError::new(
+            status,
+            "temporarily_unavailable",
+            50196,
+            "The server terminated an operation because it encountered a client request loop. \
+             Please contact your app vendor.",
+        )
+    } else if status.is_server_error() {
+        EntraError::new(
+            status,
+            "temporarily_unavailable",
+            90033,
+            "A transient error has occurred. Please try again.",
+        )
+    } else {
+        EntraError::new(
+            status,
+            "invalid_request",
+            90033,
+            "A transient error has occurred. Please try again.",
+        )
+    };
+    let mut response = ctx.error(err);
+    if let Some(value) = retry_after.and_then(|secs| HeaderValue::from_str(&secs.to_string()).ok())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}

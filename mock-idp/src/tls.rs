@@ -1,0 +1,110 @@
+//! TLS: a CA and a server certificate for localhost and 127.0.0.1 made with rcgen at
+//! start (or given as PEM), served by rustls with the ring provider.
+//!
+//! The certificates satisfy strict X.509 checks (urllib3 2 on Python 3.13): the CA has a
+//! critical key usage with keyCertSign and cRLSign; the server certificate is CA:FALSE,
+//! serverAuth, with SANs, subject and authority key identifiers.
+
+use std::sync::Arc;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+/// A certificate chain and key given as PEM, instead of generated ones.
+#[derive(Clone)]
+pub struct TlsPem {
+    /// The server certificate first, then its issuers; the last one is reported as the CA.
+    pub cert_chain_pem: String,
+    /// The server certificate's private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for TlsPem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsPem")
+            .field("key_pem", &"[REDACTED]")
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct TlsMaterial {
+    pub ca_pem: String,
+    pub config: Arc<rustls::ServerConfig>,
+}
+
+/// A fresh CA and server certificate.
+fn generate() -> Result<TlsPem, rcgen::Error> {
+    let ca_key = KeyPair::generate()?;
+    let mut ca = CertificateParams::new(Vec::<String>::new())?;
+    ca.distinguished_name
+        .push(DnType::CommonName, "mock-idp test CA");
+    ca.distinguished_name
+        .push(DnType::OrganizationName, "mock-idp");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_cert = ca.self_signed(&ca_key)?;
+    let server_key = KeyPair::generate()?;
+    let mut server = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])?;
+    server
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    server.is_ca = IsCa::ExplicitNoCa;
+    server.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    server.use_authority_key_identifier_extension = true;
+    let issuer = Issuer::from_params(&ca, &ca_key);
+    let server_cert = server.signed_by(&server_key, &issuer)?;
+    Ok(TlsPem {
+        cert_chain_pem: format!("{}{}", server_cert.pem(), ca_cert.pem()),
+        key_pem: server_key.serialize_pem(),
+    })
+}
+
+pub(crate) fn material(given: Option<&TlsPem>) -> Result<TlsMaterial, String> {
+    let pem = match given {
+        Some(pem) => pem.clone(),
+        None => generate().map_err(|err| format!("certificate generation failed: {err}"))?,
+    };
+    let chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(pem.cert_chain_pem.as_bytes())
+            .collect::<Result<_, _>>()
+            .map_err(|err| format!("certificate chain PEM is invalid: {err}"))?;
+    let last = chain
+        .last()
+        .ok_or("certificate chain PEM holds no certificate")?;
+    let ca_pem = der_to_pem(last);
+    let key = PrivateKeyDer::from_pem_slice(pem.key_pem.as_bytes())
+        .map_err(|err| format!("private key PEM is invalid: {err}"))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|err| format!("TLS setup failed: {err}"))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|err| format!("TLS certificate rejected: {err}"))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(TlsMaterial {
+        ca_pem,
+        config: Arc::new(config),
+    })
+}
+
+fn der_to_pem(der: &CertificateDer<'_>) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
+}
