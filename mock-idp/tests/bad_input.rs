@@ -1,0 +1,271 @@
+//! Bad input never crashes mock-idp and never yields a bare 500: every case gets an
+//! Entra-shaped error (or a JSON 404/405 for unknown routes).
+
+mod common;
+
+use common::{SCOPES, start};
+use mock_idp::default_fixture as d;
+
+const TOKEN: &str = "/organizations/oauth2/v2.0/token";
+const FORM: &str = "application/x-www-form-urlencoded";
+
+fn redacted(mut body: serde_json::Value, port: u16) -> serde_json::Value {
+    let text = body.to_string().replace(&port.to_string(), "PORT");
+    body = serde_json::from_str(&text).expect("still JSON");
+    body
+}
+
+#[tokio::test]
+async fn missing_parameters_are_900144() {
+    let h = start().await;
+    let full = [
+        ("grant_type", "password"),
+        ("client_id", d::CLI_CLIENT_ID),
+        ("username", d::ALICE),
+        ("password", d::PASSWORD),
+        ("scope", SCOPES),
+    ];
+    for skip in ["grant_type", "client_id", "username", "password", "scope"] {
+        let form: Vec<_> = full.iter().filter(|(k, _)| *k != skip).copied().collect();
+        let a = h.post_form(TOKEN, &form).await;
+        assert_eq!(
+            a.outcome(),
+            (400, "invalid_request", 900144, None),
+            "without {skip}"
+        );
+        assert!(
+            a.json["error_description"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("'{skip}'"))
+        );
+    }
+    let empty = h
+        .post_form(TOKEN, &[("grant_type", "password"), ("client_id", "")])
+        .await;
+    assert_eq!(empty.code(), 900144);
+    let refresh = h
+        .post_form(
+            TOKEN,
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", d::CLI_CLIENT_ID),
+            ],
+        )
+        .await;
+    assert_eq!(refresh.code(), 900144);
+}
+
+#[tokio::test]
+async fn duplicate_significant_parameters_are_9002313_and_others_are_ignored() {
+    let h = start().await;
+    let body = format!(
+        "grant_type=password&client_id={}&username=a&username=b&password=x&scope=openid",
+        d::CLI_CLIENT_ID
+    );
+    let a = h.post_raw(TOKEN, FORM, body.into_bytes()).await;
+    assert_eq!(a.outcome(), (400, "invalid_request", 9002313, None));
+    // MSAL Node's extra fields, twice even, are fine; so is a charset.
+    let body = format!(
+        "client-request-id=1&client-request-id=1&x-client-SKU=msal.js.node&response_type=token+id_token&grant_type=password&client_id={}&username={}&password=Pa%24%24+w0rd%26%3D%2B%C3%A9&scope=User.Read%20openid+profile%20offline_access",
+        d::CLI_CLIENT_ID,
+        d::ALICE
+    );
+    let ok = h
+        .post_raw(
+            TOKEN,
+            "application/x-www-form-urlencoded;charset=utf-8",
+            body.into_bytes(),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+}
+
+#[tokio::test]
+async fn unknown_grant_types_are_70003() {
+    let h = start().await;
+    for grant in [
+        "authorization_code",
+        "urn:ietf:params:oauth:grant-type:saml2-bearer",
+        "x",
+    ] {
+        let a = h
+            .post_form(
+                TOKEN,
+                &[("grant_type", grant), ("client_id", d::CLI_CLIENT_ID)],
+            )
+            .await;
+        assert_eq!(
+            a.outcome(),
+            (400, "unsupported_grant_type", 70003, None),
+            "{grant}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_tenants_are_90002_and_unknown_clients_700016() {
+    let h = start().await;
+    let a = h
+        .password_at(
+            "nowhere.example",
+            d::CLI_CLIENT_ID,
+            d::ALICE,
+            d::PASSWORD,
+            SCOPES,
+            &[],
+        )
+        .await;
+    assert_eq!(a.outcome(), (400, "invalid_request", 90002, None));
+    let b = h
+        .password_at(
+            d::CONTOSO_TENANT_ID,
+            "not-a-guid",
+            d::ALICE,
+            d::PASSWORD,
+            SCOPES,
+            &[],
+        )
+        .await;
+    assert_eq!(b.outcome(), (400, "unauthorized_client", 700016, None));
+    let web_elsewhere = h
+        .password_at(
+            d::FABRIKAM_TENANT_ID,
+            d::WEB_CLIENT_ID,
+            d::FEDUSER,
+            d::PASSWORD,
+            SCOPES,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        web_elsewhere.code(),
+        700016,
+        "a single-tenant app is unknown in other tenants"
+    );
+}
+
+#[tokio::test]
+async fn wrong_media_types_and_undecodable_bodies_get_entra_errors() {
+    let h = start().await;
+    let json = h
+        .post_raw(
+            TOKEN,
+            "application/json",
+            br#"{"grant_type":"password"}"#.to_vec(),
+        )
+        .await;
+    assert_eq!(json.outcome(), (400, "invalid_request", 900144, None));
+    let latin1 = h
+        .post_raw(TOKEN, FORM, b"grant_type=password&username=\xe9".to_vec())
+        .await;
+    assert_eq!(latin1.code(), 9002313);
+    let bad_percent = h
+        .post_raw(TOKEN, FORM, b"grant_type=password&username=%FF%FE".to_vec())
+        .await;
+    assert_eq!(bad_percent.code(), 9002313);
+    let scopes = h
+        .password(d::ALICE, d::PASSWORD, "https://unknown.example/.default")
+        .await;
+    assert_eq!(scopes.outcome(), (400, "invalid_resource", 500011, None));
+    let mixed = h
+        .password(
+            d::ALICE,
+            d::PASSWORD,
+            "User.Read https://graph.microsoft.com/.default",
+        )
+        .await;
+    assert_eq!(mixed.code(), 70011);
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_413_with_an_entra_error() {
+    let h = start().await;
+    let body = format!(
+        "grant_type=password&pad={}",
+        "a".repeat(mock_idp::MAX_BODY_BYTES)
+    );
+    let a = h.post_raw(TOKEN, FORM, body.into_bytes()).await;
+    assert_eq!(a.outcome(), (413, "invalid_request", 9002313, None));
+    let log = h.idp.admin().requests().await.unwrap();
+    assert_eq!(log[0].status, 413);
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_get_json() {
+    let h = start().await;
+    let a = h.get("/nowhere").await;
+    assert_eq!(
+        (a.status, a.json["error"].as_str()),
+        (404, Some("not_found"))
+    );
+    let mex = h.get("/adfs/services/trust/mex").await;
+    assert_eq!(mex.status, 404);
+    let get_token = h.get(TOKEN).await;
+    assert_eq!(
+        (get_token.status, get_token.json["error"].as_str()),
+        (405, Some("method_not_allowed"))
+    );
+}
+
+#[tokio::test]
+async fn representative_error_bodies() {
+    let h = start().await;
+    let port = h.idp.port();
+    let rows = [
+        (
+            "mfa_required",
+            h.password(d::MFA_REQUIRED, d::PASSWORD, SCOPES).await,
+        ),
+        (
+            "mfa_enrollment",
+            h.password(d::MFA_ENROLLMENT, d::PASSWORD, SCOPES).await,
+        ),
+        (
+            "password_expired",
+            h.password(d::PASSWORD_EXPIRED, d::PASSWORD, SCOPES).await,
+        ),
+        (
+            "ca_blocked",
+            h.password(d::CA_BLOCKED, d::PASSWORD, SCOPES).await,
+        ),
+        (
+            "consent_required",
+            h.password(d::CONSENT_REQUIRED, d::PASSWORD, SCOPES).await,
+        ),
+        (
+            "common_refused",
+            h.password_at(
+                "common",
+                d::CLI_CLIENT_ID,
+                d::ALICE,
+                d::PASSWORD,
+                SCOPES,
+                &[],
+            )
+            .await,
+        ),
+        (
+            "web_no_secret",
+            h.password_at(
+                "organizations",
+                d::WEB_CLIENT_ID,
+                d::ALICE,
+                d::PASSWORD,
+                SCOPES,
+                &[],
+            )
+            .await,
+        ),
+    ];
+    for (name, answer) in rows {
+        insta::assert_json_snapshot!(name, redacted(answer.json, port), {
+            ".trace_id" => "[trace_id]",
+            ".correlation_id" => "[correlation_id]",
+            ".error_description" => insta::dynamic_redaction(|value, _| {
+                let text = value.as_str().unwrap_or_default();
+                text.split("\r\nTrace ID:").next().unwrap_or_default().to_owned() + "\r\n[ids]"
+            }),
+        });
+    }
+}

@@ -1,0 +1,84 @@
+//! The `mock-idp` binary: its stdout contract and its refusal of invalid fixtures.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mock-idp");
+
+#[test]
+fn an_invalid_fixture_names_the_field_and_line_and_exits_non_zero() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(b"[[tenants]]\nname = \"A\"\nid = \"not-a-guid\"\nkind = \"managed\"\ndomains = [\"a.com\"]\n")
+        .unwrap();
+    let output = Command::new(BIN)
+        .arg("--config")
+        .arg(file.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("tenants[0].id (line 3)"), "{stderr}");
+    assert!(output.stdout.is_empty());
+    let mut syntax = tempfile::NamedTempFile::new().unwrap();
+    syntax.write_all(b"[[users]\n").unwrap();
+    let output = Command::new(BIN)
+        .arg("--config")
+        .arg(syntax.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("line 1"));
+}
+
+#[test]
+fn a_non_loopback_address_needs_the_flag() {
+    let output = Command::new(BIN)
+        .args(["--bind", "0.0.0.0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--allow-non-loopback"));
+}
+
+#[test]
+fn it_prints_the_base_url_first_then_the_ca_path_and_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/default.toml");
+    let mut child = Command::new(BIN)
+        .args([
+            "--port", "0", "--seed", "3", "--config", fixture, "--ca-out",
+        ])
+        .arg(&ca)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let second = lines.next().unwrap().unwrap();
+    let rest: Vec<String> = lines
+        .by_ref()
+        .take_while(|l| l.as_ref().is_ok_and(|l| !l.starts_with("admin API")))
+        .map(Result::unwrap)
+        .collect();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let port: u16 = first
+        .strip_prefix("mock-idp listening on https://localhost:")
+        .expect("first line")
+        .parse()
+        .unwrap();
+    assert!(port > 0);
+    assert_eq!(second, format!("CA certificate: {}", ca.display()));
+    assert!(
+        std::fs::read_to_string(&ca)
+            .unwrap()
+            .starts_with("-----BEGIN CERTIFICATE-----")
+    );
+    let summary = rest.join("\n");
+    assert!(
+        summary.contains("alice@contoso.com") && summary.contains("Contoso CLI"),
+        "{summary}"
+    );
+    assert!(!summary.contains(mock_idp::default_fixture::PASSWORD));
+}
