@@ -203,7 +203,8 @@ class Conformance:
         else:
             outcome = True
         if informational:
-            print("%s %s %s (informational)" % ("info" if outcome else "info-FAIL", name, detail))
+            print("info %s %s%s (informational, never fails the run)"
+                  % (name, "" if outcome else "differs from the fixture: ", detail))
             return
         if outcome:
             self.passed += 1

@@ -338,4 +338,17 @@ mod tests {
     fn names_the_targeted_release() {
         assert_eq!(short_version(), "1.39");
     }
+
+    /// The whole step on its own (slow: builds mock-idp, may pip install):
+    /// `cargo test -p xtask -- --ignored msal_python_step`.
+    #[test]
+    #[ignore = "builds and runs mock-idp and MSAL Python; run by `cargo xtask test`"]
+    fn msal_python_step() {
+        let root = crate::project_root();
+        let summary = msal_python(&root).unwrap_or_else(|err| panic!("{err}"));
+        assert!(
+            summary.ends_with("cases passed against MSAL Python 1.39"),
+            "{summary}"
+        );
+    }
 }
