@@ -1,0 +1,130 @@
+//! The confidential client: a credential is required, and it goes in the token POST.
+
+mod support;
+
+use entra_auth::AuthError;
+use entra_auth::secrecy::SecretString;
+use serde_json::Value;
+use support::*;
+
+/// A self-signed test certificate and its RSA key (test data only).
+const CERT_PEM: &[u8] = include_bytes!("data/client-cert.pem");
+const KEY_PEM: &str = include_str!("data/client-key.pem");
+
+#[tokio::test]
+async fn a_confidential_client_without_a_credential_does_not_build() {
+    let idp = Idp::start().await;
+
+    let error = idp
+        .confidential_builder()
+        .and_then(|builder| builder.build())
+        .expect_err("a credential is required");
+
+    assert!(
+        matches!(&error, AuthError::Configuration { reason } if reason.contains("credential")),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_certificate_pem_fails_the_build_with_configuration() {
+    let idp = Idp::start().await;
+
+    let error = idp
+        .confidential_builder()
+        .map(|builder| {
+            builder.client_certificate(
+                b"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n",
+                &SecretString::from(
+                    "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n",
+                ),
+            )
+        })
+        .and_then(|builder| builder.build())
+        .expect_err("the certificate is unusable");
+
+    assert!(
+        matches!(error, AuthError::Configuration { .. }),
+        "{error:?}"
+    );
+    assert!(!format!("{error:?}{error}").contains("nope"), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_client_secret_goes_in_the_password_post() {
+    let idp = Idp::start().await;
+    idp.mount_managed_realm().await;
+    let mut tokens = TokenBody::new(1);
+    tokens.audience = DAEMON_CLIENT_ID.to_owned();
+    idp.mount_password_grant(tokens.response()).await;
+    let app = idp
+        .confidential_builder()
+        .map(|builder| builder.client_secret(SecretString::from(DAEMON_SECRET)))
+        .and_then(|builder| builder.build())
+        .expect("the app builds");
+
+    app.acquire_token_by_username_password(SCOPES, ALICE, password())
+        .await
+        .expect("alice signs in through the daemon");
+
+    let posts = idp.posts_to(TOKEN_PATH).await;
+    assert_eq!(posts.len(), 1);
+    let form = form_map(&posts[0]);
+    assert_eq!(
+        form.get("client_secret").map(String::as_str),
+        Some(DAEMON_SECRET)
+    );
+    assert_eq!(
+        form.get("client_id").map(String::as_str),
+        Some(DAEMON_CLIENT_ID)
+    );
+    assert_eq!(form.get("grant_type").map(String::as_str), Some("password"));
+    assert!(!form.contains_key("client_assertion"));
+}
+
+#[tokio::test]
+async fn a_client_certificate_sends_a_signed_assertion_for_the_token_endpoint() {
+    let idp = Idp::start().await;
+    idp.mount_managed_realm().await;
+    let mut tokens = TokenBody::new(1);
+    tokens.audience = DAEMON_CLIENT_ID.to_owned();
+    idp.mount_password_grant(tokens.response()).await;
+    let app = idp
+        .confidential_builder()
+        .map(|builder| builder.client_certificate(CERT_PEM, &SecretString::from(KEY_PEM)))
+        .and_then(|builder| builder.build())
+        .expect("the app builds");
+
+    app.acquire_token_by_username_password(SCOPES, ALICE, password())
+        .await
+        .expect("alice signs in through the daemon");
+
+    let posts = idp.posts_to(TOKEN_PATH).await;
+    let form = form_map(&posts[0]);
+    assert_eq!(
+        form.get("client_assertion_type").map(String::as_str),
+        Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    );
+    assert!(!form.contains_key("client_secret"));
+    let assertion = form.get("client_assertion").expect("an assertion");
+    let parts: Vec<&str> = assertion.split('.').collect();
+    assert_eq!(parts.len(), 3, "a JWS: {assertion}");
+    let decode = |part: &str| -> Value {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .expect("base64url");
+        serde_json::from_slice(&bytes).expect("JSON")
+    };
+    let header = decode(parts[0]);
+    let claims = decode(parts[1]);
+    assert_eq!(header["alg"], "RS256");
+    assert!(header["x5t#S256"].is_string(), "{header}");
+    assert_eq!(
+        claims["aud"],
+        format!("{}{TOKEN_PATH}", idp.server.uri()).as_str()
+    );
+    assert_eq!(claims["iss"], DAEMON_CLIENT_ID);
+    assert_eq!(claims["sub"], DAEMON_CLIENT_ID);
+    assert_eq!(claims["iat"], 1_700_000_000_u64, "the app's clock signs it");
+}
