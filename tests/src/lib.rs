@@ -1,4 +1,149 @@
 //! End-to-end tests of the entra crates against an in-process mock-idp.
 //!
-//! The tests live in `tests/tests/`; this library holds only shared helpers.
+//! The tests live in `tests/tests/`; this library holds the helpers they share and the
+//! demo that `cargo xtask demo` runs (see [`demo`]).
 #![forbid(unsafe_code)]
+
+pub mod demo;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use entra_auth::entra_http::{HttpClient, ReqwestClient, Retry, RetryPolicy, Sleeper};
+use entra_auth::{
+    ConfidentialClientApplicationBuilder, ManualClock, PublicClientApplicationBuilder,
+};
+use mock_idp::{Config, MockIdp};
+use secrecy::SecretString;
+
+pub use mock_idp::default_fixture as fixture;
+
+/// A running mock-idp with the default fixture, a client clock that moves with the
+/// server's, and a retry sleeper that records waits instead of sleeping.
+pub struct Harness {
+    /// The server.
+    pub idp: MockIdp,
+    /// The clock the applications read.
+    pub clock: Arc<ManualClock>,
+    /// The waits the retry layer asked for.
+    pub sleeper: Arc<RecordingSleeper>,
+}
+
+impl Harness {
+    /// Starts mock-idp (deterministic, seed 1) with the default fixture.
+    pub async fn start() -> Harness {
+        Self::start_with(Config::default().seed(1)).await
+    }
+
+    /// Starts mock-idp with `config`.
+    pub async fn start_with(config: Config) -> Harness {
+        let idp = MockIdp::start(config).await.expect("mock-idp starts");
+        // The client's clock starts where the server's does (deterministic mode starts
+        // it at a fixed instant), as two real clocks would agree.
+        let server_now = idp.admin().now().await.expect("admin: clock").now;
+        Harness {
+            idp,
+            clock: Arc::new(ManualClock::new(
+                SystemTime::UNIX_EPOCH + Duration::from_secs(server_now),
+            )),
+            sleeper: Arc::new(RecordingSleeper::default()),
+        }
+    }
+
+    /// `https://localhost:PORT/{tenant}`.
+    pub fn authority(&self, tenant: &str) -> String {
+        self.idp.authority(tenant)
+    }
+
+    /// The transport every application here uses: trusts mock-idp's CA, retries once
+    /// as the default does, waits through [`Harness::sleeper`].
+    pub fn http_client(&self) -> Arc<dyn HttpClient> {
+        let transport = ReqwestClient::builder()
+            .add_root_certificates_pem(self.idp.ca_pem().as_bytes())
+            .build()
+            .expect("transport builds");
+        Arc::new(Retry::with_sleeper(
+            transport,
+            RetryPolicy::default(),
+            self.sleeper.clone(),
+        ))
+    }
+
+    /// A public client for `client_id` at `/organizations`.
+    pub fn public_client(&self, client_id: &str) -> PublicClientApplicationBuilder {
+        self.public_client_at(client_id, "organizations")
+    }
+
+    /// A public client for `client_id` at `/{tenant}`.
+    pub fn public_client_at(
+        &self,
+        client_id: &str,
+        tenant: &str,
+    ) -> PublicClientApplicationBuilder {
+        entra_auth::PublicClientApplication::builder(client_id)
+            .authority(&self.authority(tenant))
+            .expect("authority parses")
+            .http_client(self.http_client())
+            .clock(self.clock.clone())
+    }
+
+    /// A confidential client for `client_id` at `/organizations` (credential not set).
+    pub fn confidential_client(&self, client_id: &str) -> ConfidentialClientApplicationBuilder {
+        entra_auth::ConfidentialClientApplication::builder(client_id)
+            .authority(&self.authority("organizations"))
+            .expect("authority parses")
+            .http_client(self.http_client())
+            .clock(self.clock.clone())
+    }
+
+    /// Moves both clocks (server and client) forward.
+    pub async fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+        self.idp
+            .admin()
+            .advance_clock(by)
+            .await
+            .expect("admin: advance clock");
+    }
+
+    /// How many requests mock-idp has received so far.
+    pub async fn request_count(&self) -> usize {
+        self.idp
+            .admin()
+            .requests()
+            .await
+            .expect("admin: requests")
+            .len()
+    }
+}
+
+/// The default fixture's password, as the secret type the API takes.
+pub fn password() -> SecretString {
+    SecretString::from(fixture::PASSWORD)
+}
+
+/// A [`Sleeper`] that records waits and returns at once.
+#[derive(Debug, Default)]
+pub struct RecordingSleeper {
+    waits: Mutex<Vec<Duration>>,
+}
+
+impl RecordingSleeper {
+    /// The waits requested so far.
+    pub fn waits(&self) -> Vec<Duration> {
+        self.waits.lock().map(|w| w.clone()).unwrap_or_default()
+    }
+}
+
+#[entra_auth::entra_http::async_trait]
+impl Sleeper for RecordingSleeper {
+    async fn sleep(&self, duration: Duration) {
+        if let Ok(mut waits) = self.waits.lock() {
+            waits.push(duration);
+        }
+    }
+
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}

@@ -1,6 +1,7 @@
 //! Project automation, in plain Rust (no shell scripts): `cargo xtask <command>`.
 //!
 //! - `test`: every check CI runs, with a one-screen summary.
+//! - `demo`: the main job against an in-process mock-idp (see `tests/src/demo.rs`).
 //! - `layering`: only the crate-boundary check of DESIGN.md §2.
 
 mod checks;
@@ -15,6 +16,24 @@ fn main() -> ExitCode {
     let root = project_root();
     match args.first().map(String::as_str) {
         Some("test") => checks::run_all(&root, &args[1..]),
+        Some("demo") => match checks::cargo(
+            &root,
+            &[
+                "run",
+                "--quiet",
+                "--package",
+                "entra-tests",
+                "--bin",
+                "demo",
+            ],
+            &[],
+        ) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(problem) => {
+                eprintln!("demo: {problem}");
+                ExitCode::FAILURE
+            }
+        },
         Some("layering") => match layering::check(&root) {
             Ok(summary) => {
                 println!("layering: {summary}");
@@ -41,6 +60,7 @@ usage: cargo xtask <command>
 
 commands:
   test       fmt, clippy, tests, doc tests, docs, layering and conformance checks
+  demo       the main job: sign in against an in-process mock-idp, then show the errors
   layering   check the crate import rules of DESIGN.md section 2";
 
 /// The workspace root: the parent of this crate's manifest directory.

@@ -32,6 +32,8 @@ mod retry;
 
 use std::sync::Arc;
 
+/// Re-exported so implementations of [`HttpClient`] and [`Sleeper`] use the same macro.
+pub use async_trait::async_trait;
 pub use error::{HttpError, redact_url};
 pub use reqwest_client::{DEFAULT_MAX_RESPONSE_BYTES, ReqwestClient, ReqwestClientBuilder};
 pub use retry::{Retry, RetryPolicy, Sleeper, TokioSleeper, parse_retry_after};

@@ -252,7 +252,9 @@ fn find_rustls<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rus
         } else {
             None
         };
-    inner.and_then(find_rustls).or_else(|| err.source().and_then(find_rustls))
+    inner
+        .and_then(find_rustls)
+        .or_else(|| err.source().and_then(find_rustls))
 }
 
 /// The error and its sources joined, without the URL (and query) reqwest adds.

@@ -1,0 +1,95 @@
+//! Transport faults scheduled through mock-idp's admin API: retries, throttling,
+//! persistent server errors.
+
+use std::time::Duration;
+
+use entra_auth::AuthError;
+use entra_auth::uuid::Uuid;
+use entra_tests::{Harness, fixture, password};
+use mock_idp::admin::{Endpoint, Fault, FaultAction};
+
+async fn fault(harness: &Harness, count: u32, status: u16, retry_after: Option<u64>) {
+    let action = FaultAction::Status {
+        status,
+        retry_after,
+    };
+    harness
+        .idp
+        .admin()
+        .add_fault(&Fault {
+            endpoint: Endpoint::Token,
+            count,
+            action,
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_503_with_retry_after_is_waited_out_then_succeeds() {
+    let harness = Harness::start().await;
+    fault(&harness, 1, 503, Some(2)).await;
+    let app = harness
+        .public_client(fixture::CLI_CLIENT_ID)
+        .build()
+        .unwrap();
+
+    app.acquire_token_by_username_password(&["User.Read"], fixture::ALICE, password())
+        .await
+        .expect("tokens after one retry");
+
+    assert_eq!(harness.sleeper.waits(), vec![Duration::from_secs(2)]);
+}
+
+#[tokio::test]
+async fn persistent_429_gives_the_throttled_error_with_retry_after() {
+    let harness = Harness::start().await;
+    fault(&harness, 5, 429, Some(7)).await;
+    let app = harness
+        .public_client(fixture::CLI_CLIENT_ID)
+        .build()
+        .unwrap();
+
+    let error = app
+        .acquire_token_by_username_password(&["User.Read"], fixture::ALICE, password())
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(error, AuthError::Throttled { retry_after: Some(d), .. } if d == Duration::from_secs(7)),
+        "{error:?}"
+    );
+    assert!(error.is_transient());
+}
+
+#[tokio::test]
+async fn persistent_500_gives_a_server_error_carrying_the_correlation_id() {
+    let harness = Harness::start().await;
+    fault(&harness, 5, 500, None).await;
+    let app = harness
+        .public_client(fixture::CLI_CLIENT_ID)
+        .build()
+        .unwrap();
+    let correlation_id = Uuid::from_u128(0x5e1f_0000_0000_4000_8000_0000_0000_0500);
+
+    let error = app
+        .acquire_token_by_username_password(&["User.Read"], fixture::ALICE, password())
+        .correlation_id(correlation_id)
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(error, AuthError::ServerUnavailable { status: 500, .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.correlation_id(), Some(correlation_id.to_string()));
+    assert!(
+        error.to_string().contains(&correlation_id.to_string()),
+        "{error}"
+    );
+    assert_eq!(
+        harness.sleeper.waits().len(),
+        1,
+        "one retry, then the error"
+    );
+}
