@@ -1,4 +1,5 @@
 //! The demo's output, pinned: what a person sees from `cargo xtask demo`.
+#![allow(clippy::unwrap_used)] // A panic in a test is a failed test.
 
 #[tokio::test]
 async fn demo_output_reads_as_expected() {

@@ -1,5 +1,6 @@
 //! Transport faults scheduled through mock-idp's admin API: retries, throttling,
 //! persistent server errors.
+#![allow(clippy::unwrap_used)] // A panic in a test is a failed test.
 
 use std::time::Duration;
 

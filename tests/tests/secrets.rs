@@ -1,5 +1,6 @@
 //! No password, access token or refresh token ever appears in tracing output or in the
 //! Debug/Display of results and errors.
+#![allow(clippy::unwrap_used)] // A panic in a test is a failed test.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

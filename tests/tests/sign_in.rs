@@ -1,4 +1,5 @@
 //! Every row of mock-idp's default fixture, signed in through entra-auth.
+#![allow(clippy::unwrap_used)] // A panic in a test is a failed test.
 
 use entra_auth::{AuthError, AuthenticationResult, TokenSource};
 use entra_tests::{Harness, fixture, password};

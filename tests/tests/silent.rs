@@ -1,5 +1,6 @@
 //! Silent acquisition after a sign-in: from the cache without a request, then through
 //! the refresh token once the access token expires.
+#![allow(clippy::unwrap_used)] // A panic in a test is a failed test.
 
 use std::time::Duration;
 
