@@ -216,7 +216,8 @@ pub enum AuthError {
     /// The server failed (5xx, or a body that is not Entra's).
     #[error(
         "the identity provider answered HTTP {status} and the retries ran out; try again \
-         later (correlation id {correlation_id}): {excerpt}"
+         later (correlation id {correlation_id}): {}",
+        if excerpt.is_empty() { "(empty body)" } else { excerpt.as_str() }
     )]
     ServerUnavailable {
         /// The HTTP status.
@@ -321,10 +322,15 @@ impl AuthError {
         match self {
             AuthError::Throttled {
                 correlation_id,
-                server: None,
+                server,
                 ..
-            }
-            | AuthError::ServerUnavailable { correlation_id, .. }
+            } => Some(
+                server
+                    .as_ref()
+                    .and_then(|s| s.correlation_id.clone())
+                    .unwrap_or_else(|| correlation_id.to_string()),
+            ),
+            AuthError::ServerUnavailable { correlation_id, .. }
             | AuthError::Network { correlation_id, .. }
             | AuthError::InvalidResponse { correlation_id, .. } => Some(correlation_id.to_string()),
             _ => self.server().and_then(|s| s.correlation_id.clone()),

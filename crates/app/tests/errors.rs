@@ -574,3 +574,59 @@ async fn a_refused_connection_is_a_network_error() {
     assert!(error.is_transient());
     assert_eq!(error.correlation_id(), Some(id.to_string()));
 }
+
+#[tokio::test]
+async fn a_throttling_body_without_ids_reports_the_correlation_id_sent() {
+    let idp = Idp::start().await;
+    idp.mount_managed_realm().await;
+    idp.mount_password_grant(
+        ResponseTemplate::new(429)
+            .insert_header("Retry-After", "600")
+            .set_body_json(serde_json::json!({
+                "error": "temporarily_unavailable",
+                "error_description": "Too many requests.",
+            })),
+    )
+    .await;
+    let app = idp.public_app();
+    let id = correlation_id(0x429);
+
+    let error = app
+        .acquire_token_by_username_password(SCOPES, ALICE, password())
+        .correlation_id(id)
+        .await
+        .expect_err("throttled");
+
+    assert!(matches!(error, AuthError::Throttled { .. }), "{error:?}");
+    assert_eq!(error.correlation_id(), Some(id.to_string()));
+}
+
+#[tokio::test]
+async fn an_http_date_retry_after_is_measured_on_the_app_clock() {
+    let idp = Idp::start().await;
+    idp.mount_managed_realm().await;
+    // 90 s after the start time (2023-11-14T22:13:20Z); the wall clock is years later.
+    idp.mount_password_grant(
+        ResponseTemplate::new(429).insert_header("Retry-After", "Tue, 14 Nov 2023 22:14:50 GMT"),
+    )
+    .await;
+    let app = idp.public_app();
+
+    let error = app
+        .acquire_token_by_username_password(SCOPES, ALICE, password())
+        .await
+        .expect_err("throttled");
+
+    assert!(
+        matches!(
+            error,
+            AuthError::Throttled {
+                retry_after: Some(wait),
+                server: None,
+                ..
+            } if wait == Duration::from_secs(90)
+        ),
+        "{error:?}"
+    );
+    assert!(error.correlation_id().is_some());
+}

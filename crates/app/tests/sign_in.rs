@@ -286,3 +286,23 @@ async fn an_empty_password_is_refused_without_any_request() {
     );
     assert!(idp.requests().await.is_empty());
 }
+
+#[tokio::test]
+async fn a_missing_user_realm_endpoint_falls_back_to_the_password_grant() {
+    let idp = Idp::start().await;
+    Mock::given(method("GET"))
+        .and(path_regex("^/common/userrealm/"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&idp.server)
+        .await;
+    idp.mount_password_grant(TokenBody::new(1).response()).await;
+    let app = idp.public_app();
+
+    let result = app
+        .acquire_token_by_username_password(SCOPES, ALICE, password())
+        .await
+        .expect("a 404 realm means managed, as in MSAL");
+
+    assert_eq!(result.token_source, TokenSource::IdentityProvider);
+    assert_eq!(idp.token_posts("password").await.len(), 1);
+}
