@@ -324,8 +324,11 @@ impl Core {
         let flight = self.flight(&account.home_account_id);
         let completed_before = flight.completed.load(Ordering::Acquire);
         let _guard = flight.lock.lock().await;
-        // Someone refreshed this account while we waited: their token may serve us.
-        if flight.completed.load(Ordering::Acquire) != completed_before
+        // Someone refreshed this account while we waited: their token may serve us. A
+        // caller that did not ask to bypass the cache always looks again: a refresh may
+        // have stored its token between our cache miss and our reading of the counter.
+        let refreshed_meanwhile = flight.completed.load(Ordering::Acquire) != completed_before;
+        if (refreshed_meanwhile || !bypass_cache)
             && options.claims.is_none()
             && let Some(cached) = self.cached(scopes, account, correlation_id)
             && cached
