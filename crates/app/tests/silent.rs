@@ -359,3 +359,29 @@ async fn remove_account_empties_the_accounts_and_silent_then_needs_interaction()
     );
     assert_eq!(idp.requests().await.len(), before);
 }
+
+#[tokio::test]
+async fn with_the_common_authority_silent_finds_the_token_cached_under_organizations() {
+    let idp = Idp::start().await;
+    idp.mount_managed_realm().await;
+    idp.mount_password_grant(TokenBody::new(1).response()).await;
+    let app = idp
+        .public_builder(CLIENT_ID, "common")
+        .and_then(|builder| builder.build())
+        .expect("the app builds");
+    let account = app
+        .acquire_token_by_username_password(SCOPES, ALICE, password())
+        .await
+        .expect("alice signs in")
+        .account
+        .expect("an account");
+    let before = idp.requests().await.len();
+
+    let result = app
+        .acquire_token_silent(SCOPES, &account)
+        .await
+        .expect("cached");
+
+    assert_eq!(result.token_source, TokenSource::Cache);
+    assert_eq!(idp.requests().await.len(), before);
+}
