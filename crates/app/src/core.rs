@@ -225,28 +225,22 @@ impl Core {
             }
         }
 
-        let token_endpoint = authority.token_endpoint();
-        let client_auth = self.client_auth(&token_endpoint, self.clock.now())?;
-        let capabilities: Vec<&str> = self.capabilities.iter().map(String::as_str).collect();
-        let params = TokenParams {
-            token_endpoint: &token_endpoint,
-            client_id: &self.client_id,
-            scopes,
-            claims: options.claims.as_deref(),
-            client_capabilities: &capabilities,
-            client_auth: &client_auth,
-            correlation_id,
-            library: &self.library,
-        };
-        let request = match &saml_assertion {
-            Some(assertion) => entra_protocol::saml_bearer_grant(&params, assertion),
-            None => entra_protocol::password_grant(&params, username, &password),
-        }
-        .map_err(|error| self.protocol_error(error, correlation_id, false))?;
-        drop(password);
-        let response = self.send(request, correlation_id).await?;
-        let tokens = parse_token_response(&response)
-            .map_err(|error| self.protocol_error(error, correlation_id, false))?;
+        let tokens = self
+            .redeem(
+                &authority,
+                scopes,
+                options.claims.as_deref(),
+                correlation_id,
+                false,
+                move |params| {
+                    // The password is dropped (zeroized) as soon as the request is built.
+                    match &saml_assertion {
+                        Some(assertion) => entra_protocol::saml_bearer_grant(params, assertion),
+                        None => entra_protocol::password_grant(params, username, &password),
+                    }
+                },
+            )
+            .await?;
         self.store(
             &authority,
             scopes,
@@ -448,6 +442,39 @@ impl Core {
             .authority
             .for_password_grant()
             .unwrap_or_else(|_| self.authority.clone());
+        let tokens = self
+            .redeem(&authority, scopes, claims, correlation_id, true, |params| {
+                entra_protocol::refresh_token_grant(
+                    params,
+                    &refresh_token.entry.secret,
+                    Some(&account.home_account_id),
+                )
+            })
+            .await?;
+        self.store(
+            &authority,
+            scopes,
+            tokens,
+            Some(&account.username),
+            "refresh_token",
+            false,
+            correlation_id,
+        )
+        .await
+    }
+
+    /// Builds a token request with this application's client authentication (through
+    /// `grant`), sends it and parses the answer: the one place a grant is redeemed.
+    /// `refreshing` marks a refresh-token redemption for error classification.
+    async fn redeem(
+        &self,
+        authority: &Authority,
+        scopes: &[&str],
+        claims: Option<&str>,
+        correlation_id: Uuid,
+        refreshing: bool,
+        grant: impl FnOnce(&TokenParams<'_>) -> Result<http::Request<Vec<u8>>, ProtocolError> + Send,
+    ) -> Result<TokenResponse, AuthError> {
         let token_endpoint = authority.token_endpoint();
         let client_auth = self.client_auth(&token_endpoint, self.clock.now())?;
         let capabilities: Vec<&str> = self.capabilities.iter().map(String::as_str).collect();
@@ -461,25 +488,11 @@ impl Core {
             correlation_id,
             library: &self.library,
         };
-        let request = entra_protocol::refresh_token_grant(
-            &params,
-            &refresh_token.entry.secret,
-            Some(&account.home_account_id),
-        )
-        .map_err(|error| self.protocol_error(error, correlation_id, true))?;
+        let request = grant(&params)
+            .map_err(|error| self.protocol_error(error, correlation_id, refreshing))?;
         let response = self.send(request, correlation_id).await?;
-        let tokens = parse_token_response(&response)
-            .map_err(|error| self.protocol_error(error, correlation_id, true))?;
-        self.store(
-            &authority,
-            scopes,
-            tokens,
-            Some(&account.username),
-            "refresh_token",
-            false,
-            correlation_id,
-        )
-        .await
+        parse_token_response(&response)
+            .map_err(|error| self.protocol_error(error, correlation_id, refreshing))
     }
 
     fn protocol_error(
