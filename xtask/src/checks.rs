@@ -53,7 +53,15 @@ pub(crate) fn run_all(root: &Path, _args: &[String]) -> ExitCode {
             &[],
         )
     });
-    run("tests", &mut || run_tests(root));
+    // MSAL Python, for the cache interoperability tests and the conformance check.
+    let mut msal_python = None;
+    run("msal venv", &mut || {
+        let python = crate::conformance::msal_venv(root)?;
+        let shown = python.display().to_string();
+        msal_python = Some(python);
+        Ok(format!("MSAL Python at {shown}"))
+    });
+    run("tests", &mut || run_tests(root, msal_python.as_deref()));
     run("doc tests", &mut || {
         cargo(root, &["test", "--workspace", "--doc"], &[])
     });
@@ -72,7 +80,13 @@ pub(crate) fn run_all(root: &Path, _args: &[String]) -> ExitCode {
 
 /// The test suite: cargo-nextest when installed, else cargo test (doc tests run
 /// separately either way).
-fn run_tests(root: &Path) -> Result<String, String> {
+fn run_tests(root: &Path, msal_python: Option<&Path>) -> Result<String, String> {
+    let msal_python = msal_python.map(|path| path.display().to_string());
+    let envs: Vec<(&str, &str)> = msal_python
+        .as_deref()
+        .map(|path| ("ENTRA_MSAL_PYTHON", path))
+        .into_iter()
+        .collect();
     let has_nextest = Command::new("cargo")
         .args(["nextest", "--version"])
         .output()
@@ -87,14 +101,14 @@ fn run_tests(root: &Path) -> Result<String, String> {
                 "--all-targets",
                 "--no-fail-fast",
             ],
-            &[],
+            &envs,
         )
         .map(|_| "cargo nextest run".to_owned())
     } else {
         cargo(
             root,
             &["test", "--workspace", "--all-targets", "--no-fail-fast"],
-            &[],
+            &envs,
         )
         .map(|_| "cargo test (cargo-nextest not installed)".to_owned())
     }

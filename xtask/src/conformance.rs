@@ -20,10 +20,17 @@ const LISTENING_PREFIX: &str = "mock-idp listening on ";
 /// The second line mock-idp prints, before the CA path.
 const CA_PREFIX: &str = "CA certificate: ";
 
+/// The interpreter of the MSAL Python virtualenv at `target/msal-venv`, created (and
+/// `msal` installed) if missing. The test suite gets it as `ENTRA_MSAL_PYTHON` for the
+/// cache interoperability tests.
+pub(crate) fn msal_venv(root: &Path) -> Result<PathBuf, String> {
+    let python = find_python()?;
+    ensure_venv(&python, &root.join("target").join("msal-venv"))
+}
+
 /// Runs the MSAL Python conformance script against a fresh mock-idp.
 pub(crate) fn msal_python(root: &Path) -> Result<String, String> {
-    let python = find_python()?;
-    let venv_python = ensure_venv(&python, &root.join("target").join("msal-venv"))?;
+    let venv_python = msal_venv(root)?;
 
     crate::checks::cargo(root, &["build", "-p", "mock-idp"], &[])?;
     let binary = target_dir(root)
