@@ -1,0 +1,258 @@
+//! The command line, as clap derive types: what each subcommand and flag means.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use entra_auth::uuid::Uuid;
+
+/// Exit codes and examples, shown at the end of `--help`.
+const AFTER_HELP: &str = "\
+Examples:
+  # Sign in (the password comes from standard input, never from an argument):
+  printf '%s\\n' \"$PASSWORD\" | entra-auth login --client-id 00001111-aaaa-2222-bbbb-3333cccc4444 \\
+      --authority https://login.microsoftonline.com/contoso.com \\
+      --username alice@contoso.com --scope User.Read --password-stdin
+
+  # A token for a script, from the cache (refreshed when needed):
+  curl -H \"Authorization: Bearer $(entra-auth token --scope User.Read)\" https://graph.microsoft.com/v1.0/me
+
+  # The whole result as JSON, the signed-in accounts, signing out:
+  entra-auth token --scope User.Read --output json
+  entra-auth accounts
+  entra-auth logout --account alice@contoso.com
+
+Exit codes:
+  0  success
+  1  any other error (an unexpected answer from the identity provider, a federation failure)
+  2  usage: a bad or missing flag, no password source, no client id, several accounts
+     and no --account
+  3  interaction required: MFA, MFA enrollment, consent, expired password, conditional
+     access, a refresh token no longer valid, or no signed-in account: sign in (again),
+     interactively where the tenant demands it
+  4  invalid credentials: wrong username or password, unknown user, account locked or disabled
+  5  personal Microsoft account (or the `consumers` tenant): this flow cannot sign it in
+  6  network: unreachable, TLS, server unavailable, throttled: retry later
+  7  configuration: public client flows not allowed, unknown application or tenant,
+     rejected client secret or certificate, invalid scope
+  8  the token cache or the settings file next to it could not be read or written
+
+The last sign-in's client id, authority and CA certificate path are remembered in a settings
+file next to the cache (no secrets), so `entra-auth token` needs only --scope afterwards.";
+
+const LOGIN_EXAMPLES: &str = "\
+Examples:
+  printf '%s\\n' \"$PASSWORD\" | entra-auth login --client-id ID --username alice@contoso.com \\
+      --scope User.Read --password-stdin
+  entra-auth login --client-id ID --username alice@contoso.com --scope User.Read   # prompts
+  entra-auth login --client-id ID --client-secret-env APP_SECRET --password-env PW \\
+      --username svc@contoso.com --scope User.Read
+
+See `entra-auth --help` for the exit codes.";
+
+const TOKEN_EXAMPLES: &str = "\
+Examples:
+  TOKEN=$(entra-auth token --scope User.Read)
+  entra-auth token --scope User.Read --account alice@contoso.com --output json
+
+See `entra-auth --help` for the exit codes.";
+
+/// Get Microsoft Entra ID access tokens with a username and password (OAuth2 ROPC), for
+/// shell scripts, CI jobs and terminals.
+#[derive(Debug, Parser)]
+#[command(name = "entra-auth", version, after_help = AFTER_HELP)]
+pub(crate) struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+
+    /// The token cache file [default: $XDG_CACHE_HOME/entra-auth/token_cache.json, else
+    /// ~/.cache/entra-auth/token_cache.json]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub(crate) cache: Option<PathBuf>,
+
+    /// Also trust the CA certificates in this PEM file (for a TLS-inspecting proxy or
+    /// mock-idp)
+    #[arg(long, global = true, value_name = "PEM")]
+    pub(crate) ca_cert: Option<PathBuf>,
+
+    /// Send this correlation id (`client-request-id`) with every request [default: a new one]
+    #[arg(long, global = true, value_name = "UUID")]
+    pub(crate) correlation_id: Option<Uuid>,
+
+    /// Print tracing output to standard error (-v info, -vv debug, -vvv trace); never secrets
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Sign in with a username and password and store the tokens in the cache
+    #[command(after_help = LOGIN_EXAMPLES)]
+    Login(LoginArgs),
+    /// Print an access token from the cache, refreshing it when needed (no password)
+    #[command(after_help = TOKEN_EXAMPLES)]
+    Token(TokenArgs),
+    /// List the accounts in the cache
+    Accounts(AccountsArgs),
+    /// Remove an account's tokens from the cache
+    Logout(LogoutArgs),
+}
+
+/// The application and how it authenticates.
+#[derive(Debug, Args)]
+pub(crate) struct AppArgs {
+    /// The application (client) id [default: the last sign-in's]
+    #[arg(long, value_name = "ID")]
+    pub(crate) client_id: Option<String>,
+
+    /// The authority, https://{host}/{tenant} [default: the last sign-in's, else
+    /// https://login.microsoftonline.com/organizations]
+    #[arg(long, value_name = "URL")]
+    pub(crate) authority: Option<String>,
+
+    /// Confidential client: read the client secret from this environment variable
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["certificate", "key"])]
+    pub(crate) client_secret_env: Option<String>,
+
+    /// Confidential client: its certificate (PEM file), with --key
+    #[arg(long, value_name = "PEM", requires = "key")]
+    pub(crate) certificate: Option<PathBuf>,
+
+    /// Confidential client: the certificate's private key (PEM file), with --certificate
+    #[arg(long, value_name = "PEM", requires = "certificate")]
+    pub(crate) key: Option<PathBuf>,
+}
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Output {
+    /// Human-readable text; `token` prints the access token alone
+    #[default]
+    Text,
+    /// JSON on standard output (no secret but the access token itself)
+    Json,
+}
+
+/// `entra-auth login`.
+#[derive(Debug, Args)]
+pub(crate) struct LoginArgs {
+    /// The application and its credential.
+    #[command(flatten, next_help_heading = "Application")]
+    pub(crate) app: AppArgs,
+
+    /// The user's sign-in name (alice@contoso.com)
+    #[arg(long, short = 'u', value_name = "U")]
+    pub(crate) username: String,
+
+    /// The scopes to request (repeat the flag, or separate with spaces)
+    #[arg(long = "scope", short = 's', value_name = "S", num_args = 1.., required = true)]
+    pub(crate) scopes: Vec<String>,
+
+    /// Read the password from the first line of standard input
+    #[arg(long, conflicts_with = "password_env")]
+    pub(crate) password_stdin: bool,
+
+    /// Read the password from this environment variable
+    #[arg(long, value_name = "NAME")]
+    pub(crate) password_env: Option<String>,
+
+    /// Refused: a password on the command line shows in process lists.
+    #[arg(long, hide = true, value_name = "PASSWORD")]
+    pub(crate) password: Option<String>,
+
+    /// Output format
+    #[arg(long, short = 'o', value_enum, default_value_t)]
+    pub(crate) output: Output,
+}
+
+/// `entra-auth token`.
+#[derive(Debug, Args)]
+pub(crate) struct TokenArgs {
+    /// The application and its credential.
+    #[command(flatten, next_help_heading = "Application")]
+    pub(crate) app: AppArgs,
+
+    /// The scopes of the token (repeat the flag, or separate with spaces)
+    #[arg(long = "scope", short = 's', value_name = "S", num_args = 1.., required = true)]
+    pub(crate) scopes: Vec<String>,
+
+    /// The account: its username or home account id [default: the last signed-in]
+    #[arg(long, value_name = "U")]
+    pub(crate) account: Option<String>,
+
+    /// Redeem the refresh token even when the cached access token is still valid
+    #[arg(long)]
+    pub(crate) force_refresh: bool,
+
+    /// Output format
+    #[arg(long, short = 'o', value_enum, default_value_t)]
+    pub(crate) output: Output,
+}
+
+/// `entra-auth accounts`.
+#[derive(Debug, Args)]
+pub(crate) struct AccountsArgs {
+    /// The application and its credential.
+    #[command(flatten, next_help_heading = "Application")]
+    pub(crate) app: AppArgs,
+
+    /// Output format
+    #[arg(long, short = 'o', value_enum, default_value_t)]
+    pub(crate) output: Output,
+}
+
+/// `entra-auth logout`.
+#[derive(Debug, Args)]
+pub(crate) struct LogoutArgs {
+    /// The application and its credential.
+    #[command(flatten, next_help_heading = "Application")]
+    pub(crate) app: AppArgs,
+
+    /// The account: its username or home account id [default: the last signed-in]
+    #[arg(long, value_name = "U")]
+    pub(crate) account: Option<String>,
+}
+
+/// Splits `--scope "a b" --scope c` into `["a", "b", "c"]`.
+pub(crate) fn split_scopes(scopes: &[String]) -> Vec<String> {
+    scopes
+        .iter()
+        .flat_map(|s| s.split_whitespace())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn scopes_split_on_spaces_and_repeat() {
+        let scopes = split_scopes(&["User.Read  Mail.Read".into(), "openid".into()]);
+        assert_eq!(scopes, ["User.Read", "Mail.Read", "openid"]);
+    }
+
+    #[test]
+    fn client_secret_and_certificate_exclude_each_other() {
+        let parsed = Cli::try_parse_from([
+            "entra-auth",
+            "token",
+            "--scope",
+            "User.Read",
+            "--client-secret-env",
+            "S",
+            "--certificate",
+            "c.pem",
+            "--key",
+            "k.pem",
+        ]);
+        assert!(parsed.is_err());
+    }
+}

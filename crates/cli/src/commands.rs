@@ -1,0 +1,525 @@
+//! The subcommands: resolve flags against the remembered settings, build the
+//! application, call entra-auth, print.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use entra_auth::entra_cache::FileStore;
+use entra_auth::secrecy::SecretString;
+use entra_auth::uuid::Uuid;
+use entra_auth::{
+    Account, Application, ApplicationBuilder, ClientKind, Clock, ConfidentialClientApplication,
+    DEFAULT_AUTHORITY, PublicClientApplication,
+};
+
+use crate::cli::{
+    AccountsArgs, AppArgs, Cli, Command, LoginArgs, LogoutArgs, Output, TokenArgs, split_scopes,
+};
+use crate::clock;
+use crate::error::{CliError, Context};
+use crate::output::{AccountView, ResultView, rfc3339, unix_seconds};
+use crate::settings::{Settings, default_cache_path, settings_path};
+
+/// What every subcommand shares: where the cache and settings live, what was
+/// remembered, and the global flags.
+struct Session {
+    cache_path: PathBuf,
+    settings_path: PathBuf,
+    settings: Settings,
+    ca_cert: Option<PathBuf>,
+    correlation_id: Option<Uuid>,
+    clock: Arc<dyn Clock>,
+}
+
+/// How the application authenticates, read from the flags (never from the settings).
+enum Credential {
+    None,
+    Secret(SecretString),
+    Certificate {
+        certificate_pem: Vec<u8>,
+        private_key_pem: SecretString,
+    },
+}
+
+/// The application as the flags and settings resolve it.
+struct AppConfig {
+    client_id: String,
+    authority: String,
+    ca_cert: Option<PathBuf>,
+    credential: Credential,
+}
+
+/// What to do once the application is built.
+enum Action {
+    Login {
+        username: String,
+        scopes: Vec<String>,
+        password: SecretString,
+        output: Output,
+    },
+    Token {
+        scopes: Vec<String>,
+        account: Option<String>,
+        force_refresh: bool,
+        output: Output,
+    },
+    Accounts {
+        output: Output,
+    },
+    Logout {
+        account: Option<String>,
+    },
+}
+
+/// Runs the parsed command line.
+pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
+    let cache_path = match cli.cache {
+        Some(path) => path,
+        None => default_cache_path().ok_or_else(|| {
+            CliError::Usage(
+                "no cache directory is known (neither XDG_CACHE_HOME nor HOME is set); pass \
+                 --cache PATH."
+                    .to_owned(),
+            )
+        })?,
+    };
+    let settings_path = settings_path(&cache_path);
+    let settings = Settings::load(&settings_path)?;
+    tracing::debug!(cache = %cache_path.display(), settings = %settings_path.display(), "local state");
+    let session = Session {
+        cache_path,
+        settings_path,
+        settings,
+        ca_cert: cli.ca_cert,
+        correlation_id: cli.correlation_id,
+        clock: clock::from_env()?,
+    };
+    let (app, action) = match cli.command {
+        Command::Login(LoginArgs {
+            app,
+            username,
+            scopes,
+            password_stdin,
+            password_env,
+            password,
+            output,
+        }) => {
+            if password.is_some() {
+                return Err(CliError::Usage(
+                    "entra-auth never takes a password as an argument (process lists and shell \
+                     history would show it); pass --password-stdin and pipe it in, or \
+                     --password-env NAME, or let entra-auth prompt for it."
+                        .to_owned(),
+                ));
+            }
+            let scopes = split_scopes(&scopes);
+            let password = read_password(&username, password_stdin, password_env.as_deref())?;
+            (
+                app,
+                Action::Login {
+                    username,
+                    scopes,
+                    password,
+                    output,
+                },
+            )
+        }
+        Command::Token(TokenArgs {
+            app,
+            scopes,
+            account,
+            force_refresh,
+            output,
+        }) => (
+            app,
+            Action::Token {
+                scopes: split_scopes(&scopes),
+                account,
+                force_refresh,
+                output,
+            },
+        ),
+        Command::Accounts(AccountsArgs { app, output }) => (app, Action::Accounts { output }),
+        Command::Logout(LogoutArgs { app, account }) => (app, Action::Logout { account }),
+    };
+    let config = session.resolve(app)?;
+    session.dispatch(config, action).await
+}
+
+impl Session {
+    /// Flags first, then the remembered settings, then the defaults.
+    fn resolve(&self, args: AppArgs) -> Result<AppConfig, CliError> {
+        let client_id = args
+            .client_id
+            .or_else(|| self.settings.client_id.clone())
+            .ok_or_else(|| {
+                CliError::Usage(
+                    "no client id: pass --client-id ID (it is remembered after a successful \
+                     `entra-auth login`)."
+                        .to_owned(),
+                )
+            })?;
+        let authority = args
+            .authority
+            .or_else(|| self.settings.authority.clone())
+            .unwrap_or_else(|| DEFAULT_AUTHORITY.to_owned());
+        let ca_cert = match &self.ca_cert {
+            Some(path) => Some(std::path::absolute(path).map_err(|e| CliError::File {
+                flag: "--ca-cert",
+                path: path.clone(),
+                reason: e.to_string(),
+            })?),
+            None => self.settings.ca_cert.clone(),
+        };
+        let credential = if let Some(name) = args.client_secret_env {
+            Credential::Secret(SecretString::from(env_var(&name, "--client-secret-env")?))
+        } else if let (Some(certificate), Some(key)) = (args.certificate, args.key) {
+            Credential::Certificate {
+                certificate_pem: read_file(&certificate, "--certificate")?,
+                private_key_pem: SecretString::from(
+                    String::from_utf8(read_file(&key, "--key")?).map_err(|_| CliError::File {
+                        flag: "--key",
+                        path: key.clone(),
+                        reason: "not a PEM (text) file".to_owned(),
+                    })?,
+                ),
+            }
+        } else {
+            Credential::None
+        };
+        if matches!(credential, Credential::None)
+            && self.settings.confidential
+            && self.settings.client_id.as_deref() == Some(client_id.as_str())
+        {
+            return Err(CliError::Usage(format!(
+                "the application {client_id} signed in as a confidential client, and its \
+                 credential is never stored; pass it again with --client-secret-env NAME or \
+                 --certificate PEM --key PEM."
+            )));
+        }
+        Ok(AppConfig {
+            client_id,
+            authority,
+            ca_cert,
+            credential,
+        })
+    }
+
+    /// Builds a public or confidential application and runs `action` with it.
+    async fn dispatch(self, config: AppConfig, action: Action) -> Result<(), CliError> {
+        let mut context = Context {
+            username: None,
+            client_id: config.client_id.clone(),
+            authority: config.authority.clone(),
+            scopes: Vec::new(),
+        };
+        let confidential = !matches!(config.credential, Credential::None);
+        match config.credential {
+            Credential::None => {
+                let builder = PublicClientApplication::builder(config.client_id.as_str());
+                let app = self
+                    .configure(builder, &config, &context)?
+                    .build()
+                    .map_err(|e| CliError::auth(e, &context))?;
+                self.execute(&app, &config, confidential, action, &mut context)
+                    .await
+            }
+            Credential::Secret(ref secret) => {
+                let builder = ConfidentialClientApplication::builder(config.client_id.as_str());
+                let app = self
+                    .configure(builder, &config, &context)?
+                    .client_secret(secret.clone())
+                    .build()
+                    .map_err(|e| CliError::auth(e, &context))?;
+                self.execute(&app, &config, confidential, action, &mut context)
+                    .await
+            }
+            Credential::Certificate {
+                ref certificate_pem,
+                ref private_key_pem,
+            } => {
+                let builder = ConfidentialClientApplication::builder(config.client_id.as_str());
+                let app = self
+                    .configure(builder, &config, &context)?
+                    .client_certificate(certificate_pem, private_key_pem)
+                    .build()
+                    .map_err(|e| CliError::auth(e, &context))?;
+                self.execute(&app, &config, confidential, action, &mut context)
+                    .await
+            }
+        }
+    }
+
+    /// The settings every application shares: authority, CA, cache file, clock.
+    fn configure<K: ClientKind>(
+        &self,
+        builder: ApplicationBuilder<K>,
+        config: &AppConfig,
+        context: &Context,
+    ) -> Result<ApplicationBuilder<K>, CliError> {
+        let mut builder = builder
+            .authority(&config.authority)
+            .map_err(|e| CliError::auth(e, context))?
+            .cache_store(FileStore::new(&self.cache_path))
+            .clock(self.clock.clone());
+        if let Some(path) = &config.ca_cert {
+            builder = builder.extra_root_certificates_pem(read_file(path, "--ca-cert")?);
+        }
+        Ok(builder)
+    }
+
+    async fn execute<K: ClientKind>(
+        mut self,
+        app: &Application<K>,
+        config: &AppConfig,
+        confidential: bool,
+        action: Action,
+        context: &mut Context,
+    ) -> Result<(), CliError> {
+        match action {
+            Action::Login {
+                username,
+                scopes,
+                password,
+                output,
+            } => {
+                context.username = Some(username.clone());
+                context.scopes = scopes.clone();
+                let scope_refs: Vec<&str> = scopes.iter().map(String::as_str).collect();
+                let mut request =
+                    app.acquire_token_by_username_password(&scope_refs, &username, password);
+                if let Some(correlation_id) = self.correlation_id {
+                    request = request.correlation_id(correlation_id);
+                }
+                let result = request.await.map_err(|e| CliError::auth(e, context))?;
+                self.settings = Settings {
+                    client_id: Some(config.client_id.clone()),
+                    authority: Some(config.authority.clone()),
+                    ca_cert: config.ca_cert.clone(),
+                    username: Some(
+                        result
+                            .account
+                            .as_ref()
+                            .map_or(username.clone(), |a| a.username.clone()),
+                    ),
+                    confidential,
+                };
+                self.settings.save(&self.settings_path)?;
+                match output {
+                    Output::Json => print_json(&ResultView::new(&result))?,
+                    Output::Text => print_line(&format!(
+                        "Signed in as {username}. The token for {} expires at {}; print it with \
+                         `entra-auth token --scope {}`.",
+                        scopes.join(" "),
+                        rfc3339(unix_seconds(result.expires_on)),
+                        scopes.join(" "),
+                    )),
+                }
+                Ok(())
+            }
+            Action::Token {
+                scopes,
+                account,
+                force_refresh,
+                output,
+            } => {
+                context.scopes = scopes.clone();
+                let account = self.select_account(app, account, context).await?;
+                context.username = Some(account.username.clone());
+                let scope_refs: Vec<&str> = scopes.iter().map(String::as_str).collect();
+                let mut request = app
+                    .acquire_token_silent(&scope_refs, &account)
+                    .force_refresh(force_refresh);
+                if let Some(correlation_id) = self.correlation_id {
+                    request = request.correlation_id(correlation_id);
+                }
+                let result = request.await.map_err(|e| CliError::auth(e, context))?;
+                tracing::info!(source = ?result.token_source, "token acquired");
+                match output {
+                    Output::Json => print_json(&ResultView::new(&result))?,
+                    Output::Text => print_line(result.access_token.secret()),
+                }
+                Ok(())
+            }
+            Action::Accounts { output } => {
+                let accounts = app
+                    .accounts()
+                    .await
+                    .map_err(|e| CliError::auth(e, context))?;
+                match output {
+                    Output::Json => {
+                        let views: Vec<AccountView<'_>> =
+                            accounts.iter().map(AccountView::new).collect();
+                        print_json(&views)?;
+                    }
+                    Output::Text if accounts.is_empty() => {
+                        eprintln!(
+                            "No account is signed in (in {}).",
+                            self.cache_path.display()
+                        );
+                    }
+                    Output::Text => {
+                        for account in &accounts {
+                            print_line(&format!(
+                                "{}\t{}",
+                                account.username, account.home_account_id
+                            ));
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Action::Logout { account } => {
+                let wanted = account.clone();
+                let account = match self.select_account(app, account, context).await {
+                    Ok(account) => account,
+                    Err(CliError::NoAccount { wanted: None }) => {
+                        eprintln!("No account is signed in; nothing to do.");
+                        return Ok(());
+                    }
+                    Err(CliError::NoAccount { wanted: Some(_) }) => {
+                        return Err(CliError::Usage(format!(
+                            "no account {} is signed in (in this cache); list them with \
+                             `entra-auth accounts`.",
+                            wanted.unwrap_or_default()
+                        )));
+                    }
+                    Err(other) => return Err(other),
+                };
+                context.username = Some(account.username.clone());
+                app.remove_account(&account)
+                    .await
+                    .map_err(|e| CliError::auth(e, context))?;
+                if self
+                    .settings
+                    .username
+                    .as_deref()
+                    .is_some_and(|u| u.eq_ignore_ascii_case(&account.username))
+                {
+                    self.settings.username = None;
+                    self.settings.save(&self.settings_path)?;
+                }
+                print_line(&format!("Signed out {}.", account.username));
+                Ok(())
+            }
+        }
+    }
+
+    /// `--account` (a username or home account id), else the last signed-in account, else
+    /// the only one.
+    async fn select_account<K: ClientKind>(
+        &self,
+        app: &Application<K>,
+        wanted: Option<String>,
+        context: &Context,
+    ) -> Result<Account, CliError> {
+        let accounts = app
+            .accounts()
+            .await
+            .map_err(|e| CliError::auth(e, context))?;
+        let matches = |account: &Account, name: &str| {
+            account.username.eq_ignore_ascii_case(name) || account.home_account_id == name
+        };
+        if let Some(wanted) = wanted {
+            return accounts
+                .into_iter()
+                .find(|a| matches(a, &wanted))
+                .ok_or(CliError::NoAccount {
+                    wanted: Some(wanted),
+                });
+        }
+        if let Some(last) = &self.settings.username
+            && let Some(account) = accounts.iter().find(|a| matches(a, last))
+        {
+            return Ok(account.clone());
+        }
+        match accounts.len() {
+            0 => Err(CliError::NoAccount { wanted: None }),
+            1 => Ok(accounts
+                .into_iter()
+                .next()
+                .ok_or(CliError::NoAccount { wanted: None })?),
+            _ => Err(CliError::SeveralAccounts {
+                usernames: accounts.into_iter().map(|a| a.username).collect(),
+            }),
+        }
+    }
+}
+
+/// The password: from standard input, an environment variable, or a prompt without echo
+/// when standard input is a terminal. Never from an argument.
+fn read_password(
+    username: &str,
+    from_stdin: bool,
+    from_env: Option<&str>,
+) -> Result<SecretString, CliError> {
+    if from_stdin {
+        let mut line = String::new();
+        let read = std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+            CliError::Usage(format!(
+                "could not read the password from standard input: {e}."
+            ))
+        })?;
+        let trimmed = line.trim_end_matches(['\n', '\r']).len();
+        line.truncate(trimmed);
+        if read == 0 || line.is_empty() {
+            return Err(CliError::Usage(
+                "standard input held no password (--password-stdin reads its first line); pipe \
+                 the password in."
+                    .to_owned(),
+            ));
+        }
+        return Ok(SecretString::from(line));
+    }
+    if let Some(name) = from_env {
+        return Ok(SecretString::from(env_var(name, "--password-env")?));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Usage(
+            "no password: standard input is not a terminal to prompt on. Pass --password-stdin \
+             and pipe the password in, or --password-env NAME."
+                .to_owned(),
+        ));
+    }
+    rpassword::prompt_password(format!("Password for {username}: "))
+        .map(SecretString::from)
+        .map_err(|e| CliError::Usage(format!("could not prompt for the password: {e}.")))
+}
+
+/// The value of the environment variable `name`, given to `flag`.
+fn env_var(name: &str, flag: &str) -> Result<String, CliError> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => Ok(value),
+        Ok(_) => Err(CliError::Usage(format!(
+            "the environment variable {name} (given to {flag}) is empty."
+        ))),
+        Err(std::env::VarError::NotPresent) => Err(CliError::Usage(format!(
+            "the environment variable {name} (given to {flag}) is not set."
+        ))),
+        Err(std::env::VarError::NotUnicode(_)) => Err(CliError::Usage(format!(
+            "the environment variable {name} (given to {flag}) is not valid UTF-8."
+        ))),
+    }
+}
+
+fn read_file(path: &Path, flag: &'static str) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|e| CliError::File {
+        flag,
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// Prints a line on standard output; a closed pipe (`| head`) is not an error.
+fn print_line(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::Usage(format!("could not serialize the output: {e}.")))?;
+    print_line(&text);
+    Ok(())
+}

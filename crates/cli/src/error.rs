@@ -1,0 +1,396 @@
+//! Every failure of the tool, its exit code, and the one paragraph printed for it, which
+//! says what happened and what to do next in terms of this tool's flags.
+
+use std::path::PathBuf;
+
+use entra_auth::AuthError;
+use entra_auth::entra_http::HttpError;
+use entra_auth::entra_protocol::ServerError;
+
+/// The documented exit codes (see `--help`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum ExitClass {
+    /// Anything not classified below.
+    Other = 1,
+    /// A bad or missing flag or input.
+    Usage = 2,
+    /// The user must take part: MFA, consent, a password change, a new sign-in.
+    InteractionRequired = 3,
+    /// Wrong username or password, unknown user, account locked or disabled.
+    InvalidCredentials = 4,
+    /// A personal Microsoft account or the `consumers` tenant.
+    PersonalAccount = 5,
+    /// The network or the identity provider failed; retrying later may help.
+    Network = 6,
+    /// The application, tenant, credential or scopes are misconfigured.
+    Configuration = 7,
+    /// The cache or the settings file could not be used.
+    LocalState = 8,
+}
+
+impl ExitClass {
+    /// The process exit code.
+    pub(crate) fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// What a command was doing when an acquisition failed, to name it in the message.
+#[derive(Debug, Default)]
+pub(crate) struct Context {
+    /// The username signing in, or the account's.
+    pub(crate) username: Option<String>,
+    /// The application (client) id.
+    pub(crate) client_id: String,
+    /// The authority URL.
+    pub(crate) authority: String,
+    /// The scopes requested.
+    pub(crate) scopes: Vec<String>,
+}
+
+/// Why a command failed.
+#[derive(Debug)]
+pub(crate) enum CliError {
+    /// A bad or missing flag or input; the text says which and what to pass.
+    Usage(String),
+    /// A file named by a flag could not be read.
+    File {
+        /// The flag (`--ca-cert`).
+        flag: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        reason: String,
+    },
+    /// No cached account matches (or the cache has none).
+    NoAccount {
+        /// The `--account` asked for, if any.
+        wanted: Option<String>,
+    },
+    /// Several accounts are cached and none was chosen.
+    SeveralAccounts {
+        /// Their usernames.
+        usernames: Vec<String>,
+    },
+    /// The settings file (or the cache's directory) could not be used.
+    LocalState {
+        /// What was being done.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// entra-auth failed.
+    Auth {
+        /// The error.
+        error: AuthError,
+        /// What was being done.
+        context: Box<Context>,
+    },
+}
+
+impl CliError {
+    /// An entra-auth error with what the command was doing.
+    pub(crate) fn auth(error: AuthError, context: &Context) -> CliError {
+        CliError::Auth {
+            error,
+            context: Box::new(Context {
+                username: context.username.clone(),
+                client_id: context.client_id.clone(),
+                authority: context.authority.clone(),
+                scopes: context.scopes.clone(),
+            }),
+        }
+    }
+
+    /// The exit code class.
+    pub(crate) fn class(&self) -> ExitClass {
+        match self {
+            CliError::Usage(_) | CliError::File { .. } | CliError::SeveralAccounts { .. } => {
+                ExitClass::Usage
+            }
+            CliError::NoAccount { .. } => ExitClass::InteractionRequired,
+            CliError::LocalState { .. } => ExitClass::LocalState,
+            CliError::Auth { error, .. } => classify(error),
+        }
+    }
+
+    /// The paragraph printed on standard error: what happened, what to do next, and the
+    /// server's ids to quote to an administrator.
+    pub(crate) fn paragraph(&self) -> String {
+        let text = match self {
+            CliError::Usage(text) => text.clone(),
+            CliError::File { flag, path, reason } => format!(
+                "could not read {} (given to {flag}): {reason}. Check the path and its permissions.",
+                path.display()
+            ),
+            CliError::NoAccount {
+                wanted: Some(wanted),
+            } => format!(
+                "no account {wanted} is signed in (in this cache). Sign in with `entra-auth login \
+                 --username {wanted} ...`, or list the signed-in accounts with `entra-auth accounts`."
+            ),
+            CliError::NoAccount { wanted: None } => "no account is signed in (in this cache). \
+                 Sign in first with `entra-auth login --username U --scope S ...`."
+                .to_owned(),
+            CliError::SeveralAccounts { usernames } => format!(
+                "several accounts are signed in ({}); choose one with --account.",
+                usernames.join(", ")
+            ),
+            CliError::LocalState {
+                action,
+                path,
+                reason,
+            } => format!(
+                "{action} {} failed: {reason}. Check the directory's permissions, or pass --cache \
+                 to use another file.",
+                path.display()
+            ),
+            CliError::Auth { error, context } => auth_paragraph(error, context),
+        };
+        format!("error: {text}")
+    }
+}
+
+/// The exit code class of an entra-auth error.
+pub(crate) fn classify(error: &AuthError) -> ExitClass {
+    match error {
+        AuthError::MfaRequired { .. }
+        | AuthError::MfaEnrollmentRequired { .. }
+        | AuthError::ConsentRequired { .. }
+        | AuthError::PasswordExpired { .. }
+        | AuthError::ConditionalAccessBlocked { .. }
+        | AuthError::InteractionRequired { .. } => ExitClass::InteractionRequired,
+        AuthError::InvalidCredentials { .. }
+        | AuthError::UserNotFound { .. }
+        | AuthError::AccountLocked { .. }
+        | AuthError::AccountDisabled { .. } => ExitClass::InvalidCredentials,
+        AuthError::PersonalAccountNotSupported { .. } | AuthError::ConsumersTenantNotSupported => {
+            ExitClass::PersonalAccount
+        }
+        AuthError::Network { .. }
+        | AuthError::ServerUnavailable { .. }
+        | AuthError::Throttled { .. } => ExitClass::Network,
+        AuthError::PublicClientFlowsNotAllowed { .. }
+        | AuthError::ApplicationNotFound { .. }
+        | AuthError::InvalidClientCredential { .. }
+        | AuthError::TenantNotFound { .. }
+        | AuthError::InvalidScope { .. }
+        | AuthError::Configuration { .. } => ExitClass::Configuration,
+        AuthError::InvalidArgument { .. } => ExitClass::Usage,
+        AuthError::Cache(_) => ExitClass::LocalState,
+        _ => ExitClass::Other,
+    }
+}
+
+fn auth_paragraph(error: &AuthError, context: &Context) -> String {
+    let user = context.username.as_deref().unwrap_or("the user");
+    let client_id = &context.client_id;
+    let authority = &context.authority;
+    let scopes = context.scopes.join(" ");
+    let text = match error {
+        AuthError::PersonalAccountNotSupported { username } => format!(
+            "{username} is a personal Microsoft account; username/password sign-in works only for \
+             work or school accounts, and the password was not sent. Sign in with a work or school \
+             account, or use an interactive tool (such as `az login`) for personal accounts."
+        ),
+        AuthError::ConsumersTenantNotSupported => format!(
+            "the authority {authority} is the `consumers` tenant, which serves only personal \
+             Microsoft accounts; they cannot sign in with a username and password. Pass \
+             --authority with `organizations` or your tenant id or domain instead."
+        ),
+        AuthError::MfaRequired { .. } => format!(
+            "the tenant requires multi-factor authentication for {user}, which a username/password \
+             sign-in cannot perform. Sign in interactively instead (for example `az login`), or ask \
+             an administrator to exempt this account from the MFA policy."
+        ),
+        AuthError::MfaEnrollmentRequired { .. } => format!(
+            "{user} must register for multi-factor authentication, which this tool cannot do. \
+             Register in a browser (https://aka.ms/mfasetup); the tenant will then require MFA, so \
+             sign in interactively (for example `az login`) from then on."
+        ),
+        AuthError::ConsentRequired {
+            admin_consent_required: true,
+            ..
+        } => format!(
+            "the application {client_id} has no consent for the scopes {scopes}, and only an \
+             administrator can grant it. Ask an administrator to grant admin consent to the \
+             application for these scopes, or request only scopes already consented to."
+        ),
+        AuthError::ConsentRequired { .. } => format!(
+            "{user} has not consented to the application {client_id} using the scopes {scopes}, and \
+             this tool cannot ask. Consent once in an interactive sign-in (or have an administrator \
+             consent for everyone), or request only scopes already consented to."
+        ),
+        AuthError::PasswordExpired { server } => format!(
+            "the password of {user} has expired. Change it{} and run `entra-auth login` again.",
+            server
+                .password_change_url
+                .as_deref()
+                .map(|url| format!(" (at {url})"))
+                .unwrap_or_default()
+        ),
+        AuthError::ConditionalAccessBlocked { .. } => format!(
+            "a conditional access policy of the tenant blocked the sign-in of {user}; retrying will \
+             not help. Ask the tenant's administrator which policy applies, quoting the ids below."
+        ),
+        AuthError::InteractionRequired { reason, .. } => format!(
+            "{user} must sign in again: {reason}. Run `entra-auth login --username {user} --scope \
+             ...` again."
+        ),
+        AuthError::InvalidCredentials { .. } => format!(
+            "the username or password of {user} is incorrect. Check them and run `entra-auth login` \
+             again; repeated failures lock the account."
+        ),
+        AuthError::UserNotFound { .. } => format!(
+            "{user} does not exist in the tenant of {authority}. Check the username, or --authority \
+             (a guest user needs the tenant id or domain of the directory that invited them)."
+        ),
+        AuthError::AccountLocked { .. } => format!(
+            "the account {user} is locked, usually after too many failed sign-ins. Wait and try \
+             again later, or ask an administrator to unlock it."
+        ),
+        AuthError::AccountDisabled { .. } => {
+            format!("the account {user} is disabled. Ask an administrator to enable it.")
+        }
+        AuthError::TenantNotFound { .. } => format!(
+            "the tenant of {authority} does not exist. Check the tenant id or domain given to \
+             --authority."
+        ),
+        AuthError::PublicClientFlowsNotAllowed { .. } => format!(
+            "the application {client_id} does not allow public client flows. Enable \"Allow public \
+             client flows\" in its app registration (Authentication), or sign in as a confidential \
+             client with --client-secret-env NAME or --certificate PEM --key PEM."
+        ),
+        AuthError::ApplicationNotFound { .. } => format!(
+            "no application {client_id} is registered in the tenant of {authority}. Check \
+             --client-id and --authority."
+        ),
+        AuthError::InvalidClientCredential { .. } => format!(
+            "the client secret or certificate of the application {client_id} was rejected. Check \
+             that it matches the app registration and has not expired."
+        ),
+        AuthError::InvalidScope { .. } => format!(
+            "the scopes {scopes} are not valid for the application {client_id}. Check the names \
+             given to --scope (for example User.Read, or https://graph.microsoft.com/.default)."
+        ),
+        AuthError::Configuration { reason } => format!(
+            "the configuration is unusable: {reason}. Check --client-id, --authority and the \
+             credential flags."
+        ),
+        AuthError::InvalidArgument { reason } => {
+            format!("invalid argument: {reason}. Check --username and --scope.")
+        }
+        AuthError::Throttled { retry_after, .. } => format!(
+            "the identity provider is throttling requests{}. Wait and try again; `entra-auth token` \
+             serves cached tokens without asking it.",
+            retry_after
+                .map(|d| format!(" (it asked to retry after {} s)", d.as_secs()))
+                .unwrap_or_default()
+        ),
+        AuthError::ServerUnavailable { status, .. } => format!(
+            "the identity provider answered HTTP {status}, also when retried. Try again later."
+        ),
+        AuthError::Network { source, .. } => network_paragraph(source),
+        AuthError::InvalidResponse { source, .. } => format!(
+            "the identity provider's answer could not be understood ({source}). Check that \
+             --authority points at Microsoft Entra ID; run with -v for details."
+        ),
+        AuthError::Federation { source } => format!(
+            "the federation server (ADFS) of {user}'s domain failed the sign-in ({source}). Ask the \
+             domain's administrator, quoting the time of the attempt."
+        ),
+        AuthError::Server { server } => format!(
+            "the identity provider refused the request: `{}`: {}. Run with -v for details.",
+            server.error,
+            server.message().trim_end_matches('.')
+        ),
+        AuthError::Cache(source) => format!(
+            "{source}. Pass --cache to use another file, or fix or remove this one (the accounts in \
+             it must then sign in again)."
+        ),
+        other => other.to_string(),
+    };
+    match ids(error) {
+        Some(ids) => format!("{text} ({ids})"),
+        None => text,
+    }
+}
+
+fn network_paragraph(source: &HttpError) -> String {
+    let hint = match source {
+        HttpError::Tls { .. } => {
+            "If the server uses a private CA (a TLS-inspecting proxy, mock-idp), pass it with \
+             --ca-cert PEM."
+        }
+        _ => "Check the network connection, any proxy, and --authority; then try again.",
+    };
+    let source = source.to_string();
+    format!(
+        "could not reach the identity provider: {}. {hint}",
+        source.trim_end_matches('.')
+    )
+}
+
+/// `AADSTS50076, trace id ..., correlation id ...`, or just the correlation id.
+fn ids(error: &AuthError) -> Option<String> {
+    let mut parts = Vec::new();
+    let server: Option<&ServerError> = error.server();
+    if let Some(code) = error.aadsts_code() {
+        parts.push(format!("AADSTS{code}"));
+    }
+    if let Some(trace_id) = server.and_then(|s| s.trace_id.as_deref()) {
+        parts.push(format!("trace id {trace_id}"));
+    }
+    if let Some(correlation_id) = error.correlation_id() {
+        parts.push(format!("correlation id {correlation_id}"));
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_class_has_a_distinct_documented_code() {
+        let classes = [
+            ExitClass::Other,
+            ExitClass::Usage,
+            ExitClass::InteractionRequired,
+            ExitClass::InvalidCredentials,
+            ExitClass::PersonalAccount,
+            ExitClass::Network,
+            ExitClass::Configuration,
+            ExitClass::LocalState,
+        ];
+        let codes: Vec<u8> = classes.iter().map(|c| c.code()).collect();
+        assert_eq!(codes, [1, 2, 3, 4, 5, 6, 7, 8]);
+    }
+
+    #[test]
+    fn a_personal_account_is_class_5_and_names_the_account() {
+        let error = CliError::auth(
+            AuthError::PersonalAccountNotSupported {
+                username: "someone@outlook.com".into(),
+            },
+            &Context::default(),
+        );
+        assert_eq!(error.class(), ExitClass::PersonalAccount);
+        let text = error.paragraph();
+        assert!(
+            text.starts_with("error: someone@outlook.com is a personal"),
+            "{text}"
+        );
+        assert!(!text.contains('\n'));
+    }
+
+    #[test]
+    fn a_missing_account_means_signing_in() {
+        let error = CliError::NoAccount { wanted: None };
+        assert_eq!(error.class(), ExitClass::InteractionRequired);
+        assert!(error.paragraph().contains("entra-auth login"));
+    }
+}

@@ -1,0 +1,203 @@
+//! Where the cache lives, and the settings remembered from the last sign-in (client id,
+//! authority, CA path, username: never a secret) in a small JSON file beside it.
+
+use std::fs;
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::CliError;
+
+/// The cache file inside the platform's cache directory.
+const CACHE_SUBPATH: [&str; 2] = ["entra-auth", "token_cache.json"];
+
+/// The default cache file: `$XDG_CACHE_HOME/entra-auth/token_cache.json`, else
+/// `~/.cache/...` (Linux and other Unix), `~/Library/Caches/...` (macOS) or
+/// `%LOCALAPPDATA%\...` (Windows). `None` when no home directory is known.
+pub(crate) fn default_cache_path() -> Option<PathBuf> {
+    let env = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    let base = if cfg!(windows) {
+        env("LOCALAPPDATA")
+    } else if cfg!(target_os = "macos") {
+        env("HOME").map(|home| home.join("Library").join("Caches"))
+    } else {
+        env("XDG_CACHE_HOME").or_else(|| env("HOME").map(|home| home.join(".cache")))
+    }?;
+    Some(
+        CACHE_SUBPATH
+            .iter()
+            .fold(base, |path, part| path.join(part)),
+    )
+}
+
+/// The settings file for the cache at `cache`: `token_cache.json` gives
+/// `token_cache.settings.json` in the same directory.
+pub(crate) fn settings_path(cache: &Path) -> PathBuf {
+    let stem = cache
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "token_cache".to_owned());
+    cache.with_file_name(format!("{stem}.settings.json"))
+}
+
+/// What `login` remembers for later commands. Flags override each field.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Settings {
+    /// The application (client) id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) client_id: Option<String>,
+    /// The authority URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) authority: Option<String>,
+    /// An extra CA certificate file (absolute path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) ca_cert: Option<PathBuf>,
+    /// The last signed-in username: the default account of `token` and `logout`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) username: Option<String>,
+    /// Whether the application signed in as a confidential client (its credential is
+    /// never stored: later commands must pass it again).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) confidential: bool,
+}
+
+impl Settings {
+    /// Reads the settings at `path`; defaults when the file does not exist.
+    pub(crate) fn load(path: &Path) -> Result<Settings, CliError> {
+        match fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| CliError::LocalState {
+                action: "reading the settings file",
+                path: path.to_owned(),
+                reason: e.to_string(),
+            }),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(Settings::default()),
+            Err(e) => Err(CliError::LocalState {
+                action: "reading the settings file",
+                path: path.to_owned(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    /// Writes the settings to `path` atomically (a temporary file renamed over it), owner
+    /// read/write only on Unix; missing directories are created owner-only.
+    pub(crate) fn save(&self, path: &Path) -> Result<(), CliError> {
+        let failed = |e: std::io::Error| CliError::LocalState {
+            action: "writing the settings file",
+            path: path.to_owned(),
+            reason: e.to_string(),
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_private_dir(dir).map_err(failed)?;
+        }
+        let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| failed(e.into()))?;
+        bytes.push(b'\n');
+        let mut temp = path.as_os_str().to_owned();
+        temp.push(format!(".{}.tmp", std::process::id()));
+        let temp = PathBuf::from(temp);
+        let written = private_file(&temp).and_then(|mut file| {
+            file.write_all(&bytes)?;
+            file.sync_all()
+        });
+        if let Err(e) = written.and_then(|()| fs::rename(&temp, path)) {
+            let _ = fs::remove_file(&temp);
+            return Err(failed(e));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn private_file(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn private_file(path: &Path) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_settings_file_sits_beside_the_cache() {
+        assert_eq!(
+            settings_path(Path::new("/c/entra-auth/token_cache.json")),
+            Path::new("/c/entra-auth/token_cache.settings.json")
+        );
+        assert_eq!(
+            settings_path(Path::new("mine")),
+            Path::new("mine.settings.json")
+        );
+    }
+
+    #[test]
+    fn settings_round_trip_and_a_missing_file_is_the_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new").join("s.json");
+        assert_eq!(Settings::load(&path).unwrap(), Settings::default());
+        let settings = Settings {
+            client_id: Some("id".into()),
+            authority: Some("https://localhost:1/organizations".into()),
+            ca_cert: None,
+            username: Some("alice@contoso.com".into()),
+            confidential: true,
+        };
+        settings.save(&path).unwrap();
+        assert_eq!(Settings::load(&path).unwrap(), settings);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_settings_file_is_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        Settings::default().save(&path).unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_corrupt_settings_file_is_a_local_state_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        fs::write(&path, b"{not json").unwrap();
+        assert!(matches!(
+            Settings::load(&path),
+            Err(CliError::LocalState { .. })
+        ));
+    }
+}
