@@ -79,7 +79,8 @@ pub(crate) fn run_all(root: &Path, _args: &[String]) -> ExitCode {
 }
 
 /// The test suite: cargo-nextest when installed, else cargo test (doc tests run
-/// separately either way).
+/// separately either way). Benchmarks are compiled by clippy but not run here: they
+/// measure, under `cargo xtask bench`.
 fn run_tests(root: &Path, msal_python: Option<&Path>) -> Result<String, String> {
     let msal_python = msal_python.map(|path| path.display().to_string());
     let envs: Vec<(&str, &str)> = msal_python
@@ -94,23 +95,13 @@ fn run_tests(root: &Path, msal_python: Option<&Path>) -> Result<String, String> 
     if has_nextest {
         cargo(
             root,
-            &[
-                "nextest",
-                "run",
-                "--workspace",
-                "--all-targets",
-                "--no-fail-fast",
-            ],
+            &["nextest", "run", "--workspace", "--no-fail-fast"],
             &envs,
         )
         .map(|_| "cargo nextest run".to_owned())
     } else {
-        cargo(
-            root,
-            &["test", "--workspace", "--all-targets", "--no-fail-fast"],
-            &envs,
-        )
-        .map(|_| "cargo test (cargo-nextest not installed)".to_owned())
+        cargo(root, &["test", "--workspace", "--no-fail-fast"], &envs)
+            .map(|_| "cargo test (cargo-nextest not installed)".to_owned())
     }
 }
 
