@@ -179,9 +179,9 @@ impl ProtocolError {
                 500..=599 => ErrorClass::ServerUnavailable,
                 _ => ErrorClass::Other,
             },
-            Self::WsTrustFault { subcode, reason, .. } => {
-                ws_trust_fault_class(subcode.as_deref(), reason)
-            }
+            Self::WsTrustFault {
+                subcode, reason, ..
+            } => ws_trust_fault_class(subcode.as_deref(), reason),
             _ => ErrorClass::Other,
         }
     }

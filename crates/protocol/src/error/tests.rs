@@ -463,14 +463,31 @@ fn ws_trust_faults_classify_like_entra_answers() {
         reason: reason.to_owned(),
     };
     assert_eq!(
-        fault(Some("a:FailedAuthentication"), "MSIS3127: The specified request failed.").class(),
+        fault(
+            Some("a:FailedAuthentication"),
+            "MSIS3127: The specified request failed."
+        )
+        .class(),
         ErrorClass::InvalidCredentials
     );
     assert_eq!(
-        fault(Some("a:FailedAuthentication"), "MSIS5006: The account is locked out.").class(),
+        fault(
+            Some("a:FailedAuthentication"),
+            "MSIS5006: The account is locked out."
+        )
+        .class(),
         ErrorClass::AccountLocked
     );
-    assert_eq!(fault(None, "The user account is disabled.").class(), ErrorClass::AccountDisabled);
-    assert_eq!(fault(None, "The user's password has expired.").class(), ErrorClass::PasswordExpired);
-    assert_eq!(fault(Some("a:InvalidRequest"), "Bad envelope").class(), ErrorClass::Other);
+    assert_eq!(
+        fault(None, "The user account is disabled.").class(),
+        ErrorClass::AccountDisabled
+    );
+    assert_eq!(
+        fault(None, "The user's password has expired.").class(),
+        ErrorClass::PasswordExpired
+    );
+    assert_eq!(
+        fault(Some("a:InvalidRequest"), "Bad envelope").class(),
+        ErrorClass::Other
+    );
 }
