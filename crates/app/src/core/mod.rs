@@ -1,0 +1,329 @@
+//! The engine behind both application kinds: the username/password and silent flows,
+//! over entra-protocol (wire), entra-cache (tokens) and entra-http (transport).
+//!
+//! `sign_in` holds the username/password flow (managed and federated), `silent` the
+//! cache lookup and refresh; this module the plumbing they share.
+
+mod sign_in;
+mod silent;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use entra_cache::{TokenCache, TokenIngest};
+use entra_http::HttpClient;
+use entra_protocol::{
+    Authority, ClientAuth, ClientCertificate, DEFAULT_ASSERTION_LIFETIME, LibraryInfo,
+    ProtocolError, TokenParams, TokenResponse, decorate_scopes, parse_token_response,
+};
+use secrecy::SecretString;
+use uuid::Uuid;
+
+use crate::clock::{Clock, from_unix_seconds, unix_seconds};
+use crate::error::AuthError;
+use crate::result::{AccessToken, Account, AuthenticationResult, TokenSource};
+
+/// How a confidential client proves its identity.
+pub(crate) enum Credential {
+    None,
+    Secret(SecretString),
+    Certificate(Box<ClientCertificate>),
+}
+
+/// Per-call options shared by the request builders.
+#[derive(Default)]
+pub(crate) struct CallOptions {
+    pub(crate) correlation_id: Option<Uuid>,
+    pub(crate) claims: Option<String>,
+    pub(crate) force_refresh: bool,
+}
+
+pub(crate) struct Core {
+    pub(crate) client_id: String,
+    pub(crate) authority: Authority,
+    http: Arc<dyn HttpClient>,
+    pub(crate) cache: TokenCache,
+    loaded: tokio::sync::OnceCell<()>,
+    credential: Credential,
+    capabilities: Vec<String>,
+    clock: Arc<dyn Clock>,
+    library: LibraryInfo,
+    public: bool,
+    flights: Mutex<HashMap<String, Arc<silent::Flight>>>,
+}
+
+impl Core {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        client_id: String,
+        authority: Authority,
+        http: Arc<dyn HttpClient>,
+        cache: TokenCache,
+        credential: Credential,
+        capabilities: Vec<String>,
+        clock: Arc<dyn Clock>,
+        library: LibraryInfo,
+        public: bool,
+    ) -> Self {
+        Self {
+            client_id,
+            authority,
+            http,
+            cache,
+            loaded: tokio::sync::OnceCell::new(),
+            credential,
+            capabilities,
+            clock,
+            library,
+            public,
+            flights: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Every `environment` value the cache may hold for this authority: MSAL Python
+    /// writes the bare host, MSAL Node `host:port`, and known clouds have aliases.
+    fn environments(&self) -> Vec<String> {
+        let mut environments = vec![
+            self.authority.host().to_owned(),
+            self.authority.host_with_port(),
+        ];
+        if let Some(cloud) = self.authority.cloud() {
+            environments.extend(cloud.aliases.iter().map(|alias| (*alias).to_owned()));
+        }
+        environments.dedup();
+        environments
+    }
+
+    /// Loads the persisted cache once, before first use.
+    async fn ensure_loaded(&self) -> Result<(), AuthError> {
+        self.loaded
+            .get_or_try_init(|| async {
+                let cache = self.cache.clone();
+                run_blocking(move || cache.load()).await
+            })
+            .await
+            .map(|_| ())
+    }
+
+    async fn save(&self) -> Result<(), AuthError> {
+        let cache = self.cache.clone();
+        run_blocking(move || cache.save()).await
+    }
+
+    /// The authority the password grant uses: `common` becomes `organizations`,
+    /// `consumers` is refused.
+    fn password_authority(&self) -> Result<Authority, AuthError> {
+        self.authority
+            .for_password_grant()
+            .map_err(|error| match error {
+                ProtocolError::ConsumersTenantNotSupported => {
+                    AuthError::ConsumersTenantNotSupported
+                }
+                other => AuthError::Configuration {
+                    reason: other.to_string(),
+                },
+            })
+    }
+
+    fn client_auth(&self, token_endpoint: &str, now: SystemTime) -> Result<ClientAuth, AuthError> {
+        Ok(match &self.credential {
+            Credential::None => ClientAuth::None,
+            Credential::Secret(secret) => ClientAuth::Secret(secret.clone()),
+            Credential::Certificate(certificate) => ClientAuth::Assertion(
+                certificate
+                    .assertion(
+                        &self.client_id,
+                        token_endpoint,
+                        now,
+                        DEFAULT_ASSERTION_LIFETIME,
+                        Uuid::new_v4(),
+                        false,
+                    )
+                    .map_err(|error| AuthError::Configuration {
+                        reason: error.to_string(),
+                    })?,
+            ),
+        })
+    }
+
+    async fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+        correlation_id: Uuid,
+    ) -> Result<http::Response<Vec<u8>>, AuthError> {
+        self.http
+            .send(request)
+            .await
+            .map_err(|error| AuthError::network(error, correlation_id))
+    }
+    /// Builds a token request with this application's client authentication (through
+    /// `grant`), sends it and parses the answer: the one place a grant is redeemed.
+    /// `refreshing` marks a refresh-token redemption for error classification.
+    async fn redeem(
+        &self,
+        authority: &Authority,
+        scopes: &[&str],
+        claims: Option<&str>,
+        correlation_id: Uuid,
+        refreshing: bool,
+        grant: impl FnOnce(&TokenParams<'_>) -> Result<http::Request<Vec<u8>>, ProtocolError> + Send,
+    ) -> Result<TokenResponse, AuthError> {
+        let token_endpoint = authority.token_endpoint();
+        let client_auth = self.client_auth(&token_endpoint, self.clock.now())?;
+        let capabilities: Vec<&str> = self.capabilities.iter().map(String::as_str).collect();
+        let params = TokenParams {
+            token_endpoint: &token_endpoint,
+            client_id: &self.client_id,
+            scopes,
+            claims,
+            client_capabilities: &capabilities,
+            client_auth: &client_auth,
+            correlation_id,
+            library: &self.library,
+        };
+        let request = grant(&params)
+            .map_err(|error| self.protocol_error(error, correlation_id, refreshing))?;
+        let response = self.send(request, correlation_id).await?;
+        parse_token_response(&response)
+            .map_err(|error| self.protocol_error(error, correlation_id, refreshing))
+    }
+
+    fn protocol_error(
+        &self,
+        error: ProtocolError,
+        correlation_id: Uuid,
+        refreshing: bool,
+    ) -> AuthError {
+        AuthError::from_protocol(error, correlation_id, refreshing, self.clock.now())
+    }
+
+    /// Writes a token response into the cache, persists it, and builds the result.
+    #[allow(clippy::too_many_arguments)]
+    async fn store(
+        &self,
+        authority: &Authority,
+        scopes: &[&str],
+        tokens: TokenResponse,
+        username: Option<&str>,
+        grant: &str,
+        create_account: bool,
+        correlation_id: Uuid,
+    ) -> Result<AuthenticationResult, AuthError> {
+        let claims = tokens
+            .id_token
+            .as_ref()
+            .map(|id_token| id_token.claims.clone());
+        if let Some(claims) = &claims {
+            claims.check_audience(&self.client_id).map_err(|source| {
+                AuthError::InvalidResponse {
+                    source,
+                    correlation_id,
+                }
+            })?;
+        }
+        let now = unix_seconds(self.clock.now());
+        let home_account_id = tokens
+            .home_account_id()
+            .or_else(|| claims.as_ref().and_then(|c| c.sub.clone()));
+        let requested: Vec<String> = decorate_scopes(scopes)
+            .map_err(|error| self.protocol_error(error, correlation_id, false))?;
+        let mut ingest = TokenIngest::new(
+            authority.host(),
+            self.client_id.clone(),
+            authority.tenant().as_str(),
+            tokens.access_token.clone(),
+            now,
+        );
+        ingest.scopes = requested.clone();
+        ingest.granted_scope = tokens.scopes.as_ref().map(|granted| granted.join(" "));
+        ingest.token_type = Some(tokens.token_type.clone());
+        ingest.expires_in = Some(tokens.expires_in);
+        ingest.ext_expires_in = tokens.ext_expires_in;
+        ingest.refresh_in = tokens.refresh_in;
+        ingest.refresh_token = tokens.refresh_token.clone();
+        ingest.id_token = tokens
+            .id_token
+            .as_ref()
+            .map(|id_token| SecretString::from(id_token.raw.clone()));
+        ingest.home_account_id = home_account_id.clone();
+        ingest.local_account_id = claims
+            .as_ref()
+            .and_then(|c| c.local_account_id().map(str::to_owned));
+        ingest.username = claims
+            .as_ref()
+            .and_then(|c| c.username().map(str::to_owned))
+            .or(username.map(str::to_owned));
+        ingest.family_id = tokens.foci.clone();
+        ingest.account_source = Some(grant.to_owned());
+        ingest.create_account = create_account;
+        self.cache.ingest(&ingest);
+        self.save().await?;
+
+        let environments = self.environments();
+        let environments: Vec<&str> = environments.iter().map(String::as_str).collect();
+        let account = home_account_id
+            .as_deref()
+            .and_then(|id| self.cache.account(id, &environments))
+            .map(Account::from);
+        Ok(AuthenticationResult {
+            access_token: AccessToken::new(tokens.access_token),
+            token_type: tokens.token_type,
+            expires_on: from_unix_seconds(now) + Duration::from_secs(tokens.expires_in),
+            refresh_on: tokens
+                .refresh_in
+                .map(|refresh_in| from_unix_seconds(now + refresh_in)),
+            scopes: tokens.scopes.unwrap_or(requested),
+            id_token_claims: claims,
+            account,
+            token_source: TokenSource::IdentityProvider,
+            correlation_id,
+        })
+    }
+
+    pub(crate) async fn accounts(&self) -> Result<Vec<Account>, AuthError> {
+        self.ensure_loaded().await?;
+        let environments = self.environments();
+        let environments: Vec<&str> = environments.iter().map(String::as_str).collect();
+        Ok(self
+            .cache
+            .accounts(&environments, None)
+            .into_iter()
+            .map(Account::from)
+            .collect())
+    }
+
+    pub(crate) async fn account(
+        &self,
+        home_account_id: &str,
+    ) -> Result<Option<Account>, AuthError> {
+        self.ensure_loaded().await?;
+        let environments = self.environments();
+        let environments: Vec<&str> = environments.iter().map(String::as_str).collect();
+        Ok(self
+            .cache
+            .account(home_account_id, &environments)
+            .map(Account::from))
+    }
+
+    pub(crate) async fn remove_account(&self, account: &Account) -> Result<(), AuthError> {
+        self.ensure_loaded().await?;
+        let environments = self.environments();
+        let environments: Vec<&str> = environments.iter().map(String::as_str).collect();
+        self.cache
+            .remove_account(&account.home_account_id, &environments);
+        self.save().await
+    }
+}
+
+/// Runs blocking cache I/O off the async threads.
+async fn run_blocking(
+    work: impl FnOnce() -> Result<(), entra_cache::CacheError> + Send + 'static,
+) -> Result<(), AuthError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| AuthError::Configuration {
+            reason: format!("cache task failed: {error}"),
+        })?
+        .map_err(AuthError::from)
+}

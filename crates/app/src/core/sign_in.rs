@@ -1,0 +1,150 @@
+//! Username/password sign-in: user realm discovery, the managed password grant, and
+//! the federated path (MEX, WS-Trust, SAML bearer grant).
+
+use std::sync::Once;
+
+use entra_protocol::{
+    AccountType, ProtocolError, SamlAssertion, UserRealm, WsTrustEndpoint, parse_user_realm,
+};
+use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
+
+use super::{CallOptions, Core};
+use crate::error::AuthError;
+use crate::result::AuthenticationResult;
+
+static DEPRECATION_WARNING: Once = Once::new();
+
+impl Core {
+    /// Username/password sign-in: user realm discovery, then the password grant.
+    pub(crate) async fn username_password(
+        &self,
+        scopes: &[&str],
+        username: &str,
+        password: SecretString,
+        options: CallOptions,
+    ) -> Result<AuthenticationResult, AuthError> {
+        if self.public {
+            DEPRECATION_WARNING.call_once(|| {
+                tracing::warn!(
+                    "username/password sign-in is deprecated for public clients: it cannot satisfy \
+                     MFA or conditional access. Prefer an interactive or device code flow \
+                     (https://aka.ms/msal-ropc-migration)"
+                );
+            });
+        }
+        let username = username.trim();
+        if username.is_empty() {
+            return Err(AuthError::InvalidArgument {
+                reason: "the username is empty".to_owned(),
+            });
+        }
+        if password.expose_secret().is_empty() {
+            return Err(AuthError::InvalidArgument {
+                reason: "the password is empty".to_owned(),
+            });
+        }
+        let authority = self.password_authority()?;
+        let correlation_id = options.correlation_id.unwrap_or_else(Uuid::new_v4);
+        self.ensure_loaded().await?;
+
+        let mut saml_assertion = None;
+        if !authority.is_adfs() {
+            let request = entra_protocol::user_realm_request(
+                &authority,
+                username,
+                correlation_id,
+                &self.library,
+            )
+            .map_err(|error| AuthError::InvalidArgument {
+                reason: error.to_string(),
+            })?;
+            let response = self.send(request, correlation_id).await?;
+            // Like MSAL: a realm endpoint that does not exist means "managed".
+            if response.status() != http::StatusCode::NOT_FOUND {
+                let realm = parse_user_realm(&response)
+                    .map_err(|error| self.protocol_error(error, correlation_id, false))?;
+                if realm.is_personal_account() {
+                    return Err(AuthError::PersonalAccountNotSupported {
+                        username: username.to_owned(),
+                    });
+                }
+                if realm.account_type() == AccountType::Federated {
+                    saml_assertion = Some(
+                        self.ws_trust(&realm, username, &password, correlation_id)
+                            .await?,
+                    );
+                }
+            }
+        }
+
+        let tokens = self
+            .redeem(
+                &authority,
+                scopes,
+                options.claims.as_deref(),
+                correlation_id,
+                false,
+                move |params| {
+                    // The password is dropped (zeroized) as soon as the request is built.
+                    match &saml_assertion {
+                        Some(assertion) => entra_protocol::saml_bearer_grant(params, assertion),
+                        None => entra_protocol::password_grant(params, username, &password),
+                    }
+                },
+            )
+            .await?;
+        self.store(
+            &authority,
+            scopes,
+            tokens,
+            Some(username),
+            "password",
+            true,
+            correlation_id,
+        )
+        .await
+    }
+
+    /// The federated path: MEX metadata (else the realm's active endpoint), then the
+    /// WS-Trust username/password request to the federation server, giving a SAML
+    /// assertion for the SAML bearer grant.
+    async fn ws_trust(
+        &self,
+        realm: &UserRealm,
+        username: &str,
+        password: &SecretString,
+        correlation_id: Uuid,
+    ) -> Result<SamlAssertion, AuthError> {
+        let federation = |source: ProtocolError| AuthError::Federation { source };
+        let endpoint = match (
+            &realm.federation_metadata_url,
+            &realm.federation_active_auth_url,
+        ) {
+            (Some(mex_url), _) => {
+                let request = entra_protocol::mex_request(mex_url, correlation_id, &self.library)
+                    .map_err(federation)?;
+                let response = self.send(request, correlation_id).await?;
+                entra_protocol::parse_mex(&response).map_err(federation)?
+            }
+            (None, Some(active_url)) => {
+                WsTrustEndpoint::from_active_auth_url(active_url).map_err(federation)?
+            }
+            (None, None) => return Err(federation(ProtocolError::NoWsTrustEndpoint)),
+        };
+        let request = entra_protocol::ws_trust_request(
+            &endpoint,
+            username,
+            password,
+            realm.audience(),
+            Uuid::new_v4(),
+            self.clock.now(),
+        )
+        .map_err(federation)?;
+        let response = self.send(request, correlation_id).await?;
+        entra_protocol::parse_ws_trust_response(&response).map_err(|error| match error {
+            ProtocolError::WsTrustFault { .. } => AuthError::from_ws_trust_fault(error),
+            other => AuthError::Federation { source: other },
+        })
+    }
+}

@@ -1,0 +1,191 @@
+//! Silent acquisition: a cached access token, else the refresh token, with one
+//! refresh at a time per account.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError};
+
+use entra_cache::{AccessTokenQuery, RefreshTokenQuery};
+use entra_protocol::{decode_id_token, decorate_scopes};
+use secrecy::ExposeSecret;
+use uuid::Uuid;
+
+use super::{CallOptions, Core};
+use crate::clock::{from_unix_seconds, unix_seconds};
+use crate::error::AuthError;
+use crate::result::{AccessToken, Account, AuthenticationResult, TokenSource};
+
+/// One refresh at a time per account: later callers wait, then find the new token.
+#[derive(Default)]
+pub(super) struct Flight {
+    lock: tokio::sync::Mutex<()>,
+    completed: AtomicU64,
+}
+impl Core {
+    /// Silent acquisition: the cached access token, else the refresh token.
+    pub(crate) async fn silent(
+        &self,
+        scopes: &[&str],
+        account: &Account,
+        options: CallOptions,
+    ) -> Result<AuthenticationResult, AuthError> {
+        let correlation_id = options.correlation_id.unwrap_or_else(Uuid::new_v4);
+        decorate_scopes(scopes)
+            .map_err(|error| self.protocol_error(error, correlation_id, false))?;
+        self.ensure_loaded().await?;
+        let bypass_cache = options.force_refresh || options.claims.is_some();
+        let mut aging = None;
+        if !bypass_cache && let Some(cached) = self.cached(scopes, account, correlation_id) {
+            match cached.refresh_on {
+                Some(refresh_on) if refresh_on <= self.clock.now() => aging = Some(cached),
+                _ => return Ok(cached),
+            }
+        }
+
+        let flight = self.flight(&account.home_account_id);
+        let completed_before = flight.completed.load(Ordering::Acquire);
+        let _guard = flight.lock.lock().await;
+        // Someone refreshed this account while we waited: their token may serve us. A
+        // caller that did not ask to bypass the cache always looks again: a refresh may
+        // have stored its token between our cache miss and our reading of the counter.
+        let refreshed_meanwhile = flight.completed.load(Ordering::Acquire) != completed_before;
+        if (refreshed_meanwhile || !bypass_cache)
+            && options.claims.is_none()
+            && let Some(cached) = self.cached(scopes, account, correlation_id)
+            && cached
+                .refresh_on
+                .is_none_or(|refresh_on| refresh_on > self.clock.now())
+        {
+            return Ok(cached);
+        }
+        let refreshed = self
+            .refresh(scopes, account, options.claims.as_deref(), correlation_id)
+            .await;
+        flight.completed.fetch_add(1, Ordering::AcqRel);
+        match (refreshed, aging) {
+            (Ok(result), _) => Ok(result),
+            // An aging token is still valid: serve it when the early refresh fails.
+            (Err(error), Some(cached)) => {
+                tracing::warn!(%correlation_id, error = %error, "early refresh failed; serving the cached token");
+                Ok(cached)
+            }
+            (Err(error), None) => Err(error),
+        }
+    }
+
+    fn flight(&self, home_account_id: &str) -> Arc<Flight> {
+        let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+        flights
+            .entry(home_account_id.to_owned())
+            .or_default()
+            .clone()
+    }
+
+    /// A cached access token for `scopes` and `account`, valid for at least 5 minutes.
+    fn cached(
+        &self,
+        scopes: &[&str],
+        account: &Account,
+        correlation_id: Uuid,
+    ) -> Option<AuthenticationResult> {
+        let environments = self.environments();
+        let environments: Vec<&str> = environments.iter().map(String::as_str).collect();
+        let tid = account
+            .home_account_id
+            .split_once('.')
+            .map(|(_, utid)| utid);
+        let realms: Vec<&str> = [Some(self.realm()), Some(account.realm.as_str()), tid]
+            .into_iter()
+            .flatten()
+            .collect();
+        let now = unix_seconds(self.clock.now());
+        let found = self.cache.access_token(&AccessTokenQuery {
+            home_account_id: Some(&account.home_account_id),
+            environments: &environments,
+            client_id: &self.client_id,
+            realms: &realms,
+            scopes,
+            now,
+        })?;
+        let entry = found.entry;
+        let id_token_claims = self
+            .cache
+            .id_token(
+                &account.home_account_id,
+                &environments,
+                &self.client_id,
+                &realms,
+            )
+            .and_then(|id_token| decode_id_token(id_token.secret.expose_secret()).ok());
+        Some(AuthenticationResult {
+            access_token: AccessToken::new(entry.secret.clone()),
+            token_type: entry
+                .token_type
+                .clone()
+                .unwrap_or_else(|| "Bearer".to_owned()),
+            expires_on: from_unix_seconds(entry.expires_on),
+            refresh_on: entry.refresh_on.map(from_unix_seconds),
+            scopes: entry.scopes().map(str::to_owned).collect(),
+            id_token_claims,
+            account: Some(account.clone()),
+            token_source: TokenSource::Cache,
+            correlation_id,
+        })
+    }
+
+    /// The realm (tenant segment) tokens of this application are cached under.
+    fn realm(&self) -> &str {
+        match self.authority.tenant() {
+            entra_protocol::Tenant::Common => "organizations",
+            tenant => tenant.as_str(),
+        }
+    }
+
+    async fn refresh(
+        &self,
+        scopes: &[&str],
+        account: &Account,
+        claims: Option<&str>,
+        correlation_id: Uuid,
+    ) -> Result<AuthenticationResult, AuthError> {
+        let environments = self.environments();
+        let environments: Vec<&str> = environments.iter().map(String::as_str).collect();
+        let family_id = self
+            .cache
+            .app_metadata(&environments, &self.client_id)
+            .and_then(|metadata| metadata.family_id);
+        let Some(refresh_token) = self.cache.refresh_token(&RefreshTokenQuery {
+            home_account_id: &account.home_account_id,
+            environments: &environments,
+            client_id: &self.client_id,
+            family_id: family_id.as_deref(),
+        }) else {
+            return Err(AuthError::InteractionRequired {
+                reason: "the cache holds no refresh token for this account",
+                server: None,
+            });
+        };
+        let authority = self
+            .authority
+            .for_password_grant()
+            .unwrap_or_else(|_| self.authority.clone());
+        let tokens = self
+            .redeem(&authority, scopes, claims, correlation_id, true, |params| {
+                entra_protocol::refresh_token_grant(
+                    params,
+                    &refresh_token.entry.secret,
+                    Some(&account.home_account_id),
+                )
+            })
+            .await?;
+        self.store(
+            &authority,
+            scopes,
+            tokens,
+            Some(&account.username),
+            "refresh_token",
+            false,
+            correlation_id,
+        )
+        .await
+    }
+}
