@@ -56,6 +56,22 @@ pub(crate) fn rfc3339(secs: u64) -> String {
     datetime(secs).format(&format).unwrap_or_default()
 }
 
+/// An XML Schema dateTime with milliseconds, as ADFS writes them: `2026-01-01T00:00:00.000Z`.
+pub(crate) fn xml_instant(secs: u64) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].000Z");
+    datetime(secs).format(&format).unwrap_or_default()
+}
+
+/// Parses an RFC 3339 instant (fractions of a second dropped); `None` when it is not one
+/// or is before 1970.
+pub(crate) fn parse_instant(text: &str) -> Option<u64> {
+    let parsed =
+        time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339)
+            .ok()?;
+    u64::try_from(parsed.unix_timestamp()).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +83,17 @@ mod tests {
         assert_eq!(entra_timestamp(clock.now()), "2026-01-01 00:00:00Z");
         clock.advance(Duration::from_secs(90));
         assert_eq!(rfc3339(clock.now()), "2026-01-01T00:01:30Z");
+    }
+
+    #[test]
+    fn xml_instants_round_trip() {
+        let text = xml_instant(DETERMINISTIC_START + 61);
+        assert_eq!(text, "2026-01-01T00:01:01.000Z");
+        assert_eq!(parse_instant(&text), Some(DETERMINISTIC_START + 61));
+        assert_eq!(
+            parse_instant("2026-01-01T01:00:00+01:00"),
+            Some(DETERMINISTIC_START)
+        );
+        assert_eq!(parse_instant("yesterday"), None);
     }
 }

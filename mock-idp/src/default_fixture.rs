@@ -40,6 +40,12 @@ pub const DAEMON_CERT_PEM: &str = include_str!("../fixtures/contoso-daemon.cert.
 /// The private key of [`DAEMON_CERT_PEM`] (PKCS#8 PEM), to sign client assertions.
 pub const DAEMON_KEY_PEM: &str = include_str!("../fixtures/contoso-daemon.key.pem");
 
+/// The mock ADFS's token-signing certificate (RSA 2048, self-signed, valid 2025 to
+/// 2050). Every federated tenant trusts it for the SAML bearer grants.
+pub const ADFS_SIGNING_CERT_PEM: &str = include_str!("../fixtures/mock-adfs.cert.pem");
+/// The private key of [`ADFS_SIGNING_CERT_PEM`] (PKCS#8 PEM): test data, published.
+pub const ADFS_SIGNING_KEY_PEM: &str = include_str!("../fixtures/mock-adfs.key.pem");
+
 /// Gets tokens.
 pub const ALICE: &str = "alice@contoso.com";
 /// AADSTS50076: MFA required (has a method registered).
@@ -56,7 +62,8 @@ pub const LOCKED: &str = "locked@contoso.com";
 pub const DISABLED: &str = "disabled@contoso.com";
 /// AADSTS53003: blocked by conditional access.
 pub const CA_BLOCKED: &str = "ca-blocked@contoso.com";
-/// A Fabrikam user, signing in through the mock ADFS.
+/// A Fabrikam user, signing in through the mock ADFS (WS-Trust, then a SAML bearer
+/// grant); a password posted straight to the token endpoint works too, as with Entra.
 pub const FEDUSER: &str = "feduser@fabrikam.com";
 /// A personal Microsoft account.
 pub const PERSONAL_USER: &str = "someone@outlook.com";

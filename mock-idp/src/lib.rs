@@ -1,8 +1,9 @@
 //! mock-idp: an HTTPS mock of Microsoft Entra ID for the username/password flow.
 //!
 //! Serves discovery, user realm discovery, the token endpoint and JWKS like Entra does,
-//! with behaviour driven by a fixture (tenants, apps, users, consent, policies), an
-//! admin API for tests, and a deterministic mode.
+//! and a mock ADFS (MEX metadata, WS-Trust username/password issuing signed SAML
+//! assertions) for federated tenants, with behaviour driven by a fixture (tenants, apps,
+//! users, consent, policies), an admin API for tests, and a deterministic mode.
 //!
 //! Architecture invariant: imports none of the `entra-*` crates. It is an independent
 //! implementation of the server, so a misunderstanding on one side is caught by the
@@ -42,10 +43,12 @@ mod ids;
 mod jwt;
 mod keys;
 mod routes;
+mod saml;
 mod scopes;
 mod server;
 mod state;
 mod tls;
+mod xml;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -57,9 +60,10 @@ pub use admin_client::{AdminClient, AdminError, client_trusting};
 pub use clock::DETERMINISTIC_START;
 pub use fixture::{
     App, ClientSecret, ConsentGrant, ConsentRevocation, Fixture, FixtureError, Password, Policy,
-    PolicyControl, Resource, Settings, Tenant, TenantKind, User,
+    PolicyControl, Resource, SamlVersion, Settings, Tenant, TenantKind, User,
 };
 pub use routes::MAX_BODY_BYTES;
+pub use routes::adfs::{DECOY_PATHS, MEX_PATH, USERNAME_MIXED_13_PATH, USERNAME_MIXED_2005_PATH};
 pub use routes::token::DETERMINISTIC_EXPIRES_IN;
 pub use tls::TlsPem;
 
@@ -157,6 +161,7 @@ impl MockIdp {
         }
         let certificates = fixture::parse_certificates(&config.fixture)?;
         let key = keys::SigningKey::for_seed(config.seed).map_err(StartError::Setup)?;
+        let adfs = saml::AdfsKey::builtin().map_err(StartError::Setup)?;
         let tls = tls::material(config.tls.as_ref()).map_err(StartError::Setup)?;
         let addr = SocketAddr::new(config.bind, config.port);
         let listener = tokio::net::TcpListener::bind(addr)
@@ -170,6 +175,7 @@ impl MockIdp {
             config.fixture,
             certificates,
             key,
+            adfs,
             config.seed,
             port,
         ));

@@ -9,10 +9,13 @@ use crate::clock::Clock;
 use crate::fixture::{AppCertificate, Fixture};
 use crate::ids::Ids;
 use crate::keys::SigningKey;
+use crate::saml::AdfsKey;
 
 /// Shared by every connection.
 pub(crate) struct Shared {
     pub key: Arc<SigningKey>,
+    /// The mock ADFS's token-signing key, trusted by every federated tenant.
+    pub adfs: AdfsKey,
     /// Parsed certificates, by app index (apps do not change at run time).
     pub certificates: Vec<Vec<AppCertificate>>,
     pub deterministic: bool,
@@ -26,11 +29,13 @@ impl Shared {
         fixture: Fixture,
         certificates: Vec<Vec<AppCertificate>>,
         key: Arc<SigningKey>,
+        adfs: AdfsKey,
         seed: Option<u64>,
         port: u16,
     ) -> Self {
         Self {
             key,
+            adfs,
             certificates,
             deterministic: seed.is_some(),
             port,

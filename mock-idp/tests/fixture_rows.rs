@@ -1,5 +1,5 @@
-//! Every row of DESIGN.md's default fixture that mock-idp answers on its own (the mock
-//! ADFS comes later), against an in-process server.
+//! Every row of DESIGN.md's default fixture posted straight to the token endpoint (the
+//! sign-in through the mock ADFS is in adfs.rs), against an in-process server.
 
 mod common;
 
@@ -208,16 +208,16 @@ async fn a_personal_account_posted_directly_is_50034_never_tokens() {
 }
 
 #[tokio::test]
-async fn a_federated_user_posted_directly_gets_a_clear_error_until_the_mock_adfs_exists() {
+async fn a_federated_user_posted_directly_gets_tokens_as_entra_asks_the_adfs() {
     let h = start().await;
     let a = h.password(d::FEDUSER, d::PASSWORD, SCOPES).await;
-    assert_eq!(a.outcome(), (400, "invalid_grant", 50126, None));
-    assert!(
-        a.json["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("federated")
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(
+        claims(a.json["id_token"].as_str().unwrap())["tid"],
+        d::FABRIKAM_TENANT_ID
     );
+    let wrong = h.password(d::FEDUSER, "wrong", SCOPES).await;
+    assert_eq!(wrong.outcome(), (400, "invalid_grant", 50126, None));
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The router, and the middleware that observes every non-admin request: it makes the
 //! request context, caps and records the body (secrets redacted), and applies faults.
 
+pub(crate) mod adfs;
 mod admin;
 mod discovery;
 pub(crate) mod token;
@@ -49,6 +50,15 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/common/userrealm/{username}", get(userrealm::user_realm))
         .route("/common/UserRealm/{username}", get(userrealm::user_realm))
         .route(userrealm::MSA_METADATA_PATH, get(userrealm::msa_metadata))
+        .route(adfs::MEX_PATH, get(adfs::mex))
+        .route(adfs::USERNAME_MIXED_13_PATH, post(adfs::username_mixed_13))
+        .route(
+            adfs::USERNAME_MIXED_2005_PATH,
+            post(adfs::username_mixed_2005),
+        )
+        .route(adfs::DECOY_PATHS[0], post(adfs::decoy))
+        .route(adfs::DECOY_PATHS[1], post(adfs::decoy))
+        .route(adfs::DECOY_PATHS[2], post(adfs::decoy))
         .route("/{tenant}/oauth2/v2.0/token", post(token::token))
         .route("/{tenant}/discovery/v2.0/keys", get(discovery::jwks))
         .fallback(not_found)
@@ -119,6 +129,19 @@ fn host_of(parts: &Parts, port: u16) -> String {
     }
 }
 
+/// Whether the body is XML (`application/soap+xml`, `text/xml`, `application/xml`).
+fn is_xml(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| {
+            let media = media.trim().to_ascii_lowercase();
+            media == "text/xml" || media == "application/xml" || media.ends_with("+xml")
+        })
+}
+
 /// A printable, short `client-request-id` from the header, query or form.
 fn client_request_id(parts: &Parts, form: Option<&Form>) -> Option<String> {
     let from_header = parts
@@ -177,7 +200,13 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
     };
     let endpoint = Endpoint::of_path(parts.uri.path());
     let host = host_of(&parts, shared.port);
-    let form = Form::decode(&bytes);
+    // An XML body (WS-Trust) is no form: decoding it as one would record pieces of it,
+    // password included, under made-up names.
+    let form = if is_xml(&parts) {
+        None
+    } else {
+        Form::decode(&bytes)
+    };
     let query = Form::decode(parts.uri.query().unwrap_or_default().as_bytes()).unwrap_or_default();
     let correlation = client_request_id(&parts, form.as_ref());
     let (ctx, fault, mut record) = {

@@ -1,5 +1,5 @@
-//! `POST /{tenant}/oauth2/v2.0/token`: the password, refresh token and client
-//! credentials grants, with client authentication by secret or signed assertion.
+//! `POST /{tenant}/oauth2/v2.0/token`: the password, refresh token, client credentials
+//! and SAML bearer grants, with client authentication by secret or signed assertion.
 //!
 //! Checks run in Entra's order: the request's shape (form, `grant_type`), the tenant in
 //! the path (AADSTS90002; the password grant is refused at `/common` and `/consumers`
@@ -13,6 +13,7 @@ mod form;
 mod issue;
 mod password;
 mod refresh;
+mod saml;
 
 use std::sync::Arc;
 
@@ -117,17 +118,7 @@ fn handle(
     let form = Form::parse_token_request(body)?;
     let grant_type = form.required("grant_type")?;
     match grant_type {
-        PASSWORD | REFRESH_TOKEN | CLIENT_CREDENTIALS => {}
-        SAML11 | SAML2 => {
-            return Err(EntraError::bad(
-                "unsupported_grant_type",
-                70003,
-                format!(
-                    "The app requested an unsupported grant type '{grant_type}'. (mock-idp: the \
-                     SAML bearer grants come with the mock ADFS, not implemented yet.)"
-                ),
-            ));
-        }
+        PASSWORD | REFRESH_TOKEN | CLIENT_CREDENTIALS | SAML11 | SAML2 => {}
         other => {
             return Err(EntraError::bad(
                 "unsupported_grant_type",
@@ -138,7 +129,7 @@ fn handle(
     }
     let path = TenantPath::resolve(&inner.fixture, segment, "invalid_request")?;
     match (grant_type, path) {
-        (PASSWORD, TenantPath::Common | TenantPath::Consumers) => {
+        (PASSWORD | SAML11 | SAML2, TenantPath::Common | TenantPath::Consumers) => {
             return Err(EntraError::bad(
                 "invalid_request",
                 9001023,
@@ -208,6 +199,7 @@ fn handle(
     match grant_type {
         PASSWORD => password::grant(shared, inner, ctx, path, &app, auth, &form),
         REFRESH_TOKEN => refresh::grant(shared, inner, ctx, path, &app, auth, &form),
+        SAML11 | SAML2 => saml::grant(shared, inner, ctx, path, &app, auth, &form, grant_type),
         _ => client_credentials::grant(shared, inner, ctx, path, &app, auth, &form),
     }
 }

@@ -4,11 +4,11 @@ use super::access;
 use super::issue::{self, ClientAuth, Grant, TokenResponse, UserGrant};
 use super::{Form, TenantPath, credential_required};
 use crate::errors::{EntraError, RequestCtx};
-use crate::fixture::{App, TenantKind};
+use crate::fixture::{App, Tenant, TenantKind, User};
 use crate::scopes;
 use crate::state::{Inner, Shared};
 
-fn no_such_user(directory: &str) -> EntraError {
+pub(super) fn no_such_user(directory: &str) -> EntraError {
     EntraError::invalid_grant(
         50034,
         format!(
@@ -73,43 +73,57 @@ pub(super) fn grant(
     if !app.multi_tenant && app.tenant != tenant.id {
         return Err(EntraError::unknown_client(&app.client_id, &tenant.id));
     }
-    if tenant.kind == TenantKind::Federated {
-        let mut err = bad_password();
-        err.message.push_str(
-            " (mock-idp: this user's domain is federated; sign in through the federation \
-             service (WS-Trust) and present its SAML assertion. The mock ADFS is not \
-             implemented yet.)",
-        );
-        return Err(err);
-    }
+    // A federated user's password is checked by their federation service, which Entra
+    // asks on the user's behalf (WS-Trust): the verdict is the same as checking the
+    // fixture's password here.
     if user.password.expose() != password {
         return Err(bad_password());
     }
     access::account_state(user)?;
+    let (tenant, user) = (tenant.clone(), user.clone());
+    issue_for_user(
+        shared, inner, ctx, app, auth, form, &tenant, &user, &requested,
+    )
+}
+
+/// After the user is authenticated: consent, conditional access, then the tokens.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn issue_for_user(
+    shared: &Shared,
+    inner: &mut Inner,
+    ctx: &RequestCtx,
+    app: &App,
+    auth: ClientAuth,
+    form: &Form,
+    tenant: &Tenant,
+    user: &User,
+    requested: &scopes::Requested,
+) -> Result<TokenResponse, EntraError> {
+    let fixture = &inner.fixture;
     let granted = scopes::check_consent(
         fixture,
         &tenant.id,
         &app.client_id,
         &app.name,
         Some(&user.username),
-        &requested,
+        requested,
     )?;
     let resource = fixture
         .resources
         .get(requested.resource)
         .ok_or_else(|| EntraError::missing("scope"))?;
     access::policies(fixture, user, &app.client_id, resource)?;
-    let (tenant, user, resource) = (tenant.clone(), user.clone(), resource.clone());
+    let resource = resource.clone();
     let grant = Grant {
-        tenant: &tenant,
+        tenant,
         app,
         resource: &resource,
         auth,
         user: Some(UserGrant {
-            user: &user,
+            user,
             scopes: granted,
             refresh_token: requested.wants("offline_access"),
-            reserved: requested.reserved,
+            reserved: requested.reserved.clone(),
             client_info: form.get("client_info") == Some("1"),
         }),
     };
