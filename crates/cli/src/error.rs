@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use entra_auth::AuthError;
+use entra_auth::entra_cache::CacheError;
 use entra_auth::entra_http::HttpError;
 use entra_auth::entra_protocol::ServerError;
 
@@ -307,10 +308,7 @@ fn auth_paragraph(error: &AuthError, context: &Context) -> String {
             server.error,
             server.message().trim_end_matches('.')
         ),
-        AuthError::Cache(source) => format!(
-            "{source}. Pass --cache to use another file, or fix or remove this one (the accounts in \
-             it must then sign in again)."
-        ),
+        AuthError::Cache(source) => cache_paragraph(source),
         other => other.to_string(),
     };
     match ids(error) {
@@ -320,18 +318,38 @@ fn auth_paragraph(error: &AuthError, context: &Context) -> String {
 }
 
 fn network_paragraph(source: &HttpError) -> String {
-    let hint = match source {
-        HttpError::Tls { .. } => {
-            "If the server uses a private CA (a TLS-inspecting proxy, mock-idp), pass it with \
-             --ca-cert PEM."
-        }
-        _ => "Check the network connection, any proxy, and --authority; then try again.",
-    };
-    let source = source.to_string();
-    format!(
-        "could not reach the identity provider: {}. {hint}",
-        source.trim_end_matches('.')
-    )
+    match source {
+        HttpError::Tls { url, reason } => format!(
+            "could not reach the identity provider: the TLS handshake with {url} failed ({reason}). \
+             If the server uses a private CA (a TLS-inspecting proxy, mock-idp), pass its \
+             certificate with --ca-cert PEM."
+        ),
+        other => format!(
+            "could not reach the identity provider: {}. Check the network connection, any \
+             proxy, and --authority; then try again.",
+            other.to_string().trim_end_matches('.')
+        ),
+    }
+}
+
+fn cache_paragraph(source: &CacheError) -> String {
+    match source {
+        CacheError::Corrupt {
+            location,
+            line,
+            column,
+            reason,
+        } => format!(
+            "the token cache at {location} is corrupt (line {line}, column {column}: {reason}) and \
+             was left untouched. Repair or delete it (its accounts must then sign in again), or \
+             pass --cache to use another file."
+        ),
+        CacheError::Io { .. } => format!(
+            "{source}. Check the permissions of the file and its directory, or pass --cache to \
+             use another file."
+        ),
+        other => format!("{other}. Pass --cache to use another file."),
+    }
 }
 
 /// `AADSTS50076, trace id ..., correlation id ...`, or just the correlation id.
