@@ -67,20 +67,20 @@ pub(crate) struct Cli {
 
     /// The token cache file [default: $XDG_CACHE_HOME/entra-auth/token_cache.json, else
     /// ~/.cache/entra-auth/token_cache.json]
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH", display_order = 100)]
     pub(crate) cache: Option<PathBuf>,
 
     /// Also trust the CA certificates in this PEM file (for a TLS-inspecting proxy or
     /// mock-idp)
-    #[arg(long, global = true, value_name = "PEM")]
+    #[arg(long, global = true, value_name = "PEM", display_order = 100)]
     pub(crate) ca_cert: Option<PathBuf>,
 
     /// Send this correlation id (`client-request-id`) with every request [default: a new one]
-    #[arg(long, global = true, value_name = "UUID")]
+    #[arg(long, global = true, value_name = "UUID", display_order = 100)]
     pub(crate) correlation_id: Option<Uuid>,
 
     /// Print tracing output to standard error (-v info, -vv debug, -vvv trace); never secrets
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, display_order = 100)]
     pub(crate) verbose: u8,
 }
 
@@ -101,14 +101,19 @@ pub(crate) enum Command {
 
 /// The application and how it authenticates.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Application")]
 pub(crate) struct AppArgs {
     /// The application (client) id [default: the last sign-in's]
     #[arg(long, value_name = "ID")]
     pub(crate) client_id: Option<String>,
 
-    /// The authority, https://{host}/{tenant} [default: the last sign-in's, else
-    /// https://login.microsoftonline.com/organizations]
-    #[arg(long, value_name = "URL")]
+    /// The authority URL (`https://{host}/{tenant}`).
+    #[arg(
+        long,
+        value_name = "URL",
+        help = "The authority, https://{host}/{tenant} [default: the last sign-in's, else \
+                https://login.microsoftonline.com/organizations]"
+    )]
     pub(crate) authority: Option<String>,
 
     /// Confidential client: read the client secret from this environment variable
@@ -137,10 +142,6 @@ pub(crate) enum Output {
 /// `entra-auth login`.
 #[derive(Debug, Args)]
 pub(crate) struct LoginArgs {
-    /// The application and its credential.
-    #[command(flatten, next_help_heading = "Application")]
-    pub(crate) app: AppArgs,
-
     /// The user's sign-in name (alice@contoso.com)
     #[arg(long, short = 'u', value_name = "U")]
     pub(crate) username: String,
@@ -164,15 +165,15 @@ pub(crate) struct LoginArgs {
     /// Output format
     #[arg(long, short = 'o', value_enum, default_value_t)]
     pub(crate) output: Output,
+
+    /// The application and its credential.
+    #[command(flatten)]
+    pub(crate) app: AppArgs,
 }
 
 /// `entra-auth token`.
 #[derive(Debug, Args)]
 pub(crate) struct TokenArgs {
-    /// The application and its credential.
-    #[command(flatten, next_help_heading = "Application")]
-    pub(crate) app: AppArgs,
-
     /// The scopes of the token (repeat the flag, or separate with spaces)
     #[arg(long = "scope", short = 's', value_name = "S", num_args = 1.., required = true)]
     pub(crate) scopes: Vec<String>,
@@ -188,30 +189,34 @@ pub(crate) struct TokenArgs {
     /// Output format
     #[arg(long, short = 'o', value_enum, default_value_t)]
     pub(crate) output: Output,
+
+    /// The application and its credential.
+    #[command(flatten)]
+    pub(crate) app: AppArgs,
 }
 
 /// `entra-auth accounts`.
 #[derive(Debug, Args)]
 pub(crate) struct AccountsArgs {
-    /// The application and its credential.
-    #[command(flatten, next_help_heading = "Application")]
-    pub(crate) app: AppArgs,
-
     /// Output format
     #[arg(long, short = 'o', value_enum, default_value_t)]
     pub(crate) output: Output,
+
+    /// The application and its credential.
+    #[command(flatten)]
+    pub(crate) app: AppArgs,
 }
 
 /// `entra-auth logout`.
 #[derive(Debug, Args)]
 pub(crate) struct LogoutArgs {
-    /// The application and its credential.
-    #[command(flatten, next_help_heading = "Application")]
-    pub(crate) app: AppArgs,
-
     /// The account: its username or home account id [default: the last signed-in]
     #[arg(long, value_name = "U")]
     pub(crate) account: Option<String>,
+
+    /// The application and its credential.
+    #[command(flatten)]
+    pub(crate) app: AppArgs,
 }
 
 /// Splits `--scope "a b" --scope c` into `["a", "b", "c"]`.
