@@ -94,3 +94,52 @@ async fn persistent_500_gives_a_server_error_carrying_the_correlation_id() {
         "one retry, then the error"
     );
 }
+
+#[tokio::test]
+async fn callers_waiting_on_a_failed_refresh_share_its_failure() {
+    let harness = Harness::start().await;
+    let app = harness
+        .public_client(fixture::CLI_CLIENT_ID)
+        .build()
+        .unwrap();
+    let account = app
+        .acquire_token_by_username_password(&["User.Read"], fixture::ALICE, password())
+        .await
+        .unwrap()
+        .account
+        .unwrap();
+    harness.advance(Duration::from_secs(2 * 3600)).await;
+    harness.idp.admin().clear_requests().await.unwrap();
+    fault(&harness, 100, 500, None).await;
+
+    let calls = (0..10).map(|_| {
+        let (app, account) = (app.clone(), account.clone());
+        tokio::spawn(async move { app.acquire_token_silent(&["User.Read"], &account).await })
+    });
+    let mut correlation_ids = Vec::new();
+    for call in calls.collect::<Vec<_>>() {
+        let error = call.await.unwrap().unwrap_err();
+        assert!(
+            matches!(error, AuthError::ServerUnavailable { status: 500, .. }),
+            "{error:?}"
+        );
+        correlation_ids.push(error.correlation_id());
+    }
+
+    // One refresh and its one retry reached the server; the nine callers that waited
+    // got the same answer instead of asking again in turn.
+    assert_eq!(harness.request_count().await, 2);
+    correlation_ids.dedup();
+    assert_eq!(correlation_ids.len(), 1, "{correlation_ids:?}");
+
+    // A call made after the failure tries again.
+    harness.idp.admin().clear_faults().await.unwrap();
+    let result = app
+        .acquire_token_silent(&["User.Read"], &account)
+        .await
+        .expect("a refresh once the server is back");
+    assert_eq!(
+        result.token_source,
+        entra_auth::TokenSource::IdentityProvider
+    );
+}

@@ -20,7 +20,7 @@ use uuid::Uuid;
 /// }
 /// # }
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {
     /// The user has a personal Microsoft account (outlook.com, hotmail.com, live.com,

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 /// What went wrong loading or saving a cache.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum CacheError {
     /// The persisted cache is not a cache this crate can read. It was left untouched,
@@ -29,9 +29,9 @@ pub enum CacheError {
         action: &'static str,
         /// The file concerned.
         path: PathBuf,
-        /// The operating system's error.
+        /// The operating system's error (in an `Arc`, so that the error can be cloned).
         #[source]
-        source: std::io::Error,
+        source: std::sync::Arc<std::io::Error>,
     },
     /// A custom [`crate::CacheStore`] failed.
     #[error("token cache store {location} failed: {message}")]
@@ -61,7 +61,7 @@ impl CacheError {
         CacheError::Io {
             action,
             path: path.into(),
-            source,
+            source: std::sync::Arc::new(source),
         }
     }
 }

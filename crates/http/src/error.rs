@@ -4,7 +4,7 @@
 ///
 /// Carries the URL without its query string (which may hold a user name) and never
 /// the request body (which may hold a password or a client secret).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum HttpError {
     /// The connect or total timeout elapsed.

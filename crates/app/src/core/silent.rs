@@ -14,11 +14,52 @@ use crate::clock::{from_unix_seconds, unix_seconds};
 use crate::error::AuthError;
 use crate::result::{AccessToken, Account, AuthenticationResult, TokenSource};
 
-/// One refresh at a time per account: later callers wait, then find the new token.
+/// One refresh at a time per account: later callers wait, then find the new token, or
+/// share the failure of the refresh they waited on.
 #[derive(Default)]
 pub(super) struct Flight {
     lock: tokio::sync::Mutex<()>,
     completed: AtomicU64,
+    /// The failure of the latest refresh, if it failed.
+    failure: std::sync::Mutex<Option<SharedFailure>>,
+}
+
+/// A refresh that failed, for the callers that waited on it.
+struct SharedFailure {
+    /// The value of `Flight::completed` once that refresh ended.
+    generation: u64,
+    /// The scopes it asked for, sorted and lowercased.
+    scopes: Vec<String>,
+    error: AuthError,
+}
+
+impl Flight {
+    /// The failure of refresh number `generation`, if it failed and asked for `scopes`.
+    fn failure_of(&self, generation: u64, scopes: &[String]) -> Option<AuthError> {
+        let failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
+        failure
+            .as_ref()
+            .filter(|failure| failure.generation == generation && failure.scopes == scopes)
+            .map(|failure| failure.error.clone())
+    }
+
+    /// Records how refresh number `generation` ended.
+    fn record(&self, generation: u64, scopes: Vec<String>, outcome: Result<(), &AuthError>) {
+        let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
+        *failure = outcome.err().map(|error| SharedFailure {
+            generation,
+            scopes,
+            error: error.clone(),
+        });
+    }
+}
+
+/// `scopes` as a comparable set: sorted, lowercased, without repeats.
+fn scope_set(scopes: &[&str]) -> Vec<String> {
+    let mut set: Vec<String> = scopes.iter().map(|scope| scope.to_lowercase()).collect();
+    set.sort_unstable();
+    set.dedup();
+    set
 }
 impl Core {
     /// Silent acquisition: the cached access token, else the refresh token.
@@ -47,7 +88,8 @@ impl Core {
         // Someone refreshed this account while we waited: their token may serve us. A
         // caller that did not ask to bypass the cache always looks again: a refresh may
         // have stored its token between our cache miss and our reading of the counter.
-        let refreshed_meanwhile = flight.completed.load(Ordering::Acquire) != completed_before;
+        let completed_now = flight.completed.load(Ordering::Acquire);
+        let refreshed_meanwhile = completed_now != completed_before;
         if (refreshed_meanwhile || !bypass_cache)
             && options.claims.is_none()
             && let Some(cached) = self.cached(scopes, account, correlation_id)
@@ -57,10 +99,29 @@ impl Core {
         {
             return Ok(cached);
         }
-        let refreshed = self
-            .refresh(scopes, account, options.claims.as_deref(), correlation_id)
-            .await;
-        flight.completed.fetch_add(1, Ordering::AcqRel);
+        let requested = scope_set(scopes);
+        // The refresh we waited on failed for these same scopes: its answer is ours too
+        // (with its correlation id). Asking again at once would only multiply the load
+        // on a failing server, one caller at a time.
+        let shared_failure = if refreshed_meanwhile && options.claims.is_none() {
+            flight.failure_of(completed_now, &requested)
+        } else {
+            None
+        };
+        let refreshed = match shared_failure {
+            Some(error) => {
+                tracing::debug!(%correlation_id, error = %error, "sharing the failure of the refresh this call waited on");
+                Err(error)
+            }
+            None => {
+                let refreshed = self
+                    .refresh(scopes, account, options.claims.as_deref(), correlation_id)
+                    .await;
+                let generation = flight.completed.fetch_add(1, Ordering::AcqRel) + 1;
+                flight.record(generation, requested, refreshed.as_ref().map(drop));
+                refreshed
+            }
+        };
         match (refreshed, aging) {
             (Ok(result), _) => Ok(result),
             // An aging token is still valid: serve it when the early refresh fails.
@@ -116,15 +177,15 @@ impl Core {
                 &realms,
             )
             .and_then(|id_token| decode_id_token(id_token.secret.expose_secret()).ok());
+        let scopes = entry.scopes().map(str::to_owned).collect();
         Some(AuthenticationResult {
-            access_token: AccessToken::new(entry.secret.clone()),
-            token_type: entry
-                .token_type
-                .clone()
-                .unwrap_or_else(|| "Bearer".to_owned()),
+            // Moved, not cloned: the entry is already a copy, and a second 1-2 KB
+            // allocation per cache hit costs more than the rest of the lookup.
+            access_token: AccessToken::new(entry.secret),
+            token_type: entry.token_type.unwrap_or_else(|| "Bearer".to_owned()),
             expires_on: from_unix_seconds(entry.expires_on),
             refresh_on: entry.refresh_on.map(from_unix_seconds),
-            scopes: entry.scopes().map(str::to_owned).collect(),
+            scopes,
             id_token_claims,
             account: Some(account.clone()),
             token_source: TokenSource::Cache,
@@ -187,5 +248,35 @@ impl Core {
             correlation_id,
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure() -> AuthError {
+        AuthError::InteractionRequired {
+            reason: "test",
+            server: None,
+        }
+    }
+
+    #[test]
+    fn a_failure_is_shared_only_for_its_own_refresh_and_scopes() {
+        let flight = Flight::default();
+        let error = failure();
+        flight.record(1, scope_set(&["User.Read", "Mail.Read"]), Err(&error));
+
+        let same = scope_set(&["mail.read", "User.Read", "User.Read"]);
+        assert!(flight.failure_of(1, &same).is_some());
+        assert!(flight.failure_of(2, &same).is_none(), "a later refresh");
+        assert!(flight.failure_of(1, &scope_set(&["User.Read"])).is_none());
+
+        flight.record(2, same.clone(), Ok(()));
+        assert!(
+            flight.failure_of(2, &same).is_none(),
+            "that refresh succeeded"
+        );
     }
 }

@@ -10,7 +10,7 @@ pub use server::{RetryAfter, ServerError, parse_error_response};
 /// Everything that can go wrong while building a request or reading a response.
 ///
 /// Messages name what was wrong; none of them ever contains a secret.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProtocolError {
     /// The server answered with an OAuth2 error body (`error`, AADSTS codes, ...).
