@@ -1,10 +1,13 @@
 //! The main job, end to end, as `cargo xtask demo` shows it: start mock-idp in-process,
-//! sign alice in, get a second token silently from the cache, then show what the
-//! library says for MFA required, consent required and a personal account.
+//! sign alice in, get a second token silently from the cache, let it expire and get a
+//! new one with the refresh token, sign in a user federated to the mock ADFS, then show
+//! what the library says for MFA required, consent required and a personal account.
 
 use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-use entra_auth::{AuthError, PublicClientApplication, TokenSource};
+use entra_auth::{AuthError, ManualClock, PublicClientApplication, TokenSource};
 use mock_idp::{Config, MockIdp};
 use secrecy::SecretString;
 
@@ -24,9 +27,16 @@ pub async fn run(out: &mut dyn Write, seed: Option<u64>) -> Result<(), Box<dyn s
         idp.base_url()
     )?;
 
+    // The application's clock agrees with mock-idp's (which starts at a fixed instant
+    // in deterministic mode), so that time can pass on both sides at once.
+    let server_now = idp.admin().now().await?.now;
+    let clock = Arc::new(ManualClock::new(
+        SystemTime::UNIX_EPOCH + Duration::from_secs(server_now),
+    ));
     let app = PublicClientApplication::builder(fixture::CLI_CLIENT_ID)
         .authority(&idp.authority("organizations"))?
         .extra_root_certificates_pem(idp.ca_pem())
+        .clock(clock.clone())
         .build()?;
     let password = || SecretString::from(fixture::PASSWORD);
 
@@ -60,19 +70,70 @@ pub async fn run(out: &mut dyn Write, seed: Option<u64>) -> Result<(), Box<dyn s
         source(second.token_source)
     )?;
 
+    writeln!(
+        out,
+        "\n3. Two hours later (the access token expired), silently again"
+    )?;
+    let later = Duration::from_secs(2 * 3600);
+    clock.advance(later);
+    idp.admin().advance_clock(later).await?;
+    idp.admin().clear_requests().await?;
+    let third = app.acquire_token_silent(&["User.Read"], &account).await?;
+    let sent = idp.admin().requests().await?;
+    writeln!(
+        out,
+        "   token from: {} ({})",
+        source(third.token_source),
+        describe_requests(&sent)
+    )?;
+
+    writeln!(
+        out,
+        "\n4. Sign in {}, whose domain is federated to an on-premises ADFS",
+        fixture::FEDUSER
+    )?;
+    idp.admin().clear_requests().await?;
+    let federated = app
+        .acquire_token_by_username_password(&["User.Read"], fixture::FEDUSER, password())
+        .await?;
+    let sent = idp.admin().requests().await?;
+    writeln!(
+        out,
+        "   signed in as {} ({})",
+        federated
+            .account
+            .as_ref()
+            .map_or("?", |account| account.username.as_str()),
+        federated
+            .account
+            .as_ref()
+            .map_or("?", |account| account.home_account_id.as_str()),
+    )?;
+    writeln!(out, "   sent {}", describe_requests(&sent))?;
+    writeln!(
+        out,
+        "   accounts in the cache: {}",
+        app.accounts()
+            .await?
+            .iter()
+            .map(|account| account.username.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )?;
+
     for (title, username, scopes) in [
         (
-            "3. A user whose tenant requires MFA",
+            "5. A user whose tenant requires MFA",
             fixture::MFA_REQUIRED,
             &["User.Read"],
         ),
         (
-            "4. A scope nobody consented to",
+            "6. A scope nobody consented to",
             fixture::ALICE,
             &["Mail.Send"],
         ),
         (
-            "5. A personal Microsoft account",
+            "7. A personal Microsoft account",
             fixture::PERSONAL_USER,
             &["User.Read"],
         ),
@@ -87,6 +148,31 @@ pub async fn run(out: &mut dyn Write, seed: Option<u64>) -> Result<(), Box<dyn s
         }
     }
     Ok(())
+}
+
+/// `1 request: POST /organizations/oauth2/v2.0/token (refresh_token) -> 200`: what
+/// mock-idp received.
+fn describe_requests(sent: &[mock_idp::admin::RecordedRequest]) -> String {
+    let described: Vec<String> = sent
+        .iter()
+        .map(|request| {
+            let grant = request
+                .form
+                .iter()
+                .find(|(name, _)| name == "grant_type")
+                .map(|(_, grant)| format!(" ({grant})"))
+                .unwrap_or_default();
+            format!(
+                "{} {}{grant} -> {}",
+                request.method, request.path, request.status
+            )
+        })
+        .collect();
+    let count = match sent.len() {
+        1 => "1 request".to_owned(),
+        n => format!("{n} requests"),
+    };
+    format!("{count}: {}", described.join(", "))
 }
 
 fn source(source: TokenSource) -> &'static str {
