@@ -60,10 +60,11 @@ pub(crate) fn generate(accounts: usize, out: &Path, probes: &Path) -> Result<(),
     let json = cache.serialize();
     std::fs::write(out, &json).map_err(|err| format!("cannot write {}: {err}", out.display()))?;
 
-    let step = accounts.div_ceil(PROBES).max(1);
-    let probe_ids: Vec<String> = (0..accounts)
-        .step_by(step)
-        .map(|index| home_account_id((index + step / 2).min(accounts - 1)))
+    // Exactly min(PROBES, accounts) probes, evenly spread (each in the middle of its
+    // stretch), so a caller making a multiple of that many calls covers them evenly.
+    let probes_n = PROBES.min(accounts);
+    let probe_ids: Vec<String> = (0..probes_n)
+        .map(|i| home_account_id(i * accounts / probes_n + accounts / (2 * probes_n)))
         .collect();
     let probe_json = serde_json::json!({
         "accounts": accounts,

@@ -14,7 +14,7 @@ use std::time::Duration;
 /// The MSAL Python release the conformance script targets.
 const MSAL_VERSION: &str = "1.39.0";
 /// How long mock-idp may take to print its address.
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 /// The first line mock-idp prints, before its base URL.
 const LISTENING_PREFIX: &str = "mock-idp listening on ";
 /// The second line mock-idp prints, before the CA path.
@@ -143,7 +143,7 @@ fn quiet(command: &mut Command, what: &str) -> Result<(), String> {
 }
 
 /// Cargo's target directory: `CARGO_TARGET_DIR` (relative to the root) or `target`.
-fn target_dir(root: &Path) -> PathBuf {
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) if !dir.is_empty() => root.join(dir),
         _ => root.join("target"),
@@ -151,14 +151,14 @@ fn target_dir(root: &Path) -> PathBuf {
 }
 
 /// A running mock-idp, killed when dropped.
-struct MockIdpProcess {
+pub(crate) struct MockIdpProcess {
     child: Child,
     lines: mpsc::Receiver<String>,
     ca_out: PathBuf,
 }
 
 impl MockIdpProcess {
-    fn start(binary: &Path, ca_out: &Path, log: &Path) -> Result<Self, String> {
+    pub(crate) fn start(binary: &Path, ca_out: &Path, log: &Path) -> Result<Self, String> {
         let stderr =
             File::create(log).map_err(|err| format!("cannot create {}: {err}", log.display()))?;
         let mut child = Command::new(binary)
@@ -188,7 +188,10 @@ impl MockIdpProcess {
     }
 
     /// Reads the base URL (first line) and the CA path (second line).
-    fn wait_for_address(&mut self, timeout: Duration) -> Result<(String, PathBuf), String> {
+    pub(crate) fn wait_for_address(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<(String, PathBuf), String> {
         let first = self.next_line(timeout)?;
         let base_url = parse_listening_line(&first)?;
         let ca = match self.next_line(timeout) {
@@ -196,6 +199,11 @@ impl MockIdpProcess {
             Err(_) => self.ca_out.clone(),
         };
         Ok((base_url, ca))
+    }
+
+    /// Its process id (`cargo xtask bench` reads its peak memory from `/proc`).
+    pub(crate) fn id(&self) -> u32 {
+        self.child.id()
     }
 
     fn next_line(&mut self, timeout: Duration) -> Result<String, String> {

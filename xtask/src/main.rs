@@ -3,7 +3,9 @@
 //! - `test`: every check CI runs, with a one-screen summary.
 //! - `demo`: the main job against an in-process mock-idp (see `tests/src/demo.rs`).
 //! - `layering`: only the crate-boundary check of DESIGN.md §2.
+//! - `bench`: entra-auth side by side with MSAL Python; writes `docs/benchmarks.md`.
 
+mod bench;
 mod checks;
 mod conformance;
 mod layering;
@@ -16,6 +18,7 @@ fn main() -> ExitCode {
     let root = project_root();
     match args.first().map(String::as_str) {
         Some("test") => checks::run_all(&root, &args[1..]),
+        Some("bench") => bench::run(&root, &args[1..]),
         Some("demo") => match checks::cargo(
             &root,
             &[
@@ -61,7 +64,10 @@ usage: cargo xtask <command>
 commands:
   test       fmt, clippy, tests, doc tests, docs, layering and conformance checks
   demo       the main job: sign in against an in-process mock-idp, then show the errors
-  layering   check the crate import rules of DESIGN.md section 2";
+  layering   check the crate import rules of DESIGN.md section 2
+  bench      entra-auth beside MSAL Python 1.39 and a bare reqwest client against
+             mock-idp; prints the table and writes docs/benchmarks.md
+             (--quick: fewer calls, under two minutes after building)";
 
 /// The workspace root: the parent of this crate's manifest directory.
 fn project_root() -> PathBuf {
