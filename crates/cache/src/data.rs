@@ -276,14 +276,15 @@ impl CacheData {
                 TopLevel::Known(kind) => {
                     json::write_string(&mut out, kind.section());
                     out.push_str(": ");
-                    let entries = match kind {
-                        Kind::AccessToken => Self::section_json(&self.access_tokens),
-                        Kind::Account => Self::section_json(&self.accounts),
-                        Kind::IdToken => Self::section_json(&self.id_tokens),
-                        Kind::RefreshToken => Self::section_json(&self.refresh_tokens),
-                        Kind::AppMetadata => Self::section_json(&self.app_metadata),
-                    };
-                    json::write_object(&mut out, entries.iter().map(|(k, v)| (*k, v)), 1);
+                    match kind {
+                        Kind::AccessToken => Self::write_section(&mut out, &self.access_tokens),
+                        Kind::Account => Self::write_section(&mut out, &self.accounts),
+                        Kind::IdToken => Self::write_section(&mut out, &self.id_tokens),
+                        Kind::RefreshToken => {
+                            Self::write_section(&mut out, &self.refresh_tokens);
+                        }
+                        Kind::AppMetadata => Self::write_section(&mut out, &self.app_metadata),
+                    }
                 }
                 TopLevel::Unknown(name) => {
                     json::write_string(&mut out, name);
@@ -296,17 +297,20 @@ impl CacheData {
         out
     }
 
-    fn section_json<T: Entry>(section: &Section<T>) -> Vec<(&str, Json)> {
+    /// Writes a section's entries in the order they were first written, each turned
+    /// into JSON just before it is written (and dropped right after).
+    fn write_section<T: Entry>(out: &mut String, section: &Section<T>) {
         let mut entries: Vec<(&str, u64, &Slot<T>)> = section
             .entries
             .iter()
             .map(|(k, (seq, slot))| (k.as_str(), *seq, slot))
             .collect();
         entries.sort_unstable_by_key(|(_, seq, _)| *seq);
-        entries
-            .into_iter()
-            .map(|(k, _, slot)| (k, slot.to_json()))
-            .collect()
+        json::write_object(
+            out,
+            entries.into_iter().map(|(k, _, slot)| (k, slot.to_json())),
+            1,
+        );
     }
 
     /// Inserts or replaces the entry under `key`, keeping its position if it existed.

@@ -5,7 +5,9 @@
 //! and that feature would leak into every crate of a workspace build; this small type
 //! keeps key order locally instead.
 
+use std::borrow::Borrow;
 use std::fmt;
+use std::fmt::Write as _;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
@@ -46,6 +48,9 @@ impl<'de> Deserialize<'de> for Json {
 }
 
 struct JsonVisitor;
+
+/// Objects with up to this many keys look for a repeated key by a linear scan.
+const SCAN_LIMIT: usize = 32;
 
 impl<'de> Visitor<'de> for JsonVisitor {
     type Value = Json;
@@ -98,17 +103,33 @@ impl<'de> Visitor<'de> for JsonVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
         let mut object: Object = Vec::new();
-        let mut positions: std::collections::HashMap<String, usize> =
-            std::collections::HashMap::new();
+        // Small objects (every cache entry) find a repeated key by a scan; an index is
+        // built only for big ones (the sections), saving a map and a copy of every key
+        // per entry.
+        let mut positions: Option<std::collections::HashMap<String, usize>> = None;
         while let Some((key, value)) = map.next_entry::<String, Json>()? {
-            match positions.get(&key) {
-                Some(&at) => {
+            let found = match &positions {
+                Some(index) => index.get(&key).copied(),
+                None => object.iter().position(|(seen, _)| *seen == key),
+            };
+            match found {
+                Some(at) => {
                     if let Some(slot) = object.get_mut(at) {
                         slot.1 = value;
                     }
                 }
                 None => {
-                    positions.insert(key.clone(), object.len());
+                    if let Some(index) = &mut positions {
+                        index.insert(key.clone(), object.len());
+                    } else if object.len() == SCAN_LIMIT {
+                        let mut index: std::collections::HashMap<String, usize> = object
+                            .iter()
+                            .enumerate()
+                            .map(|(at, (seen, _))| (seen.clone(), at))
+                            .collect();
+                        index.insert(key.clone(), object.len());
+                        positions = Some(index);
+                    }
                     object.push((key, value));
                 }
             }
@@ -151,10 +172,11 @@ pub(crate) fn write_value(out: &mut String, value: &Json, depth: usize) {
     }
 }
 
-/// Writes an object from `(key, value)` pairs at the given nesting depth.
-pub(crate) fn write_object<'a>(
+/// Writes an object from `(key, value)` pairs at the given nesting depth; values may be
+/// borrowed or made on the fly.
+pub(crate) fn write_object<'a, V: Borrow<Json>>(
     out: &mut String,
-    fields: impl IntoIterator<Item = (&'a str, &'a Json)>,
+    fields: impl IntoIterator<Item = (&'a str, V)>,
     depth: usize,
 ) {
     let mut empty = true;
@@ -164,7 +186,7 @@ pub(crate) fn write_object<'a>(
         newline(out, depth + 1);
         write_string(out, key);
         out.push_str(": ");
-        write_value(out, value, depth + 1);
+        write_value(out, value.borrow(), depth + 1);
     }
     if empty {
         out.push_str("{}");
@@ -179,7 +201,18 @@ pub(crate) fn write_object<'a>(
 /// above U+FFFF).
 pub(crate) fn write_string(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
+    let mut rest = s;
+    // Copies runs of printable ASCII at once; escapes what stops a run.
+    while let Some(at) = rest
+        .bytes()
+        .position(|b| !(b' '..=b'~').contains(&b) || b == b'"' || b == b'\\')
+    {
+        out.push_str(rest.get(..at).unwrap_or_default());
+        let tail = rest.get(at..).unwrap_or_default();
+        let Some(c) = tail.chars().next() else {
+            rest = tail;
+            break;
+        };
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -188,15 +221,16 @@ pub(crate) fn write_string(out: &mut String, s: &str) {
             '\t' => out.push_str("\\t"),
             '\u{08}' => out.push_str("\\b"),
             '\u{0c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
             _ => {
                 let mut units = [0u16; 2];
                 for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
+                    let _ = write!(out, "\\u{unit:04x}");
                 }
             }
         }
+        rest = tail.get(c.len_utf8()..).unwrap_or_default();
     }
+    out.push_str(rest);
     out.push('"');
 }
 
@@ -222,6 +256,19 @@ mod tests {
             out,
             r#""zo\u00eb \"q\" \\ \n\t\u0001\u007f \ud83d\ude00 /""#
         );
+    }
+
+    #[test]
+    fn repeated_key_in_a_big_object_keeps_first_position_and_last_value() {
+        let mut text: String = (0..100).map(|i| format!("\"k{i}\": {i}, ")).collect();
+        text = format!("{{{text}\"k3\": \"again\", \"k70\": null, \"last\": 1}}");
+        let Json::Object(fields) = Json::parse(text.as_bytes()).unwrap() else {
+            panic!("not an object");
+        };
+        assert_eq!(fields.len(), 101);
+        assert_eq!(fields[3], ("k3".into(), Json::String("again".into())));
+        assert_eq!(fields[70], ("k70".into(), Json::Null));
+        assert_eq!(fields[100].0, "last");
     }
 
     #[test]
