@@ -21,6 +21,7 @@ stdout line, in the same shape as the Rust side (`entra-bench`):
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -198,7 +199,7 @@ def cmd_signin(args):
     base_url = args.base_url.rstrip("/")
     concurrency = max(args.concurrency, 1)
     lock = threading.Lock()
-    tally = {"tokens": 0, "errors": 0, "first_error": None}
+    tally = {"tokens": 0, "all_tokens": 0, "errors": 0, "first_error": None}
     ready = threading.Barrier(concurrency + 1)
     go = threading.Event()
     window = {}
@@ -235,8 +236,9 @@ def cmd_signin(args):
                 fail(repr(err))
                 continue
             done = clock()
-            if begin <= done < end:
-                with lock:
+            with lock:
+                tally["all_tokens"] += 1
+                if begin <= done < end:
                     tally["tokens"] += 1
 
     threads = [threading.Thread(target=caller, daemon=True) for _ in range(concurrency)]
@@ -246,14 +248,18 @@ def cmd_signin(args):
     ready.wait()
     window["begin"] = time.monotonic() + max(args.warmup, 0.0)
     window["end"] = window["begin"] + max(args.seconds, 0.1)
+    cpu_before = os.times()
     go.set()
     for thread in threads:
         thread.join()
+    cpu_after = os.times()
+    cpu = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
     seconds = window["end"] - window["begin"]
     emit({
         "scenario": "signin", "library": LIBRARY, "concurrency": concurrency,
         "seconds": seconds, "tokens": tally["tokens"],
-        "tokens_per_sec": tally["tokens"] / seconds, "errors": tally["errors"],
+        "tokens_per_sec": tally["tokens"] / seconds, "all_tokens": tally["all_tokens"],
+        "cpu_seconds": cpu, "errors": tally["errors"],
         "first_error": tally["first_error"],
     })
 

@@ -381,22 +381,46 @@ fn online(
             "--warmup",
             &warmup,
         ];
-        let (mut entra, mut msal, mut floor) = (Vec::new(), Vec::new(), Vec::new());
+        let mut runs: [Vec<SigninRun>; 3] = Default::default();
         for _ in 0..plan.rounds {
-            for (client, into) in [("entra-auth", &mut entra), ("reqwest-floor", &mut floor)] {
-                let mut args = at("signin", &["--client", client]);
-                args.extend(strings(&timing));
-                keep(into, signin_rate(tools.rust(&args)), results);
+            for (index, client) in ["entra-auth", "MSAL Python", "reqwest-floor"]
+                .into_iter()
+                .enumerate()
+            {
+                let server_before = cpu_seconds(server.id());
+                let outcome = if client == "MSAL Python" {
+                    tools.python(&at("signin", &timing))
+                } else {
+                    let mut args = at("signin", &["--client", client]);
+                    args.extend(strings(&timing));
+                    tools.rust(&args)
+                };
+                let server_cpu = server_before
+                    .zip(cpu_seconds(server.id()))
+                    .map(|(before, after)| after - before);
+                match signin_run(outcome, server_cpu) {
+                    Ok(run) => runs[index].push(run),
+                    Err(problem) => results.problems.push(problem),
+                }
             }
-            let args = at("signin", &timing);
-            keep(&mut msal, signin_rate(tools.python(&args)), results);
             let _ = tools.rust(&at("idp-requests", &["--clear"]));
         }
+        let [entra, msal, floor] = &runs;
+        let rate = |runs: &[SigninRun]| {
+            report::median(&runs.iter().map(|r| r.per_sec).collect::<Vec<_>>())
+        };
+        let cpu = |runs: &[SigninRun], of: fn(&SigninRun) -> Option<f64>| {
+            report::median(&runs.iter().filter_map(of).collect::<Vec<_>>())
+        };
         let row = Signin {
             concurrency,
-            entra: report::median(&entra),
-            msal: report::median(&msal),
-            floor: report::median(&floor),
+            entra: rate(entra),
+            msal: rate(msal),
+            floor: rate(floor),
+            entra_cpu_us: cpu(entra, |r| r.client_cpu_us),
+            msal_cpu_us: cpu(msal, |r| r.client_cpu_us),
+            floor_cpu_us: cpu(floor, |r| r.client_cpu_us),
+            server_cpu_us: cpu(entra, |r| r.server_cpu_us),
         };
         println!(
             "bench: sign-in, {concurrency} caller(s): entra-auth {}, MSAL Python {}, floor {}",
@@ -487,8 +511,22 @@ fn field(lines: Result<Vec<Value>, String>, scenario: &str, name: &str) -> Resul
         .ok_or_else(|| format!("`{scenario}` has no number `{name}`"))
 }
 
-/// Sign-ins per second, refusing a run where any sign-in failed.
-fn signin_rate(lines: Result<Vec<Value>, String>) -> Result<f64, String> {
+/// One sign-in run of one client.
+#[derive(Debug, PartialEq)]
+struct SigninRun {
+    per_sec: f64,
+    /// The client process's CPU time per sign-in, warm-up included (µs).
+    client_cpu_us: Option<f64>,
+    /// mock-idp's CPU time per sign-in over the same run (µs).
+    server_cpu_us: Option<f64>,
+}
+
+/// A sign-in run's numbers, refusing a run where any sign-in failed. `server_cpu` is
+/// the CPU time mock-idp spent over the run, in seconds.
+fn signin_run(
+    lines: Result<Vec<Value>, String>,
+    server_cpu: Option<f64>,
+) -> Result<SigninRun, String> {
     let line = one(lines?, "signin")?;
     let errors = line["errors"].as_u64().unwrap_or_default();
     if errors > 0 {
@@ -499,9 +537,16 @@ fn signin_rate(lines: Result<Vec<Value>, String>) -> Result<f64, String> {
             line["first_error"].as_str().unwrap_or("?")
         ));
     }
-    line["tokens_per_sec"]
+    let per_sec = line["tokens_per_sec"]
         .as_f64()
-        .ok_or_else(|| "`signin` has no `tokens_per_sec`".to_owned())
+        .ok_or_else(|| "`signin` has no `tokens_per_sec`".to_owned())?;
+    let all = line["all_tokens"].as_f64().filter(|all| *all > 0.0);
+    let per_signin = |cpu: Option<f64>| Some(cpu? * 1e6 / all?);
+    Ok(SigninRun {
+        per_sec,
+        client_cpu_us: per_signin(line["cpu_seconds"].as_f64()),
+        server_cpu_us: per_signin(server_cpu),
+    })
 }
 
 /// Adds a value to its samples, or the problem to the report.
@@ -514,6 +559,21 @@ fn keep(samples: &mut Vec<f64>, value: Result<f64, String>, results: &mut Result
 
 fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|arg| (*arg).to_owned()).collect()
+}
+
+/// CPU time (user + system) a process has used, in seconds (Linux; `None` elsewhere).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat_cpu_seconds(&stat)
+}
+
+/// `utime + stime` of a `/proc/<pid>/stat` line, in seconds (USER_HZ is 100 on Linux).
+fn stat_cpu_seconds(stat: &str) -> Option<f64> {
+    // After the parenthesized command name: state first, utime 12th, stime 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
 }
 
 /// `VmHWM` of a process in KiB (Linux; `None` elsewhere).
@@ -599,11 +659,34 @@ mod tests {
              \"first_error\":\"boom\",\"tokens_per_sec\":10.0}",
         );
         assert_eq!(
-            signin_rate(failed),
+            signin_run(failed, None),
             Err("2 sign-in(s) of entra-auth failed: boom".to_owned())
         );
-        let fine = parse_lines("{\"scenario\":\"signin\",\"errors\":0,\"tokens_per_sec\":738.5}");
-        assert_eq!(signin_rate(fine), Ok(738.5));
+    }
+
+    #[test]
+    fn cpu_per_sign_in_counts_warm_up_sign_ins_too() {
+        let fine = parse_lines(
+            "{\"scenario\":\"signin\",\"errors\":0,\"tokens_per_sec\":738.5,\
+             \"all_tokens\":1000,\"cpu_seconds\":0.5}",
+        );
+        assert_eq!(
+            signin_run(fine, Some(1.0)),
+            Ok(SigninRun {
+                per_sec: 738.5,
+                client_cpu_us: Some(500.0),
+                server_cpu_us: Some(1000.0),
+            })
+        );
+        let no_cpu = parse_lines("{\"scenario\":\"signin\",\"tokens_per_sec\":2.0}");
+        assert_eq!(signin_run(no_cpu, None).map(|r| r.client_cpu_us), Ok(None));
+    }
+
+    #[test]
+    fn cpu_time_is_utime_plus_stime_in_hundredths() {
+        let stat = "77 (mock-idp) S 1 77 77 0 -1 4194304 900 0 0 0 150 25 0 0 20 0 3";
+        assert_eq!(stat_cpu_seconds(stat), Some(1.75));
+        assert_eq!(stat_cpu_seconds("77 (x) S"), None);
     }
 
     #[test]

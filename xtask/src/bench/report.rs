@@ -32,12 +32,19 @@ pub(crate) struct Silent {
     pub(crate) msal_ns: Option<f64>,
 }
 
-/// Item 2: username/password sign-ins per second.
+/// Item 2: username/password sign-ins per second, and CPU time per sign-in (µs).
+#[derive(Default)]
 pub(crate) struct Signin {
     pub(crate) concurrency: usize,
     pub(crate) entra: Option<f64>,
     pub(crate) msal: Option<f64>,
     pub(crate) floor: Option<f64>,
+    /// The client process's CPU per sign-in.
+    pub(crate) entra_cpu_us: Option<f64>,
+    pub(crate) msal_cpu_us: Option<f64>,
+    pub(crate) floor_cpu_us: Option<f64>,
+    /// mock-idp's CPU per sign-in during entra-auth's runs.
+    pub(crate) server_cpu_us: Option<f64>,
 }
 
 /// Item 3: one cache operation, median nanoseconds.
@@ -336,9 +343,9 @@ pub(crate) fn render(context: &Context, results: &Results, notes: &str) -> Strin
     let _ = writeln!(
         out,
         "Written by `cargo xtask bench{}` on {} ({} mode): {} cores \
-         (`available_parallelism`){}, {}; {}. Each number is the median of {} run(s); \
-         entra-auth, MSAL Python, the reqwest floor and mock-idp share the same cores. \
-         Tests never time anything: speed is measured here only.\n",
+         (`available_parallelism`){}, {}; {}. {}; entra-auth, MSAL Python, the reqwest \
+         floor and mock-idp share the same cores. Tests never time anything: speed is \
+         measured here only.\n",
         if context.mode == "quick" {
             " --quick"
         } else {
@@ -354,7 +361,11 @@ pub(crate) fn render(context: &Context, results: &Results, notes: &str) -> Strin
             .unwrap_or_default(),
         context.os,
         context.python,
-        context.rounds,
+        if context.rounds == 1 {
+            "Each number comes from one run".to_owned()
+        } else {
+            format!("Each number is the median of {} runs", context.rounds)
+        },
     );
 
     let _ = writeln!(
@@ -416,6 +427,36 @@ pub(crate) fn render(context: &Context, results: &Results, notes: &str) -> Strin
             "reqwest floor",
             "entra-auth / MSAL Python",
             "floor / entra-auth",
+        ],
+        &rows,
+    ));
+    let _ = writeln!(
+        out,
+        "\nCPU time per sign-in (user + system, warm-up included): each client's own \
+         process, and mock-idp's while it served entra-auth.\n"
+    );
+    let rows: Vec<Vec<String>> = results
+        .signin
+        .iter()
+        .map(|s| {
+            vec![
+                s.concurrency.to_string(),
+                duration(s.entra_cpu_us.map(|us| us * 1e3)),
+                duration(s.msal_cpu_us.map(|us| us * 1e3)),
+                duration(s.floor_cpu_us.map(|us| us * 1e3)),
+                times(ratio(s.msal_cpu_us, s.entra_cpu_us)),
+                duration(s.server_cpu_us.map(|us| us * 1e3)),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "callers",
+            "entra-auth",
+            "MSAL Python",
+            "reqwest floor",
+            "MSAL Python / entra-auth",
+            "mock-idp",
         ],
         &rows,
     ));
@@ -539,13 +580,13 @@ fn observations(results: &Results) -> Vec<String> {
     ) && let Some(floor) = busiest.floor
     {
         lines.push(format!(
-            "mock-idp answers {} password grants on its own (item 4); the floor at {} \
-             callers reaches {} sign-ins, each a password grant plus a user realm request: \
-             where these are close, the server (on the same cores) sets the pace for every \
-             client.",
-            rate(Some(idp.tokens_per_sec)),
+            "mock-idp alone answers {} password grants a second (item 4); the bare \
+             reqwest floor at {} callers completes {} sign-ins a second, each a password \
+             grant plus a user realm request: where these are close, the server (on the \
+             same cores) sets the pace for every client.",
+            significant(idp.tokens_per_sec),
             busiest.concurrency,
-            rate(Some(floor)),
+            significant(floor),
         ));
     }
     if let (Some(idle), Some(after)) = (
@@ -610,12 +651,16 @@ mod tests {
                     entra: Some(700.0),
                     msal: Some(450.0),
                     floor: Some(720.0),
+                    ..Signin::default()
                 },
                 Signin {
                     concurrency: 16,
                     entra: Some(900.0),
                     msal: Some(100.0),
                     floor: Some(950.0),
+                    entra_cpu_us: Some(350.0),
+                    msal_cpu_us: Some(1_750.0),
+                    ..Signin::default()
                 },
             ],
             storms: vec![Storm {
@@ -749,6 +794,7 @@ mod tests {
         }
         assert!(report.contains("`cargo xtask bench --quick` on 2026-11-27"));
         assert!(report.contains("| 10k      | 5.00 µs    | 4.70 ms"));
+        assert!(report.contains("| 16      | 350 µs     | 1.75 ms     | n/a"));
         assert!(report.ends_with("hand-written\n"));
     }
 }
