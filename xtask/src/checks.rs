@@ -74,6 +74,9 @@ pub(crate) fn run_all(root: &Path, _args: &[String]) -> ExitCode {
     });
     run("layering", &mut || layering::check(root));
     run("conformance", &mut || crate::conformance::msal_python(root));
+    run("msal-node", &mut || {
+        crate::conformance_node::msal_node(root)
+    });
 
     print_summary(&outcomes)
 }

@@ -3,6 +3,10 @@
 //! Steps: find python3, keep a virtualenv with `msal==1.39.0` at `target/msal-venv`,
 //! build and start mock-idp on an ephemeral port, run
 //! `mock-idp/conformance/msal_python_conformance.py` against it, stop mock-idp.
+//!
+//! Also the pieces the `msal-node` check (`conformance_node.rs`) shares: starting a
+//! debug mock-idp for a conformance script ([`start_mock_idp`]) and running a script
+//! whose output ends with `{client}: N passed, N failed` ([`run_script`]).
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader};
@@ -31,31 +35,62 @@ pub(crate) fn msal_venv(root: &Path) -> Result<PathBuf, String> {
 /// Runs the MSAL Python conformance script against a fresh mock-idp.
 pub(crate) fn msal_python(root: &Path) -> Result<String, String> {
     let venv_python = msal_venv(root)?;
+    let idp = start_mock_idp(root, "mock-idp.log", "ca.pem")?;
+    let script = root
+        .join("mock-idp")
+        .join("conformance")
+        .join("msal_python_conformance.py");
+    let mut command = Command::new(&venv_python);
+    command
+        .arg(&script)
+        .args(["--base-url", &idp.base_url, "--ca"])
+        .arg(&idp.ca)
+        .env("PYTHONUNBUFFERED", "1");
+    let outcome = run_script(
+        command,
+        "msal-python",
+        &format!("MSAL Python {}", short_version()),
+    );
+    drop(idp);
+    outcome
+}
 
+/// A debug-build mock-idp started for a conformance script; stopped when dropped.
+pub(crate) struct ConformanceIdp {
+    /// Killed (and reaped) when this is dropped.
+    _process: MockIdpProcess,
+    /// `https://localhost:{port}`.
+    pub(crate) base_url: String,
+    /// The CA certificate mock-idp wrote (PEM).
+    pub(crate) ca: PathBuf,
+}
+
+/// Builds mock-idp (debug) and starts it with `--port 0 --seed 7`, writing its CA to
+/// `target/conformance/{ca_file}` and its stderr to `target/conformance/{log_file}`.
+pub(crate) fn start_mock_idp(
+    root: &Path,
+    log_file: &str,
+    ca_file: &str,
+) -> Result<ConformanceIdp, String> {
     crate::checks::cargo(root, &["build", "-p", "mock-idp"], &[])?;
     let binary = target_dir(root)
         .join("debug")
         .join(format!("mock-idp{}", std::env::consts::EXE_SUFFIX));
     let work = root.join("target").join("conformance");
     fs::create_dir_all(&work).map_err(|err| format!("cannot create {}: {err}", work.display()))?;
-    let log = work.join("mock-idp.log");
-    let ca_out = work.join("ca.pem");
+    let log = work.join(log_file);
+    let ca_out = work.join(ca_file);
 
-    let mut server = MockIdpProcess::start(&binary, &ca_out, &log)?;
-    let started = server.wait_for_address(STARTUP_TIMEOUT);
-    let (base_url, ca) = match started {
-        Ok(found) => found,
-        Err(problem) => return Err(format!("{problem} (its log: {})", log.display())),
-    };
+    let mut process = MockIdpProcess::start(&binary, &ca_out, &log)?;
+    let (base_url, ca) = process
+        .wait_for_address(STARTUP_TIMEOUT)
+        .map_err(|problem| format!("{problem} (its log: {})", log.display()))?;
     println!("mock-idp at {base_url}, CA {}", ca.display());
-
-    let script = root
-        .join("mock-idp")
-        .join("conformance")
-        .join("msal_python_conformance.py");
-    let outcome = run_script(&venv_python, &script, &base_url, &ca);
-    drop(server);
-    outcome
+    Ok(ConformanceIdp {
+        _process: process,
+        base_url,
+        ca,
+    })
 }
 
 /// Finds a Python 3 interpreter with the `venv` module.
@@ -126,7 +161,7 @@ fn ensure_venv(python: &Path, venv: &Path) -> Result<PathBuf, String> {
 }
 
 /// Runs a command with its output captured, showing the output only if it fails.
-fn quiet(command: &mut Command, what: &str) -> Result<(), String> {
+pub(crate) fn quiet(command: &mut Command, what: &str) -> Result<(), String> {
     let out = command
         .output()
         .map_err(|err| format!("could not {what}: {err}"))?;
@@ -252,26 +287,33 @@ fn parse_ca_line(line: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-/// The counts from the script's closing line `msal-python: N passed, N failed`.
-fn parse_summary(line: &str) -> Option<(usize, usize)> {
-    let counts = line.trim().strip_prefix("msal-python: ")?;
+/// The counts from a script's closing line `{prefix}: N passed, N failed`.
+fn parse_summary(line: &str, prefix: &str) -> Option<(usize, usize)> {
+    let counts = line.trim().strip_prefix(prefix)?.strip_prefix(": ")?;
     let (passed, failed) = counts.split_once(", ")?;
     let passed = passed.strip_suffix(" passed")?.parse().ok()?;
     let failed = failed.strip_suffix(" failed")?.parse().ok()?;
     Some((passed, failed))
 }
 
-/// Runs the script, streaming its output, and turns its summary into the check's result.
-fn run_script(python: &Path, script: &Path, base_url: &str, ca: &Path) -> Result<String, String> {
-    let mut child = Command::new(python)
-        .arg(script)
-        .args(["--base-url", base_url, "--ca"])
-        .arg(ca)
-        .env("PYTHONUNBUFFERED", "1")
+/// Runs a conformance script (`command`, with its arguments), streaming its output, and
+/// turns its closing line `{prefix}: N passed, N failed` into the check's result;
+/// `client` names the client in that result (`MSAL Python 1.39`).
+pub(crate) fn run_script(
+    mut command: Command,
+    prefix: &str,
+    client: &str,
+) -> Result<String, String> {
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()
-        .map_err(|err| format!("could not start {}: {err}", python.display()))?;
+        .map_err(|err| {
+            format!(
+                "could not start {}: {err}",
+                command.get_program().to_string_lossy()
+            )
+        })?;
     let mut failing = Vec::new();
     let mut summary = None;
     if let Some(stdout) = child.stdout.take() {
@@ -280,7 +322,7 @@ fn run_script(python: &Path, script: &Path, base_url: &str, ca: &Path) -> Result
             if let Some(rest) = line.strip_prefix("FAIL ") {
                 failing.push(rest.to_owned());
             }
-            if let Some(counts) = parse_summary(&line) {
+            if let Some(counts) = parse_summary(&line, prefix) {
                 summary = Some(counts);
             }
         }
@@ -289,18 +331,16 @@ fn run_script(python: &Path, script: &Path, base_url: &str, ca: &Path) -> Result
         .wait()
         .map_err(|err| format!("conformance script: {err}"))?;
     match summary {
-        Some((passed, 0)) if status.success() => Ok(format!(
-            "{passed} cases passed against MSAL Python {}",
-            short_version()
-        )),
+        Some((passed, 0)) if status.success() => {
+            Ok(format!("{passed} cases passed against {client}"))
+        }
         Some((passed, failed)) => Err(format!(
-            "{failed} of {} cases failed against MSAL Python {}: {}",
+            "{failed} of {} cases failed against {client}: {}",
             passed + failed,
-            short_version(),
             failing.join("; ")
         )),
         None => Err(format!(
-            "the conformance script ended without a summary ({status})"
+            "the {prefix} conformance script ended without a summary ({status})"
         )),
     }
 }
@@ -338,15 +378,29 @@ mod tests {
     #[test]
     fn reads_the_script_summary() {
         assert_eq!(
-            parse_summary("msal-python: 18 passed, 0 failed"),
+            parse_summary("msal-python: 18 passed, 0 failed", "msal-python"),
             Some((18, 0))
         );
         assert_eq!(
-            parse_summary("msal-python: 16 passed, 2 failed"),
+            parse_summary("msal-python: 16 passed, 2 failed", "msal-python"),
             Some((16, 2))
         );
-        assert_eq!(parse_summary("ok   alice@contoso.com tokens"), None);
-        assert_eq!(parse_summary("msal-python: many passed, 0 failed"), None);
+        assert_eq!(
+            parse_summary("msal-node: 21 passed, 0 failed", "msal-node"),
+            Some((21, 0))
+        );
+        assert_eq!(
+            parse_summary("msal-node: 21 passed, 0 failed", "msal-python"),
+            None
+        );
+        assert_eq!(
+            parse_summary("ok   alice@contoso.com tokens", "msal-python"),
+            None
+        );
+        assert_eq!(
+            parse_summary("msal-python: many passed, 0 failed", "msal-python"),
+            None
+        );
     }
 
     #[test]

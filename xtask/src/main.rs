@@ -8,6 +8,7 @@
 mod bench;
 mod checks;
 mod conformance;
+mod conformance_node;
 mod layering;
 
 use std::path::{Path, PathBuf};
