@@ -132,6 +132,12 @@ impl TokenCache {
         Ok(())
     }
 
+    /// Whether this cache is persisted in a [`CacheStore`] (else it lives in memory only,
+    /// and [`load`](TokenCache::load) and [`save`](TokenCache::save) never block).
+    pub fn has_store(&self) -> bool {
+        self.inner.store.is_some()
+    }
+
     /// Whether the cache changed since the last load, save or deserialize.
     pub fn has_state_changed(&self) -> bool {
         self.read().has_changes()

@@ -107,6 +107,11 @@ impl Core {
     }
 
     async fn save(&self) -> Result<(), AuthError> {
+        if !self.cache.has_store() {
+            // In memory only: nothing blocks, so no hop to the blocking pool (two
+            // thread switches per sign-in).
+            return self.cache.save().map_err(AuthError::from);
+        }
         let cache = self.cache.clone();
         run_blocking(move || cache.save()).await
     }
