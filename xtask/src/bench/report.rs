@@ -284,7 +284,7 @@ pub(crate) fn targets(results: &Results) -> Vec<Target> {
         .collect();
     targets.push(Target {
         goal: "sign-in throughput at least 5x MSAL Python",
-        measured: per_concurrency(&versus_msal, "MSAL Python's"),
+        measured: per_concurrency(&versus_msal, "entra-auth / MSAL Python"),
         status: Status::all(versus_msal.iter().map(|(_, r)| r.map(|r| r >= 5.0))),
     });
 
@@ -295,7 +295,7 @@ pub(crate) fn targets(results: &Results) -> Vec<Target> {
         .collect();
     targets.push(Target {
         goal: "sign-in throughput within 1.2x of the bare reqwest floor",
-        measured: per_concurrency(&versus_floor, "below the floor by"),
+        measured: per_concurrency(&versus_floor, "floor / entra-auth"),
         status: Status::all(versus_floor.iter().map(|(_, r)| r.map(|r| r <= 1.2))),
     });
 
@@ -330,9 +330,16 @@ fn per_concurrency(values: &[(usize, Option<f64>)], what: &str) -> String {
     }
     let parts: Vec<String> = values
         .iter()
-        .map(|(concurrency, r)| format!("{} at {concurrency}", times(*r)))
+        .map(|(concurrency, r)| {
+            let callers = if *concurrency == 1 {
+                "caller"
+            } else {
+                "callers"
+            };
+            format!("{} ({concurrency} {callers})", times(*r))
+        })
         .collect();
-    format!("{what} {}", parts.join(", "))
+    format!("{what}: {}", parts.join(", "))
 }
 
 /// The whole report: context, one table per item, the targets, observations drawn from
@@ -745,7 +752,10 @@ mod tests {
             ]
         );
         assert_eq!(targets[0].measured, "940x faster");
-        assert_eq!(targets[2].measured, "MSAL Python's 1.56x at 1, 9.00x at 16");
+        assert_eq!(
+            targets[2].measured,
+            "entra-auth / MSAL Python: 1.56x (1 caller), 9.00x (16 callers)"
+        );
     }
 
     #[test]
