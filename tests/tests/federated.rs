@@ -238,3 +238,21 @@ async fn a_saml_2_0_tenant_signs_in_with_the_saml2_bearer_grant() {
     assert_eq!(tokens.len(), 1);
     assert_eq!(tokens[0].form_value("grant_type"), Some(SAML2_GRANT));
 }
+
+#[tokio::test]
+async fn a_second_federated_sign_in_skips_realm_and_mex_but_asks_the_adfs_again() {
+    let harness = Harness::start().await;
+    let app = app(&harness);
+    sign_in(&app, fixture::FEDUSER).await.expect("tokens");
+    harness.idp.admin().clear_requests().await.unwrap();
+
+    sign_in(&app, fixture::FEDUSER).await.expect("tokens again");
+
+    let sent = requests(&harness).await;
+    let paths: Vec<&str> = sent.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        vec![USERNAME_MIXED_13_PATH, "/organizations/oauth2/v2.0/token"],
+        "the password is checked by the ADFS every time"
+    );
+}

@@ -4,6 +4,7 @@
 //! `sign_in` holds the username/password flow (managed and federated), `silent` the
 //! cache lookup and refresh; this module the plumbing they share.
 
+mod memo;
 mod sign_in;
 mod silent;
 
@@ -51,6 +52,7 @@ pub(crate) struct Core {
     library: LibraryInfo,
     public: bool,
     flights: Mutex<HashMap<String, Arc<silent::Flight>>>,
+    discovered: memo::Discovered,
 }
 
 impl Core {
@@ -78,6 +80,7 @@ impl Core {
             library,
             public,
             flights: Mutex::new(HashMap::new()),
+            discovered: memo::Discovered::new(),
         }
     }
 

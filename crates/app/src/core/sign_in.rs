@@ -50,20 +50,11 @@ impl Core {
 
         let mut saml_assertion = None;
         if !authority.is_adfs() {
-            let request = entra_protocol::user_realm_request(
-                &authority,
-                username,
-                correlation_id,
-                &self.library,
-            )
-            .map_err(|error| AuthError::InvalidArgument {
-                reason: error.to_string(),
-            })?;
-            let response = self.send(request, correlation_id).await?;
-            // Like MSAL: a realm endpoint that does not exist means "managed".
-            if response.status() != http::StatusCode::NOT_FOUND {
-                let realm = parse_user_realm(&response)
-                    .map_err(|error| self.protocol_error(error, correlation_id, false))?;
+            // Like MSAL: a realm endpoint that does not exist means "managed" (`None`).
+            let realm = self
+                .user_realm(&authority, username, correlation_id)
+                .await?;
+            if let Some(realm) = realm {
                 if realm.is_personal_account() {
                     return Err(AuthError::PersonalAccountNotSupported {
                         username: username.to_owned(),
@@ -106,6 +97,38 @@ impl Core {
         .await
     }
 
+    /// User realm discovery for `username`, remembered for a day; `None` when the
+    /// realm endpoint answered 404.
+    async fn user_realm(
+        &self,
+        authority: &entra_protocol::Authority,
+        username: &str,
+        correlation_id: Uuid,
+    ) -> Result<Option<UserRealm>, AuthError> {
+        let key = username.to_lowercase();
+        if let Some(realm) = self.discovered.realms.get(&key, self.clock.now()) {
+            return Ok(realm);
+        }
+        let request =
+            entra_protocol::user_realm_request(authority, username, correlation_id, &self.library)
+                .map_err(|error| AuthError::InvalidArgument {
+                    reason: error.to_string(),
+                })?;
+        let response = self.send(request, correlation_id).await?;
+        let realm = if response.status() == http::StatusCode::NOT_FOUND {
+            None
+        } else {
+            Some(
+                parse_user_realm(&response)
+                    .map_err(|error| self.protocol_error(error, correlation_id, false))?,
+            )
+        };
+        self.discovered
+            .realms
+            .put(key, realm.clone(), self.clock.now());
+        Ok(realm)
+    }
+
     /// The federated path: MEX metadata (else the realm's active endpoint), then the
     /// WS-Trust username/password request to the federation server, giving a SAML
     /// assertion for the SAML bearer grant.
@@ -122,10 +145,26 @@ impl Core {
             &realm.federation_active_auth_url,
         ) {
             (Some(mex_url), _) => {
-                let request = entra_protocol::mex_request(mex_url, correlation_id, &self.library)
-                    .map_err(federation)?;
-                let response = self.send(request, correlation_id).await?;
-                entra_protocol::parse_mex(&response).map_err(federation)?
+                match self
+                    .discovered
+                    .ws_trust_endpoints
+                    .get(mex_url, self.clock.now())
+                {
+                    Some(endpoint) => endpoint,
+                    None => {
+                        let request =
+                            entra_protocol::mex_request(mex_url, correlation_id, &self.library)
+                                .map_err(federation)?;
+                        let response = self.send(request, correlation_id).await?;
+                        let endpoint = entra_protocol::parse_mex(&response).map_err(federation)?;
+                        self.discovered.ws_trust_endpoints.put(
+                            mex_url.clone(),
+                            endpoint.clone(),
+                            self.clock.now(),
+                        );
+                        endpoint
+                    }
+                }
             }
             (None, Some(active_url)) => {
                 WsTrustEndpoint::from_active_auth_url(active_url).map_err(federation)?
