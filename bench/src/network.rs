@@ -137,8 +137,10 @@ impl Prepared {
     }
 }
 
-/// The floor: entra-auth's user realm and password-grant requests, built once by
-/// entra-protocol, sent by a reqwest client configured as entra-http's.
+/// The floor: the two requests of a first sign-in (user realm and password grant), built
+/// once by entra-protocol, sent by a reqwest client configured as entra-http's. (A
+/// repeated sign-in of the same user with entra-auth sends only the second: the
+/// application remembers the realm for a day.)
 struct Floor {
     client: reqwest::Client,
     user_realm: Prepared,
