@@ -70,9 +70,13 @@ commands:
              mock-idp; prints the table and writes docs/benchmarks.md
              (--quick: fewer calls, under two minutes after building)";
 
-/// The workspace root: the parent of this crate's manifest directory.
+/// The workspace root: the parent of xtask's manifest directory, as `cargo run` reports
+/// it now (a binary built for one checkout and reused from a shared target directory
+/// must not act on that other checkout), else as it was at build time.
 fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
