@@ -407,10 +407,12 @@ pub(crate) fn render(context: &Context, results: &Results, notes: &str) -> Strin
     let _ = writeln!(
         out,
         "\n## 2. Username/password sign-in against one mock-idp\n\n\
-         alice@contoso.com, end to end (user realm discovery + password grant) for a fixed \
-         time; entra-auth shares one application among all callers, MSAL Python has one \
-         application per thread, the floor sends entra-auth's two requests with a bare \
-         reqwest client. Sign-ins (tokens) per second.\n"
+         alice@contoso.com signed in again and again for a fixed time (user realm \
+         discovery + password grant; entra-auth and MSAL Python remember the realm after \
+         the first sign-in, so they send only the password grant); entra-auth shares one \
+         application among all callers, MSAL Python has one application per thread, the \
+         floor sends both requests every time with a bare reqwest client. Sign-ins \
+         (tokens) per second.\n"
     );
     let rows: Vec<Vec<String>> = results
         .signin
