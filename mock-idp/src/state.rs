@@ -44,7 +44,7 @@ impl Shared {
                 clock: Clock::new(seed.is_some()),
                 ids: Ids::new(seed),
                 refresh_tokens: HashMap::new(),
-                requests: Vec::new(),
+                requests: RequestLog::default(),
                 faults: Vec::new(),
             }),
         }
@@ -63,8 +63,44 @@ pub(crate) struct Inner {
     pub clock: Clock,
     pub ids: Ids,
     pub refresh_tokens: HashMap<String, RefreshRecord>,
-    pub requests: Vec<RecordedRequest>,
+    pub requests: RequestLog,
     pub faults: Vec<Fault>,
+}
+
+/// The requests received since the last clear, newest last, bounded: past
+/// [`RequestLog::CAPACITY`] entries the oldest half is dropped, so a long load test does
+/// not grow the server without end. `seq` keeps counting across a drop (a gap shows
+/// it); a clear starts it again at 0.
+#[derive(Default)]
+pub(crate) struct RequestLog {
+    entries: Vec<RecordedRequest>,
+    next_seq: u64,
+}
+
+impl RequestLog {
+    /// How many requests the log holds at most.
+    pub const CAPACITY: usize = 20_000;
+
+    /// Records `request`, numbering it.
+    pub fn push(&mut self, mut request: RecordedRequest) {
+        if self.entries.len() >= Self::CAPACITY {
+            self.entries.drain(..Self::CAPACITY / 2);
+        }
+        request.seq = self.next_seq;
+        self.next_seq += 1;
+        self.entries.push(request);
+    }
+
+    /// The requests held, oldest first.
+    pub fn entries(&self) -> &[RecordedRequest] {
+        &self.entries
+    }
+
+    /// Forgets every request and starts numbering at 0 again.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.next_seq = 0;
+    }
 }
 
 /// What the server remembers about a refresh token it issued.
@@ -120,5 +156,52 @@ impl Inner {
         passwords.sort();
         passwords.dedup();
         passwords
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(path: &str) -> RecordedRequest {
+        RecordedRequest {
+            seq: u64::MAX,
+            endpoint: Endpoint::Token,
+            method: "POST".to_owned(),
+            path: path.to_owned(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            form: Vec::new(),
+            carried_password: false,
+            status: 200,
+            received_at: 0,
+        }
+    }
+
+    #[test]
+    fn the_request_log_numbers_requests_and_drops_the_oldest_half_when_full() {
+        let mut log = RequestLog::default();
+        for n in 0..RequestLog::CAPACITY {
+            log.push(request(&format!("/{n}")));
+        }
+        assert_eq!(log.entries().len(), RequestLog::CAPACITY);
+        assert_eq!(log.entries()[7].seq, 7);
+
+        log.push(request("/newest"));
+
+        let entries = log.entries();
+        assert_eq!(entries.len(), RequestLog::CAPACITY / 2 + 1);
+        let first = RequestLog::CAPACITY / 2;
+        assert_eq!(entries[0].seq, first as u64);
+        assert_eq!(entries[0].path, format!("/{first}"));
+        let last = entries.last().unwrap();
+        assert_eq!(
+            (last.seq, last.path.as_str()),
+            (RequestLog::CAPACITY as u64, "/newest")
+        );
+
+        log.clear();
+        log.push(request("/again"));
+        assert_eq!(log.entries()[0].seq, 0);
     }
 }

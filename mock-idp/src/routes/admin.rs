@@ -62,7 +62,7 @@ fn bad(reason: String) -> Response {
 }
 
 async fn requests(State(shared): State<Arc<Shared>>) -> Response {
-    Json(shared.lock().requests.clone()).into_response()
+    Json(shared.lock().requests.entries().to_vec()).into_response()
 }
 
 async fn clear_requests(State(shared): State<Arc<Shared>>) -> StatusCode {

@@ -295,9 +295,7 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
         response.status().as_u16()
     };
     {
-        let mut inner = shared.lock();
-        record.seq = inner.requests.len() as u64;
-        inner.requests.push(record);
+        shared.lock().requests.push(record);
     }
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&ctx.trace_id) {
