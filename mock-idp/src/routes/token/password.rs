@@ -73,10 +73,12 @@ pub(super) fn grant(
     if !app.multi_tenant && app.tenant != tenant.id {
         return Err(EntraError::unknown_client(&app.client_id, &tenant.id));
     }
-    // A federated user's password is checked by their federation service, which Entra
-    // asks on the user's behalf (WS-Trust): the verdict is the same as checking the
-    // fixture's password here.
-    if user.password.expose() != password {
+    // A federated user's password is checked by their federation service, and Entra
+    // does not ask it on the user's behalf: Microsoft documents that the password grant
+    // does not work for users federated to an on-premises identity provider, and such
+    // a grant fails as a bad password does (AADSTS50126). Clients get their tokens
+    // through the mock ADFS and a SAML bearer grant instead.
+    if tenant.kind == TenantKind::Federated || user.password.expose() != password {
         return Err(bad_password());
     }
     access::account_state(user)?;
