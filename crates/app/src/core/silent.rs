@@ -18,39 +18,24 @@ use crate::result::{AccessToken, Account, AuthenticationResult, TokenSource};
 /// share the failure of the refresh they waited on.
 #[derive(Default)]
 pub(super) struct Flight {
-    lock: tokio::sync::Mutex<()>,
+    /// Held while refreshing. Holds how the latest refresh failed (`None` when it
+    /// succeeded): every refresh sets it before letting the lock go.
+    latest_failure: tokio::sync::Mutex<Option<SharedFailure>>,
+    /// Refreshes completed, read before waiting to tell whether one ended meanwhile.
     completed: AtomicU64,
-    /// The failure of the latest refresh, if it failed.
-    failure: std::sync::Mutex<Option<SharedFailure>>,
 }
 
 /// A refresh that failed, for the callers that waited on it.
 struct SharedFailure {
-    /// The value of `Flight::completed` once that refresh ended.
-    generation: u64,
-    /// The scopes it asked for, sorted and lowercased.
+    /// The scopes it asked for, as [`scope_set`] gives them.
     scopes: Vec<String>,
     error: AuthError,
 }
 
-impl Flight {
-    /// The failure of refresh number `generation`, if it failed and asked for `scopes`.
-    fn failure_of(&self, generation: u64, scopes: &[String]) -> Option<AuthError> {
-        let failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
-        failure
-            .as_ref()
-            .filter(|failure| failure.generation == generation && failure.scopes == scopes)
-            .map(|failure| failure.error.clone())
-    }
-
-    /// Records how refresh number `generation` ended.
-    fn record(&self, generation: u64, scopes: Vec<String>, outcome: Result<(), &AuthError>) {
-        let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
-        *failure = outcome.err().map(|error| SharedFailure {
-            generation,
-            scopes,
-            error: error.clone(),
-        });
+impl SharedFailure {
+    /// The error, for a caller that asked for the same `scopes`.
+    fn for_scopes(&self, scopes: &[String]) -> Option<AuthError> {
+        (self.scopes == scopes).then(|| self.error.clone())
     }
 }
 
@@ -84,12 +69,11 @@ impl Core {
 
         let flight = self.flight(&account.home_account_id);
         let completed_before = flight.completed.load(Ordering::Acquire);
-        let _guard = flight.lock.lock().await;
+        let mut latest_failure = flight.latest_failure.lock().await;
         // Someone refreshed this account while we waited: their token may serve us. A
         // caller that did not ask to bypass the cache always looks again: a refresh may
         // have stored its token between our cache miss and our reading of the counter.
-        let completed_now = flight.completed.load(Ordering::Acquire);
-        let refreshed_meanwhile = completed_now != completed_before;
+        let refreshed_meanwhile = flight.completed.load(Ordering::Acquire) != completed_before;
         if (refreshed_meanwhile || !bypass_cache)
             && options.claims.is_none()
             && let Some(cached) = self.cached(scopes, account, correlation_id)
@@ -104,7 +88,9 @@ impl Core {
         // (with its correlation id). Asking again at once would only multiply the load
         // on a failing server, one caller at a time.
         let shared_failure = if refreshed_meanwhile && options.claims.is_none() {
-            flight.failure_of(completed_now, &requested)
+            latest_failure
+                .as_ref()
+                .and_then(|failure| failure.for_scopes(&requested))
         } else {
             None
         };
@@ -117,8 +103,11 @@ impl Core {
                 let refreshed = self
                     .refresh(scopes, account, options.claims.as_deref(), correlation_id)
                     .await;
-                let generation = flight.completed.fetch_add(1, Ordering::AcqRel) + 1;
-                flight.record(generation, requested, refreshed.as_ref().map(drop));
+                flight.completed.fetch_add(1, Ordering::AcqRel);
+                *latest_failure = refreshed.as_ref().err().map(|error| SharedFailure {
+                    scopes: requested,
+                    error: error.clone(),
+                });
                 refreshed
             }
         };
@@ -263,20 +252,14 @@ mod tests {
     }
 
     #[test]
-    fn a_failure_is_shared_only_for_its_own_refresh_and_scopes() {
-        let flight = Flight::default();
-        let error = failure();
-        flight.record(1, scope_set(&["User.Read", "Mail.Read"]), Err(&error));
+    fn a_failure_is_shared_only_with_callers_of_the_same_scopes() {
+        let failure = SharedFailure {
+            scopes: scope_set(&["User.Read", "Mail.Read"]),
+            error: failure(),
+        };
 
         let same = scope_set(&["mail.read", "User.Read", "User.Read"]);
-        assert!(flight.failure_of(1, &same).is_some());
-        assert!(flight.failure_of(2, &same).is_none(), "a later refresh");
-        assert!(flight.failure_of(1, &scope_set(&["User.Read"])).is_none());
-
-        flight.record(2, same.clone(), Ok(()));
-        assert!(
-            flight.failure_of(2, &same).is_none(),
-            "that refresh succeeded"
-        );
+        assert!(failure.for_scopes(&same).is_some());
+        assert!(failure.for_scopes(&scope_set(&["User.Read"])).is_none());
     }
 }
