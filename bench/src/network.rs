@@ -12,8 +12,6 @@ use entra_protocol::{Authority, ClientAuth, LibraryInfo, TokenParams};
 use mock_idp::AdminClient;
 use mock_idp::admin::Endpoint;
 use mock_idp::default_fixture as d;
-use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::PemObject;
 use secrecy::SecretString;
 use tokio::task::JoinSet;
 use uuid::Uuid;
@@ -172,7 +170,9 @@ impl Floor {
         let token = entra_protocol::password_grant(&params, d::ALICE, &password())
             .map_err(|err| err.to_string())?;
         Ok(Self {
-            client: reqwest_client(&target.ca_pem)?,
+            // A bare reqwest client over rustls with ring, as entra-http's, trusting
+            // only mock-idp's CA.
+            client: mock_idp::client_trusting(&target.ca_pem)?,
             user_realm: Prepared::from_http(user_realm)?,
             token: Prepared::from_http(token)?,
         })
@@ -182,32 +182,6 @@ impl Floor {
         self.user_realm.send(&self.client).await?;
         self.token.send(&self.client).await
     }
-}
-
-/// A reqwest client set up as entra-http's `ReqwestClient` (rustls with ring, the same
-/// timeouts and pool), trusting mock-idp's CA.
-fn reqwest_client(ca_pem: &str) -> Result<reqwest::Client, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-        let cert = cert.map_err(|err| format!("CA PEM is invalid: {err}"))?;
-        roots
-            .add(cert)
-            .map_err(|err| format!("CA certificate rejected: {err}"))?;
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|err| format!("TLS setup failed: {err}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
-        .pool_idle_timeout(Duration::from_secs(90))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|err| format!("HTTP client setup failed: {err}"))
 }
 
 /// One caller's sign-in, for whichever client is measured.
