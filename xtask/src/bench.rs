@@ -16,7 +16,7 @@ mod report;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use serde_json::Value;
 
@@ -593,10 +593,6 @@ fn vm_hwm_kib(status: &str) -> Option<u64> {
 
 /// The machine, the date and the MSAL Python in use.
 fn context(python: &Path, plan: &Plan) -> Context {
-    let days = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|since| since.as_secs() / 86_400)
-        .unwrap_or_default();
     let cpu = fs::read_to_string("/proc/cpuinfo").ok().and_then(|info| {
         info.lines()
             .find_map(|line| line.strip_prefix("model name"))
@@ -619,7 +615,7 @@ fn context(python: &Path, plan: &Plan) -> Context {
         .unwrap_or_else(|| "MSAL Python (version unknown)".to_owned());
     Context {
         mode: plan.mode,
-        date: report::date_of_unix_day(i64::try_from(days).unwrap_or_default()),
+        date: time::OffsetDateTime::now_utc().date().to_string(),
         cores: std::thread::available_parallelism().map_or(1, usize::from),
         cpu,
         os: format!("{}{kernel}", std::env::consts::OS),

@@ -207,21 +207,6 @@ fn significant(value: f64) -> String {
     }
 }
 
-/// The civil (proleptic Gregorian) date of a Unix day number, as `YYYY-MM-DD`.
-pub(crate) fn date_of_unix_day(days: i64) -> String {
-    // Howard Hinnant's days_from_civil inverse, on 400-year eras.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
 /// A Markdown table, columns padded so it also reads well in a terminal.
 pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
@@ -720,14 +705,6 @@ mod tests {
         assert_eq!(mebibytes(Some(141_732)), "138 MiB");
         assert_eq!(count(100_000), "100k");
         assert_eq!(count(1), "1");
-    }
-
-    #[test]
-    fn unix_days_become_civil_dates() {
-        assert_eq!(date_of_unix_day(0), "1970-01-01");
-        assert_eq!(date_of_unix_day(11_016), "2000-02-29");
-        assert_eq!(date_of_unix_day(20_454), "2026-01-01");
-        assert_eq!(date_of_unix_day(-1), "1969-12-31");
     }
 
     #[test]
