@@ -11,12 +11,17 @@ use std::time::{Duration, SystemTime};
 
 use entra_auth::entra_http::{HttpClient, ReqwestClient, Retry, RetryPolicy, Sleeper};
 use entra_auth::{
-    ConfidentialClientApplicationBuilder, ManualClock, PublicClientApplicationBuilder,
+    Account, ConfidentialClientApplicationBuilder, ManualClock, PublicClientApplication,
+    PublicClientApplicationBuilder,
 };
+use mock_idp::admin::RecordedRequest;
 use mock_idp::{Config, MockIdp};
 use secrecy::SecretString;
 
 pub use mock_idp::default_fixture as fixture;
+
+/// Past the access token's lifetime (mock-idp: at most 5399 s).
+pub const PAST_EXPIRY: Duration = Duration::from_secs(2 * 3600);
 
 /// A running mock-idp with the default fixture, a client clock that moves with the
 /// server's, and a retry sleeper that records waits instead of sleeping.
@@ -108,12 +113,34 @@ impl Harness {
 
     /// How many requests mock-idp has received so far.
     pub async fn request_count(&self) -> usize {
+        self.requests().await.len()
+    }
+
+    /// The requests mock-idp has received since the last [`Harness::clear_requests`].
+    pub async fn requests(&self) -> Vec<RecordedRequest> {
+        self.idp.admin().requests().await.expect("admin: requests")
+    }
+
+    /// Empties mock-idp's request log.
+    pub async fn clear_requests(&self) {
         self.idp
             .admin()
-            .requests()
+            .clear_requests()
             .await
-            .expect("admin: requests")
-            .len()
+            .expect("admin: clear requests");
+    }
+
+    /// The CLI app, with `username` signed in (`User.Read`), and the account.
+    pub async fn signed_in(&self, username: &str) -> (PublicClientApplication, Account) {
+        let app = self
+            .public_client(fixture::CLI_CLIENT_ID)
+            .build()
+            .expect("app builds");
+        let result = app
+            .acquire_token_by_username_password(&["User.Read"], username, password())
+            .await
+            .expect("sign-in");
+        (app, result.account.expect("an account"))
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use entra_auth::AuthError;
 use entra_auth::uuid::Uuid;
-use entra_tests::{Harness, fixture, password};
+use entra_tests::{Harness, PAST_EXPIRY, fixture, password};
 use mock_idp::admin::{Endpoint, Fault, FaultAction};
 
 async fn fault(harness: &Harness, count: u32, status: u16, retry_after: Option<u64>) {
@@ -98,18 +98,9 @@ async fn persistent_500_gives_a_server_error_carrying_the_correlation_id() {
 #[tokio::test]
 async fn callers_waiting_on_a_failed_refresh_share_its_failure() {
     let harness = Harness::start().await;
-    let app = harness
-        .public_client(fixture::CLI_CLIENT_ID)
-        .build()
-        .unwrap();
-    let account = app
-        .acquire_token_by_username_password(&["User.Read"], fixture::ALICE, password())
-        .await
-        .unwrap()
-        .account
-        .unwrap();
-    harness.advance(Duration::from_secs(2 * 3600)).await;
-    harness.idp.admin().clear_requests().await.unwrap();
+    let (app, account) = harness.signed_in(fixture::ALICE).await;
+    harness.advance(PAST_EXPIRY).await;
+    harness.clear_requests().await;
     fault(&harness, 100, 500, None).await;
 
     let calls = (0..10).map(|_| {

@@ -2,10 +2,8 @@
 //! Microsoft accounts, through entra-auth against mock-idp.
 #![allow(clippy::unwrap_used)] // A panic in a test is a failed test.
 
-use std::time::Duration;
-
 use entra_auth::{AuthError, AuthenticationResult, PublicClientApplication, TokenSource};
-use entra_tests::{Harness, fixture, password};
+use entra_tests::{Harness, PAST_EXPIRY, fixture, password};
 use mock_idp::admin::{RecordedRequest, UserStateChange};
 use mock_idp::{
     Config, DECOY_PATHS, Fixture, MEX_PATH, SamlVersion, USERNAME_MIXED_13_PATH,
@@ -14,8 +12,6 @@ use mock_idp::{
 
 const SAML11_GRANT: &str = "urn:ietf:params:oauth:grant-type:saml1_1-bearer";
 const SAML2_GRANT: &str = "urn:ietf:params:oauth:grant-type:saml2-bearer";
-/// Past the access token's lifetime (mock-idp: at most 5399 s).
-const PAST_EXPIRY: Duration = Duration::from_secs(2 * 3600);
 
 fn app(harness: &Harness) -> PublicClientApplication {
     harness
@@ -30,10 +26,6 @@ async fn sign_in(
 ) -> Result<AuthenticationResult, AuthError> {
     app.acquire_token_by_username_password(&["User.Read"], username, password())
         .await
-}
-
-async fn requests(harness: &Harness) -> Vec<RecordedRequest> {
-    harness.idp.admin().requests().await.unwrap()
 }
 
 fn token_requests(requests: &[RecordedRequest]) -> Vec<&RecordedRequest> {
@@ -66,7 +58,7 @@ async fn feduser_signs_in_through_the_mock_adfs_then_gets_tokens_silently() {
         account.home_account_id,
         format!("{}.{}", fixture::FEDUSER_OID, fixture::FABRIKAM_TENANT_ID)
     );
-    let sent = requests(&harness).await;
+    let sent = harness.requests().await;
     let paths: Vec<&str> = sent.iter().map(|r| r.path.as_str()).collect();
     let mex = paths
         .iter()
@@ -98,13 +90,13 @@ async fn feduser_signs_in_through_the_mock_adfs_then_gets_tokens_silently() {
     assert_eq!(harness.request_count().await, before);
 
     harness.advance(PAST_EXPIRY).await;
-    harness.idp.admin().clear_requests().await.unwrap();
+    harness.clear_requests().await;
     let refreshed = app
         .acquire_token_silent(&["User.Read"], &account)
         .await
         .expect("refreshed");
     assert_eq!(refreshed.token_source, TokenSource::IdentityProvider);
-    let sent = requests(&harness).await;
+    let sent = harness.requests().await;
     assert_eq!(sent.len(), 1, "{sent:#?}");
     assert_eq!(sent[0].form_value("grant_type"), Some("refresh_token"));
     assert_eq!(app.accounts().await.unwrap(), vec![account]);
@@ -117,7 +109,7 @@ async fn the_mex_decoys_and_the_2005_endpoint_are_never_requested() {
         .await
         .expect("tokens");
 
-    let sent = requests(&harness).await;
+    let sent = harness.requests().await;
     for decoy in DECOY_PATHS {
         assert!(sent.iter().all(|r| r.path != decoy), "{decoy}: {sent:#?}");
     }
@@ -143,7 +135,7 @@ async fn a_wrong_password_at_the_adfs_gives_invalid_credentials() {
         matches!(error, AuthError::InvalidCredentials { .. }),
         "{error:?}"
     );
-    let sent = requests(&harness).await;
+    let sent = harness.requests().await;
     let ws_trust: Vec<_> = sent
         .iter()
         .filter(|r| r.path == USERNAME_MIXED_13_PATH)
@@ -173,7 +165,7 @@ async fn a_locked_federated_user_gives_account_locked() {
         matches!(error, AuthError::AccountLocked { .. }),
         "{error:?}"
     );
-    assert!(token_requests(&requests(&harness).await).is_empty());
+    assert!(token_requests(&harness.requests().await).is_empty());
 }
 
 #[tokio::test]
@@ -208,7 +200,7 @@ async fn a_personal_account_is_refused_and_no_request_carries_the_password() {
         matches!(error, AuthError::PersonalAccountNotSupported { .. }),
         "{error:?}"
     );
-    let sent = requests(&harness).await;
+    let sent = harness.requests().await;
     assert!(!sent.is_empty(), "user realm discovery happened");
     assert!(sent.iter().all(|r| !r.carried_password), "{sent:#?}");
     assert!(token_requests(&sent).is_empty(), "{sent:#?}");
@@ -233,7 +225,7 @@ async fn a_saml_2_0_tenant_signs_in_with_the_saml2_bearer_grant() {
     let result = sign_in(&app, fixture::FEDUSER).await.expect("tokens");
 
     assert_eq!(result.account.unwrap().username, fixture::FEDUSER);
-    let sent = requests(&harness).await;
+    let sent = harness.requests().await;
     let tokens = token_requests(&sent);
     assert_eq!(tokens.len(), 1);
     assert_eq!(tokens[0].form_value("grant_type"), Some(SAML2_GRANT));
@@ -244,11 +236,11 @@ async fn a_second_federated_sign_in_skips_realm_and_mex_but_asks_the_adfs_again(
     let harness = Harness::start().await;
     let app = app(&harness);
     sign_in(&app, fixture::FEDUSER).await.expect("tokens");
-    harness.idp.admin().clear_requests().await.unwrap();
+    harness.clear_requests().await;
 
     sign_in(&app, fixture::FEDUSER).await.expect("tokens again");
 
-    let sent = requests(&harness).await;
+    let sent = harness.requests().await;
     let paths: Vec<&str> = sent.iter().map(|r| r.path.as_str()).collect();
     assert_eq!(
         paths,

@@ -347,29 +347,31 @@ async fn a_tenant_id_authority_signs_in_and_caches_under_that_tenant() {
 #[tokio::test]
 async fn a_second_sign_in_reuses_the_user_realm_for_a_day() {
     let harness = Harness::start().await;
-    let app = harness
-        .public_client(fixture::CLI_CLIENT_ID)
-        .build()
-        .unwrap();
+    let (app, _) = harness.signed_in(fixture::ALICE).await;
     let sign_in =
         || app.acquire_token_by_username_password(&["User.Read"], fixture::ALICE, password());
-    let paths = |requests: Vec<mock_idp::admin::RecordedRequest>| -> Vec<String> {
-        requests.into_iter().map(|r| r.path).collect()
+    let paths = async || -> Vec<String> {
+        harness
+            .requests()
+            .await
+            .into_iter()
+            .map(|r| r.path)
+            .collect()
     };
-    let realm_path = format!("/common/userrealm/{}", fixture::ALICE);
-    sign_in().await.unwrap();
-    harness.idp.admin().clear_requests().await.unwrap();
+    harness.clear_requests().await;
 
     sign_in().await.unwrap();
-    let sent = paths(harness.idp.admin().requests().await.unwrap());
-    assert_eq!(sent, vec!["/organizations/oauth2/v2.0/token".to_owned()]);
+    assert_eq!(
+        paths().await,
+        vec!["/organizations/oauth2/v2.0/token".to_owned()]
+    );
 
     // Another user of the same domain gets their own realm discovery.
-    harness.idp.admin().clear_requests().await.unwrap();
+    harness.clear_requests().await;
     app.acquire_token_by_username_password(&["User.Read"], fixture::MFA_REQUIRED, password())
         .await
         .unwrap_err();
-    let sent = paths(harness.idp.admin().requests().await.unwrap());
+    let sent = paths().await;
     assert_eq!(sent.len(), 2, "{sent:?}");
     assert!(sent[0].starts_with("/common/userrealm/"), "{sent:?}");
 
@@ -377,9 +379,13 @@ async fn a_second_sign_in_reuses_the_user_realm_for_a_day() {
     harness
         .advance(std::time::Duration::from_secs(24 * 3600))
         .await;
-    harness.idp.admin().clear_requests().await.unwrap();
+    harness.clear_requests().await;
     sign_in().await.unwrap();
-    let sent = paths(harness.idp.admin().requests().await.unwrap());
-    assert_eq!(sent.first(), Some(&realm_path), "{sent:?}");
+    let sent = paths().await;
+    assert_eq!(
+        sent.first(),
+        Some(&format!("/common/userrealm/{}", fixture::ALICE)),
+        "{sent:?}"
+    );
     assert_eq!(sent.len(), 2, "{sent:?}");
 }

@@ -2,30 +2,13 @@
 //! the refresh token once the access token expires.
 #![allow(clippy::unwrap_used)] // A panic in a test is a failed test.
 
-use std::time::Duration;
-
-use entra_auth::{Account, AuthError, PublicClientApplication, TokenSource};
-use entra_tests::{Harness, fixture, password};
-
-async fn signed_in(harness: &Harness) -> (PublicClientApplication, Account) {
-    let app = harness
-        .public_client(fixture::CLI_CLIENT_ID)
-        .build()
-        .unwrap();
-    let result = app
-        .acquire_token_by_username_password(&["User.Read"], fixture::ALICE, password())
-        .await
-        .expect("sign-in");
-    (app, result.account.expect("account"))
-}
-
-/// Past the access token's lifetime (mock-idp: at most 5399 s).
-const PAST_EXPIRY: Duration = Duration::from_secs(2 * 3600);
+use entra_auth::{AuthError, TokenSource};
+use entra_tests::{Harness, PAST_EXPIRY, fixture};
 
 #[tokio::test]
 async fn silent_after_sign_in_sends_no_request() {
     let harness = Harness::start().await;
-    let (app, account) = signed_in(&harness).await;
+    let (app, account) = harness.signed_in(fixture::ALICE).await;
     let before = harness.request_count().await;
 
     let result = app
@@ -40,7 +23,7 @@ async fn silent_after_sign_in_sends_no_request() {
 #[tokio::test]
 async fn accounts_lists_the_signed_in_user() {
     let harness = Harness::start().await;
-    let (app, account) = signed_in(&harness).await;
+    let (app, account) = harness.signed_in(fixture::ALICE).await;
 
     assert_eq!(app.accounts().await.unwrap(), vec![account.clone()]);
     assert_eq!(
@@ -52,7 +35,7 @@ async fn accounts_lists_the_signed_in_user() {
 #[tokio::test]
 async fn after_expiry_exactly_one_refresh_request_is_sent() {
     let harness = Harness::start().await;
-    let (app, account) = signed_in(&harness).await;
+    let (app, account) = harness.signed_in(fixture::ALICE).await;
     let first = app
         .acquire_token_silent(&["User.Read"], &account)
         .await
@@ -85,7 +68,7 @@ async fn after_expiry_exactly_one_refresh_request_is_sent() {
 #[tokio::test]
 async fn a_revoked_refresh_token_gives_interaction_required() {
     let harness = Harness::start().await;
-    let (app, account) = signed_in(&harness).await;
+    let (app, account) = harness.signed_in(fixture::ALICE).await;
     harness
         .idp
         .admin()
@@ -115,7 +98,7 @@ async fn a_revoked_refresh_token_gives_interaction_required() {
 #[tokio::test]
 async fn force_refresh_skips_the_cached_token() {
     let harness = Harness::start().await;
-    let (app, account) = signed_in(&harness).await;
+    let (app, account) = harness.signed_in(fixture::ALICE).await;
     let before = harness.request_count().await;
 
     let result = app
@@ -131,7 +114,7 @@ async fn force_refresh_skips_the_cached_token() {
 #[tokio::test]
 async fn a_hundred_concurrent_silent_calls_after_expiry_make_one_refresh_request() {
     let harness = Harness::start().await;
-    let (app, account) = signed_in(&harness).await;
+    let (app, account) = harness.signed_in(fixture::ALICE).await;
     harness.advance(PAST_EXPIRY).await;
     harness.idp.admin().clear_requests().await.unwrap();
 
@@ -152,7 +135,7 @@ async fn a_hundred_concurrent_silent_calls_after_expiry_make_one_refresh_request
 #[tokio::test]
 async fn signing_out_removes_the_account_and_its_tokens() {
     let harness = Harness::start().await;
-    let (app, account) = signed_in(&harness).await;
+    let (app, account) = harness.signed_in(fixture::ALICE).await;
 
     app.remove_account(&account).await.unwrap();
 
