@@ -97,14 +97,15 @@ struct Prepared {
 }
 
 impl Prepared {
-    fn from_http(request: http::Request<Vec<u8>>) -> Result<Self, String> {
+    fn from_http(request: entra_protocol::Request) -> Result<Self, String> {
         let (parts, body) = request.into_parts();
         Ok(Self {
             method: parts.method,
             url: reqwest::Url::parse(&parts.uri.to_string())
                 .map_err(|err| format!("bad URL {}: {err}", parts.uri))?,
             headers: parts.headers,
-            body,
+            // The bench's floor replays one request many times: a plain copy is fine.
+            body: body.to_vec(),
         })
     }
 

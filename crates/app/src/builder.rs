@@ -122,6 +122,7 @@ pub struct ApplicationBuilder<K: ClientKind> {
     cache_store: Option<Arc<dyn CacheStore>>,
     client_capabilities: Vec<String>,
     clock: Arc<dyn Clock>,
+    pii_logging: bool,
     credential: Option<Result<Credential, AuthError>>,
     kind: PhantomData<K>,
 }
@@ -145,6 +146,7 @@ impl<K: ClientKind> ApplicationBuilder<K> {
             cache_store: None,
             client_capabilities: Vec::new(),
             clock: Arc::new(SystemClock),
+            pii_logging: false,
             credential: None,
             kind: PhantomData,
         }
@@ -207,6 +209,17 @@ impl<K: ClientKind> ApplicationBuilder<K> {
         self
     }
 
+    /// Lets usernames appear in log lines and in errors (off by default, as MSAL's
+    /// `enable_pii_log`). Off, the library never writes a username, UPN or user object
+    /// id into a `tracing` event or an error's `Display` or `Debug`: the user realm
+    /// request is named `.../userrealm/[username]`, and
+    /// [`AuthError::PersonalAccountNotSupported`] carries no username. Tokens, passwords
+    /// and secrets never appear, whatever this says.
+    pub fn pii_logging(mut self, enabled: bool) -> Self {
+        self.pii_logging = enabled;
+        self
+    }
+
     fn build_core(self) -> Result<Arc<Core>, AuthError> {
         if self.client_id.trim().is_empty() {
             return Err(config_error("the client id is empty"));
@@ -246,6 +259,7 @@ impl<K: ClientKind> ApplicationBuilder<K> {
             self.clock,
             LibraryInfo::default(),
             K::PUBLIC,
+            self.pii_logging,
         )))
     }
 }

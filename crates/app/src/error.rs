@@ -26,13 +26,16 @@ pub enum AuthError {
     /// The user has a personal Microsoft account (outlook.com, hotmail.com, live.com,
     /// ...). Found by user realm discovery; the password was never sent.
     #[error(
-        "{username} is a personal Microsoft account; username/password sign-in works only \
+        "{} is a personal Microsoft account; username/password sign-in works only \
          for work or school accounts. Use an interactive flow (authorization code or device \
-         code) for personal accounts. The password was not sent."
+         code) for personal accounts. The password was not sent.",
+        username.as_deref().unwrap_or("the account")
     )]
     PersonalAccountNotSupported {
-        /// The username given.
-        username: String,
+        /// The username given, only when the application was built with
+        /// `pii_logging(true)`: by default an error never carries personal data, in its
+        /// `Display` or its `Debug`.
+        username: Option<String>,
     },
 
     /// The application is configured with the `consumers` tenant, which only personal

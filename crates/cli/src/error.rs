@@ -193,9 +193,10 @@ fn auth_paragraph(error: &AuthError, context: &Context) -> String {
     let scopes = context.scopes.join(" ");
     let text = match error {
         AuthError::PersonalAccountNotSupported { username } => format!(
-            "{username} is a personal Microsoft account; username/password sign-in works only for \
+            "{} is a personal Microsoft account; username/password sign-in works only for \
              work or school accounts, and the password was not sent. Sign in with a work or school \
-             account, or use an interactive tool (such as `az login`) for personal accounts."
+             account, or use an interactive tool (such as `az login`) for personal accounts.",
+            username.as_deref().unwrap_or(user)
         ),
         AuthError::ConsumersTenantNotSupported => format!(
             "the authority {authority} is the `consumers` tenant, which serves only personal \
@@ -392,7 +393,7 @@ mod tests {
     fn a_personal_account_is_class_5_and_names_the_account() {
         let error = CliError::auth(
             AuthError::PersonalAccountNotSupported {
-                username: "someone@outlook.com".into(),
+                username: Some("someone@outlook.com".into()),
             },
             &Context::default(),
         );

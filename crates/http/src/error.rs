@@ -84,6 +84,50 @@ impl HttpError {
     }
 }
 
+/// The URL to name for a request in logs and errors, set by the caller as a request
+/// extension when the request's path carries personal data (a username in a user realm
+/// URL, say).
+///
+/// Without it, the transport names the request by [`redact_url`] (scheme, host and
+/// path). With it, this text is used instead, everywhere entra-http logs or reports the
+/// request.
+///
+/// ```
+/// let mut request = http::Request::get("https://login.example/common/userrealm/alice@contoso.com")
+///     .body(entra_http::Body::empty())
+///     .unwrap();
+/// request
+///     .extensions_mut()
+///     .insert(entra_http::DisplayUrl::new("https://login.example/common/userrealm/{username}"));
+/// assert_eq!(
+///     entra_http::display_url(&request),
+///     "https://login.example/common/userrealm/{username}"
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisplayUrl(String);
+
+impl DisplayUrl {
+    /// The text to show instead of the request's URL.
+    pub fn new(url: impl Into<String>) -> DisplayUrl {
+        DisplayUrl(url.into())
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How entra-http names `request` in logs and errors: its [`DisplayUrl`] extension if
+/// it has one, else [`redact_url`] of its URI.
+pub fn display_url<B>(request: &http::Request<B>) -> String {
+    match request.extensions().get::<DisplayUrl>() {
+        Some(url) => url.0.clone(),
+        None => redact_url(request.uri()),
+    }
+}
+
 /// The URL of `uri` without its query string or fragment: scheme, authority and path.
 ///
 /// ```

@@ -1,7 +1,7 @@
 //! entra-http: the transport under entra-auth.
 //!
-//! A small [`HttpClient`] trait that sends an `http::Request<Vec<u8>>` and returns an
-//! `http::Response<Vec<u8>>`, a [`ReqwestClient`] implementation (rustls only,
+//! A small [`HttpClient`] trait that sends a [`Request`] (an `http::Request` whose
+//! [`Body`] is shared and zeroized on drop) and returns an `http::Response<Vec<u8>>`, a [`ReqwestClient`] implementation (rustls only,
 //! connection reuse, timeouts, extra trusted roots, a response size cap) and a
 //! [`Retry`] layer that wraps any client with bounded retries and `Retry-After`
 //! handling. Retries, throttling and timeouts live here, once.
@@ -17,7 +17,7 @@
 //! let client: Arc<dyn HttpClient> =
 //!     Arc::new(Retry::new(ReqwestClient::builder().build()?, RetryPolicy::default()));
 //! let request = http::Request::get("https://login.microsoftonline.com/common/discovery/instance")
-//!     .body(Vec::new())
+//!     .body(entra_http::Body::empty())
 //!     .expect("a valid request");
 //! let response = client.send(request).await?;
 //! assert!(response.status().is_success());
@@ -26,6 +26,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod body;
 mod error;
 mod reqwest_client;
 mod retry;
@@ -34,12 +35,14 @@ use std::sync::Arc;
 
 /// Re-exported so implementations of [`HttpClient`] and [`Sleeper`] use the same macro.
 pub use async_trait::async_trait;
-pub use error::{HttpError, redact_url};
+pub use body::Body;
+pub use error::{DisplayUrl, HttpError, display_url, redact_url};
 pub use reqwest_client::{DEFAULT_MAX_RESPONSE_BYTES, ReqwestClient, ReqwestClientBuilder};
 pub use retry::{Retry, RetryPolicy, Sleeper, TokioSleeper, parse_retry_after};
 
-/// The request type every [`HttpClient`] sends.
-pub type Request = http::Request<Vec<u8>>;
+/// The request type every [`HttpClient`] sends: its body is a [`Body`], shared by
+/// clones and zeroized when dropped.
+pub type Request = http::Request<Body>;
 /// The response type every [`HttpClient`] returns.
 pub type Response = http::Response<Vec<u8>>;
 

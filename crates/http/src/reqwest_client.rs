@@ -8,7 +8,7 @@ use std::time::Duration;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
-use crate::{HttpClient, HttpError, Request, Response, redact_url};
+use crate::{HttpClient, HttpError, Request, Response, display_url};
 
 /// The default cap on a response body: 1 MiB. Entra's largest answers (MEX metadata,
 /// discovery documents) are a few tens of KiB.
@@ -176,7 +176,7 @@ impl ReqwestClient {
 #[async_trait::async_trait]
 impl HttpClient for ReqwestClient {
     async fn send(&self, request: Request) -> Result<Response, HttpError> {
-        let url = redact_url(request.uri());
+        let url = display_url(&request);
         let (parts, body) = request.into_parts();
         let mut outgoing = reqwest::Request::new(
             parts.method,
@@ -188,7 +188,9 @@ impl HttpClient for ReqwestClient {
             })?,
         );
         *outgoing.headers_mut() = parts.headers;
-        *outgoing.body_mut() = Some(body.into());
+        // No copy: reqwest's body holds the same zeroizing allocation, wiped when
+        // reqwest lets go of it.
+        *outgoing.body_mut() = Some(reqwest::Body::from(bytes::Bytes::from_owner(body)));
         tracing::debug!(method = %outgoing.method(), %url, "sending request");
         let response = self
             .client

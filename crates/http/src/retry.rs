@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use http::StatusCode;
 use http::header::RETRY_AFTER;
 
-use crate::{HttpClient, HttpError, Request, Response, redact_url};
+use crate::{HttpClient, HttpError, Request, Response, display_url};
 
 /// Waits and tells the time for [`Retry`]. Tests inject one that records the waits
 /// instead of sleeping.
@@ -150,15 +150,18 @@ impl<C: HttpClient> Retry<C> {
 #[async_trait::async_trait]
 impl<C: HttpClient> HttpClient for Retry<C> {
     async fn send(&self, request: Request) -> Result<Response, HttpError> {
+        let url = display_url(&request);
         let (parts, body) = request.into_parts();
-        let url = redact_url(&parts.uri);
         let mut attempt = 0;
         loop {
+            // `Body` clones share one allocation: the bytes (a secret, maybe) are never
+            // copied for a retry.
             let mut copy = http::Request::new(body.clone());
             *copy.method_mut() = parts.method.clone();
             *copy.uri_mut() = parts.uri.clone();
             *copy.version_mut() = parts.version;
             *copy.headers_mut() = parts.headers.clone();
+            *copy.extensions_mut() = parts.extensions.clone();
             let outcome = self.inner.send(copy).await;
             let last = attempt >= self.policy.max_retries;
             let wait = match &outcome {

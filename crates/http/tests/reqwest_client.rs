@@ -11,8 +11,10 @@ use tokio::net::TcpListener;
 use wiremock::matchers::{body_bytes, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn get(url: String) -> http::Request<Vec<u8>> {
-    http::Request::get(url).body(Vec::new()).unwrap()
+fn get(url: String) -> entra_http::Request {
+    http::Request::get(url)
+        .body(entra_http::Body::empty())
+        .unwrap()
 }
 
 #[tokio::test]
@@ -32,7 +34,7 @@ async fn sends_method_headers_and_body_and_returns_any_status() {
         .await;
     let request = http::Request::post(format!("{}/tenant/oauth2/v2.0/token?x=1", server.uri()))
         .header("client-request-id", "abc")
-        .body(b"a=b&c=d".to_vec())
+        .body(b"a=b&c=d".to_vec().into())
         .unwrap();
 
     let response = ReqwestClient::builder()

@@ -44,10 +44,10 @@ fn client(policy: RetryPolicy, sleeper: &Arc<RecordingSleeper>) -> Retry<Reqwest
     Retry::with_sleeper(inner, policy, sleeper.clone())
 }
 
-fn post(server: &MockServer) -> http::Request<Vec<u8>> {
+fn post(server: &MockServer) -> entra_http::Request {
     http::Request::post(format!("{}/token", server.uri()))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(b"grant_type=password&password=p%40ss".to_vec())
+        .body(b"grant_type=password&password=p%40ss".to_vec().into())
         .unwrap()
 }
 
@@ -277,7 +277,7 @@ async fn a_connect_failure_is_retried_then_reported() {
     };
     let sleeper = RecordingSleeper::new();
     let request = http::Request::get(format!("http://127.0.0.1:{port}/x?user=alice"))
-        .body(Vec::new())
+        .body(entra_http::Body::empty())
         .unwrap();
 
     let error = client(RetryPolicy::default(), &sleeper)

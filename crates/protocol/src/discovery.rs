@@ -19,7 +19,7 @@ pub fn instance_discovery_request(
     discovery_base: &str,
     correlation_id: Uuid,
     library: &LibraryInfo,
-) -> Result<http::Request<Vec<u8>>, ProtocolError> {
+) -> Result<crate::Request, ProtocolError> {
     let query: String = form_urlencoded::Serializer::new(String::new())
         .append_pair("api-version", "1.1")
         .append_pair(
@@ -31,10 +31,12 @@ pub fn instance_discovery_request(
         "{}/common/discovery/instance?{query}",
         discovery_base.trim_end_matches('/')
     );
-    wire::finish(
-        wire::request(http::Method::GET, &uri, correlation_id, library),
-        Vec::new(),
-    )
+    wire::finish_empty(wire::request(
+        http::Method::GET,
+        &uri,
+        correlation_id,
+        library,
+    ))
 }
 
 /// One cloud in an instance discovery answer.
@@ -96,7 +98,7 @@ pub fn oidc_discovery_request(
     authority: &Authority,
     correlation_id: Uuid,
     library: &LibraryInfo,
-) -> Result<http::Request<Vec<u8>>, ProtocolError> {
+) -> Result<crate::Request, ProtocolError> {
     oidc_discovery_request_at(&authority.oidc_discovery_url(), correlation_id, library)
 }
 
@@ -106,11 +108,13 @@ pub fn oidc_discovery_request_at(
     url: &str,
     correlation_id: Uuid,
     library: &LibraryInfo,
-) -> Result<http::Request<Vec<u8>>, ProtocolError> {
-    wire::finish(
-        wire::request(http::Method::GET, url, correlation_id, library),
-        Vec::new(),
-    )
+) -> Result<crate::Request, ProtocolError> {
+    wire::finish_empty(wire::request(
+        http::Method::GET,
+        url,
+        correlation_id,
+        library,
+    ))
 }
 
 /// The fields of an OpenID configuration this library uses.
@@ -196,11 +200,13 @@ pub fn jwks_request(
     jwks_uri: &str,
     correlation_id: Uuid,
     library: &LibraryInfo,
-) -> Result<http::Request<Vec<u8>>, ProtocolError> {
-    wire::finish(
-        wire::request(http::Method::GET, jwks_uri, correlation_id, library),
-        Vec::new(),
-    )
+) -> Result<crate::Request, ProtocolError> {
+    wire::finish_empty(wire::request(
+        http::Method::GET,
+        jwks_uri,
+        correlation_id,
+        library,
+    ))
 }
 
 /// Parses a JWKS document (the keys that sign id tokens).

@@ -3,7 +3,8 @@
 //! Builds requests and parses responses as plain values: authority and discovery
 //! documents, user realm discovery, WS-Trust for federated users, token requests for
 //! every grant the flow uses, token and error responses with their AADSTS codes.
-//! Inputs and outputs are plain data and `http::Request<Vec<u8>>` /
+//! Inputs and outputs are plain data, [`Request`] (an `http::Request` whose body is
+//! zeroized when dropped: it may carry a password or a secret) and
 //! `http::Response<Vec<u8>>`.
 //!
 //! Architecture invariant: no I/O, no async runtime, no clock reads, no global state.
@@ -56,6 +57,12 @@ pub mod ws_trust;
 
 #[cfg(test)]
 mod test_support;
+
+/// A request built by this crate. Its body is a [`zeroize::Zeroizing`] buffer because it
+/// may carry a password, a client secret, an assertion or a refresh token: the bytes
+/// are wiped when the request is dropped, and the buffer was never reallocated without
+/// wiping the old allocation while it was written.
+pub type Request = http::Request<zeroize::Zeroizing<Vec<u8>>>;
 
 pub use authority::{Authority, AuthorityOptions, Cloud, KNOWN_CLOUDS, Tenant, known_cloud};
 pub use client_assertion::{ClientCertificate, DEFAULT_ASSERTION_LIFETIME};

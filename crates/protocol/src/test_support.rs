@@ -29,7 +29,7 @@ pub(crate) fn json_response(status: u16, body: &str) -> http::Response<Vec<u8>> 
 
 /// Method, URI, headers and body, with secret form fields and the WS-Trust password
 /// replaced by `[REDACTED]`.
-pub(crate) fn render(r: &http::Request<Vec<u8>>) -> String {
+pub(crate) fn render(r: &crate::Request) -> String {
     let mut out = format!("{} {}\n", r.method(), r.uri());
     for (name, value) in r.headers() {
         out.push_str(&format!("{name}: {}\n", value.to_str().unwrap()));

@@ -31,16 +31,13 @@ pub fn user_realm_request(
     username: &str,
     correlation_id: Uuid,
     library: &LibraryInfo,
-) -> Result<http::Request<Vec<u8>>, ProtocolError> {
-    wire::finish(
-        wire::request(
-            http::Method::GET,
-            &authority.user_realm_url(username),
-            correlation_id,
-            library,
-        ),
-        Vec::new(),
-    )
+) -> Result<crate::Request, ProtocolError> {
+    wire::finish_empty(wire::request(
+        http::Method::GET,
+        &authority.user_realm_url(username),
+        correlation_id,
+        library,
+    ))
 }
 
 /// `account_type` of a user realm answer.

@@ -3,7 +3,9 @@
 
 use serde::Deserialize;
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
+use crate::Request;
 use crate::error::{ProtocolError, RetryAfter, ServerError};
 
 /// Identifies the library in the `x-client-SKU`, `x-client-Ver` and `x-client-OS`
@@ -51,9 +53,90 @@ pub(crate) fn request(
 /// Finishes a request builder, turning a bad URI or header into a typed error.
 pub(crate) fn finish(
     b: http::request::Builder,
-    body: Vec<u8>,
-) -> Result<http::Request<Vec<u8>>, ProtocolError> {
-    b.body(body).map_err(ProtocolError::request)
+    body: SecretBuffer,
+) -> Result<Request, ProtocolError> {
+    b.body(body.into_inner()).map_err(ProtocolError::request)
+}
+
+/// Finishes a request without a body (the discovery GETs).
+pub(crate) fn finish_empty(b: http::request::Builder) -> Result<Request, ProtocolError> {
+    finish(b, SecretBuffer::with_capacity(0))
+}
+
+/// A growing buffer for a request body that may carry a secret (a password, a client
+/// secret, an assertion, a refresh token).
+///
+/// Its bytes are zeroized when it is dropped, and when it grows the old allocation is
+/// zeroized before it is freed: a `String` or `Vec` that reallocates frees its old
+/// buffer as it is, leaving a copy of whatever it held in the heap.
+pub(crate) struct SecretBuffer(Zeroizing<Vec<u8>>);
+
+impl SecretBuffer {
+    /// An empty buffer with room for `capacity` bytes.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Self(Zeroizing::new(Vec::with_capacity(capacity)))
+    }
+
+    /// Makes room for `additional` more bytes, moving the contents into a bigger
+    /// zeroizing allocation (the old one is zeroized as it drops).
+    fn reserve(&mut self, additional: usize) {
+        if self.0.capacity() - self.0.len() >= additional {
+            return;
+        }
+        let needed = self.0.len().saturating_add(additional);
+        let capacity = needed.max(self.0.capacity().saturating_mul(2)).max(256);
+        let mut grown = Zeroizing::new(Vec::with_capacity(capacity));
+        grown.extend_from_slice(&self.0);
+        self.0 = grown;
+    }
+
+    /// Appends `text` as it is.
+    pub(crate) fn push_str(&mut self, text: &str) {
+        self.reserve(text.len());
+        self.0.extend_from_slice(text.as_bytes());
+    }
+
+    /// Appends `text` escaped for XML character data and attribute values.
+    pub(crate) fn push_xml_escaped(&mut self, text: &str) {
+        for (index, c) in text.char_indices() {
+            let escaped = match c {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '"' => "&quot;",
+                '\'' => "&apos;",
+                _ => &text[index..index + c.len_utf8()],
+            };
+            self.push_str(escaped);
+        }
+    }
+
+    /// Appends `name=value` form-encoded (`application/x-www-form-urlencoded`), with
+    /// a `&` before it unless the buffer is empty.
+    pub(crate) fn push_form_pair(&mut self, name: &str, value: &str) {
+        if !self.0.is_empty() {
+            self.push_str("&");
+        }
+        for chunk in form_urlencoded::byte_serialize(name.as_bytes()) {
+            self.push_str(chunk);
+        }
+        self.push_str("=");
+        for chunk in form_urlencoded::byte_serialize(value.as_bytes()) {
+            self.push_str(chunk);
+        }
+    }
+
+    /// The bytes written, still zeroized on drop.
+    pub(crate) fn into_inner(self) -> Zeroizing<Vec<u8>> {
+        self.0
+    }
+}
+
+impl std::fmt::Write for SecretBuffer {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.push_str(text);
+        Ok(())
+    }
 }
 
 /// The `Retry-After` header of a response.
@@ -168,5 +251,43 @@ pub(crate) fn de_opt_u64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Optio
         other => Err(D::Error::custom(format!(
             "expected an integer, got {other}"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod secret_buffer_tests {
+    use super::SecretBuffer;
+
+    #[test]
+    fn grows_past_its_capacity_and_keeps_every_byte() {
+        let mut buffer = SecretBuffer::with_capacity(4);
+        let text = "x".repeat(10_000);
+        buffer.push_str("ab");
+        buffer.push_str(&text);
+        let bytes = buffer.into_inner();
+        assert_eq!(bytes.len(), 10_002);
+        assert!(bytes.starts_with(b"abx"));
+    }
+
+    #[test]
+    fn form_pairs_encode_reserved_characters_as_form_urlencoded_does() {
+        let mut buffer = SecretBuffer::with_capacity(0);
+        buffer.push_form_pair("password", "Pa$$ w0rd&=+é");
+        buffer.push_form_pair("a b", "");
+        let expected = form_urlencoded::Serializer::new(String::new())
+            .append_pair("password", "Pa$$ w0rd&=+é")
+            .append_pair("a b", "")
+            .finish();
+        assert_eq!(std::str::from_utf8(&buffer.into_inner()).unwrap(), expected);
+    }
+
+    #[test]
+    fn xml_escaping_covers_the_five_entities() {
+        let mut buffer = SecretBuffer::with_capacity(0);
+        buffer.push_xml_escaped("a&b<c>d\"e'f é");
+        assert_eq!(
+            std::str::from_utf8(&buffer.into_inner()).unwrap(),
+            "a&amp;b&lt;c&gt;d&quot;e&apos;f é"
+        );
     }
 }

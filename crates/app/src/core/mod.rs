@@ -51,6 +51,8 @@ pub(crate) struct Core {
     clock: Arc<dyn Clock>,
     library: LibraryInfo,
     public: bool,
+    /// Whether usernames and other personal data may appear in logs and errors.
+    pii_logging: bool,
     flights: Mutex<HashMap<String, Arc<silent::Flight>>>,
     discovered: memo::Discovered,
 }
@@ -67,6 +69,7 @@ impl Core {
         clock: Arc<dyn Clock>,
         library: LibraryInfo,
         public: bool,
+        pii_logging: bool,
     ) -> Self {
         Self {
             client_id,
@@ -79,6 +82,7 @@ impl Core {
             clock,
             library,
             public,
+            pii_logging,
             flights: Mutex::new(HashMap::new()),
             discovered: memo::Discovered::new(),
         }
@@ -157,11 +161,13 @@ impl Core {
 
     async fn send(
         &self,
-        request: http::Request<Vec<u8>>,
+        request: entra_protocol::Request,
         correlation_id: Uuid,
     ) -> Result<http::Response<Vec<u8>>, AuthError> {
+        // The zeroizing body built by entra-protocol moves into the transport's shared
+        // body without a copy.
         self.http
-            .send(request)
+            .send(request.map(entra_http::Body::from))
             .await
             .map_err(|error| AuthError::network(error, correlation_id))
     }
@@ -175,7 +181,7 @@ impl Core {
         claims: Option<&str>,
         correlation_id: Uuid,
         refreshing: bool,
-        grant: impl FnOnce(&TokenParams<'_>) -> Result<http::Request<Vec<u8>>, ProtocolError> + Send,
+        grant: impl FnOnce(&TokenParams<'_>) -> Result<entra_protocol::Request, ProtocolError> + Send,
     ) -> Result<TokenResponse, AuthError> {
         let token_endpoint = authority.token_endpoint();
         let client_auth = self.client_auth(&token_endpoint, self.clock.now())?;

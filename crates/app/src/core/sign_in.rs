@@ -57,7 +57,7 @@ impl Core {
             if let Some(realm) = realm {
                 if realm.is_personal_account() {
                     return Err(AuthError::PersonalAccountNotSupported {
-                        username: username.to_owned(),
+                        username: self.pii_logging.then(|| username.to_owned()),
                     });
                 }
                 if realm.account_type() == AccountType::Federated {
@@ -109,11 +109,23 @@ impl Core {
         if let Some(realm) = self.discovered.realms.get(&key, self.clock.now()) {
             return Ok(realm);
         }
-        let request =
+        let mut request =
             entra_protocol::user_realm_request(authority, username, correlation_id, &self.library)
                 .map_err(|error| AuthError::InvalidArgument {
                     reason: error.to_string(),
                 })?;
+        if !self.pii_logging {
+            // The username is the last segment of the path: logs and errors name the
+            // request without it.
+            let url = entra_http::redact_url(request.uri());
+            let shown = match url.rsplit_once('/') {
+                Some((endpoint, _username)) => format!("{endpoint}/[username]"),
+                None => url,
+            };
+            request
+                .extensions_mut()
+                .insert(entra_http::DisplayUrl::new(shown));
+        }
         let response = self.send(request, correlation_id).await?;
         let realm = if response.status() == http::StatusCode::NOT_FOUND {
             None

@@ -4,7 +4,7 @@ use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use crate::error::ProtocolError;
-use crate::wire::{self, LibraryInfo};
+use crate::wire::{self, LibraryInfo, SecretBuffer};
 use crate::ws_trust::SamlAssertion;
 
 /// `grant_type=password`.
@@ -139,7 +139,7 @@ fn build(
     grant_fields: Vec<Field<'_>>,
     scope: Option<String>,
     anchor_mailbox: Option<String>,
-) -> Result<http::Request<Vec<u8>>, ProtocolError> {
+) -> Result<crate::Request, ProtocolError> {
     let mut fields = vec![
         Field::Plain("client_id", p.client_id),
         Field::Owned("grant_type", grant_type.to_owned()),
@@ -160,15 +160,27 @@ fn build(
             fields.push(Field::Secret("client_assertion", a));
         }
     }
-    let mut form = form_urlencoded::Serializer::new(String::new());
+    // Sized for the worst case of form encoding (3 bytes per input byte), so the
+    // buffer holding the secret is written once, never reallocated.
+    let capacity = fields
+        .iter()
+        .map(|f| {
+            let (k, v) = match f {
+                Field::Plain(k, v) => (*k, *v),
+                Field::Owned(k, v) => (*k, v.as_str()),
+                Field::Secret(k, v) => (*k, v.expose_secret()),
+            };
+            3 * (k.len() + v.len()) + 2
+        })
+        .sum();
+    let mut body = SecretBuffer::with_capacity(capacity);
     for f in &fields {
         match f {
-            Field::Plain(k, v) => form.append_pair(k, v),
-            Field::Owned(k, v) => form.append_pair(k, v),
-            Field::Secret(k, v) => form.append_pair(k, v.expose_secret()),
-        };
+            Field::Plain(k, v) => body.push_form_pair(k, v),
+            Field::Owned(k, v) => body.push_form_pair(k, v),
+            Field::Secret(k, v) => body.push_form_pair(k, v.expose_secret()),
+        }
     }
-    let body = form.finish().into_bytes();
     let mut b = wire::request(
         http::Method::POST,
         p.token_endpoint,
@@ -217,7 +229,7 @@ pub fn password_grant(
     p: &TokenParams<'_>,
     username: &str,
     password: &SecretString,
-) -> Result<http::Request<Vec<u8>>, ProtocolError> {
+) -> Result<crate::Request, ProtocolError> {
     build(
         p,
         GRANT_PASSWORD,
@@ -236,7 +248,7 @@ pub fn refresh_token_grant(
     p: &TokenParams<'_>,
     refresh_token: &SecretString,
     home_account_id: Option<&str>,
-) -> Result<http::Request<Vec<u8>>, ProtocolError> {
+) -> Result<crate::Request, ProtocolError> {
     let anchor = home_account_id
         .and_then(|h| h.split_once('.'))
         .map(|(uid, utid)| format!("Oid:{uid}@{utid}"));
@@ -251,9 +263,7 @@ pub fn refresh_token_grant(
 
 /// `grant_type=client_credentials`: the scopes go as given (`{resource}/.default`), not
 /// decorated. Needs a secret or an assertion.
-pub fn client_credentials_grant(
-    p: &TokenParams<'_>,
-) -> Result<http::Request<Vec<u8>>, ProtocolError> {
+pub fn client_credentials_grant(p: &TokenParams<'_>) -> Result<crate::Request, ProtocolError> {
     if matches!(p.client_auth, ClientAuth::None) {
         return Err(ProtocolError::request(
             "the client credentials grant needs a client secret or a client assertion",
@@ -276,7 +286,7 @@ pub fn client_credentials_grant(
 pub fn saml_bearer_grant(
     p: &TokenParams<'_>,
     assertion: &SamlAssertion,
-) -> Result<http::Request<Vec<u8>>, ProtocolError> {
+) -> Result<crate::Request, ProtocolError> {
     let encoded = SecretString::from(assertion.encoded_for_grant());
     build(
         p,

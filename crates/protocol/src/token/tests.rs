@@ -30,11 +30,11 @@ fn params<'a>(
     }
 }
 
-fn form(r: &http::Request<Vec<u8>>) -> Vec<(String, String)> {
+fn form(r: &crate::Request) -> Vec<(String, String)> {
     form_urlencoded::parse(r.body()).into_owned().collect()
 }
 
-fn field(r: &http::Request<Vec<u8>>, name: &str) -> Option<String> {
+fn field(r: &crate::Request, name: &str) -> Option<String> {
     form(r).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 

@@ -2,12 +2,14 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use quick_xml::escape::escape;
+use std::fmt::Write as _;
+
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use super::{WsTrustEndpoint, WsTrustVersion};
 use crate::error::ProtocolError;
+use crate::wire::SecretBuffer;
 
 /// How long the request's security timestamp is valid.
 const TIMESTAMP_LIFETIME: Duration = Duration::from_secs(600);
@@ -50,7 +52,7 @@ pub fn ws_trust_request(
     audience: &str,
     message_id: Uuid,
     now: SystemTime,
-) -> Result<http::Request<Vec<u8>>, ProtocolError> {
+) -> Result<crate::Request, ProtocolError> {
     let version = endpoint.version;
     let (key_type, request_type) = match version {
         WsTrustVersion::V13 => (
@@ -63,51 +65,59 @@ pub fn ws_trust_request(
         ),
     };
     let created = format_utc(now);
-    let expires = format_utc(now + TIMESTAMP_LIFETIME);
-    let mut body = String::with_capacity(2048);
+    let expires = format_utc(now.checked_add(TIMESTAMP_LIFETIME).unwrap_or(now));
+    // Sized for the whole envelope up front; growing past it still wipes the old copy.
+    let mut body = SecretBuffer::with_capacity(
+        2048 + endpoint.address.as_str().len()
+            + 6 * (username.len() + password.expose_secret().len() + audience.len()),
+    );
+    // Writing into a SecretBuffer cannot fail: `write!` results are ignored below.
     body.push_str(concat!(
         "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"",
         " xmlns:wsa=\"http://www.w3.org/2005/08/addressing\"",
         " xmlns:wsu=\"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd\">",
         "<s:Header>",
     ));
-    body.push_str(&format!(
+    let _ = write!(
+        body,
         "<wsa:Action s:mustUnderstand=\"1\">{}</wsa:Action>",
         version.action()
-    ));
-    body.push_str(&format!(
-        "<wsa:MessageID>urn:uuid:{message_id}</wsa:MessageID>"
-    ));
+    );
+    let _ = write!(body, "<wsa:MessageID>urn:uuid:{message_id}</wsa:MessageID>");
     body.push_str("<wsa:ReplyTo><wsa:Address>http://www.w3.org/2005/08/addressing/anonymous</wsa:Address></wsa:ReplyTo>");
-    body.push_str(&format!(
-        "<wsa:To s:mustUnderstand=\"1\">{}</wsa:To>",
-        escape(endpoint.address.as_str())
-    ));
+    body.push_str("<wsa:To s:mustUnderstand=\"1\">");
+    body.push_xml_escaped(endpoint.address.as_str());
+    body.push_str("</wsa:To>");
     body.push_str(concat!(
         "<wsse:Security s:mustUnderstand=\"1\"",
         " xmlns:wsse=\"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd\">",
     ));
-    body.push_str(&format!(
+    let _ = write!(
+        body,
         "<wsu:Timestamp wsu:Id=\"_0\"><wsu:Created>{created}</wsu:Created><wsu:Expires>{expires}</wsu:Expires></wsu:Timestamp>"
-    ));
-    body.push_str(&format!(
-        "<wsse:UsernameToken wsu:Id=\"UsernameToken-{message_id}\"><wsse:Username>{}</wsse:Username><wsse:Password>",
-        escape(username)
-    ));
-    // The one place the password is written into a request.
-    body.push_str(&escape(password.expose_secret()));
+    );
+    let _ = write!(
+        body,
+        "<wsse:UsernameToken wsu:Id=\"UsernameToken-{message_id}\"><wsse:Username>"
+    );
+    body.push_xml_escaped(username);
+    body.push_str("</wsse:Username><wsse:Password>");
+    // The one place the password is written into a request: escaped straight into the
+    // zeroizing buffer, with no intermediate copy.
+    body.push_xml_escaped(password.expose_secret());
     body.push_str("</wsse:Password></wsse:UsernameToken></wsse:Security></s:Header><s:Body>");
-    body.push_str(&format!(
+    let _ = write!(
+        body,
         "<wst:RequestSecurityToken xmlns:wst=\"{}\">",
         version.namespace()
-    ));
-    body.push_str(&format!(
-        "<wsp:AppliesTo xmlns:wsp=\"http://schemas.xmlsoap.org/ws/2004/09/policy\"><wsa:EndpointReference><wsa:Address>{}</wsa:Address></wsa:EndpointReference></wsp:AppliesTo>",
-        escape(audience)
-    ));
-    body.push_str(&format!(
+    );
+    body.push_str("<wsp:AppliesTo xmlns:wsp=\"http://schemas.xmlsoap.org/ws/2004/09/policy\"><wsa:EndpointReference><wsa:Address>");
+    body.push_xml_escaped(audience);
+    body.push_str("</wsa:Address></wsa:EndpointReference></wsp:AppliesTo>");
+    let _ = write!(
+        body,
         "<wst:KeyType>{key_type}</wst:KeyType><wst:RequestType>{request_type}</wst:RequestType>"
-    ));
+    );
     body.push_str("</wst:RequestSecurityToken></s:Body></s:Envelope>");
 
     http::Request::builder()
@@ -118,7 +128,7 @@ pub fn ws_trust_request(
             "application/soap+xml; charset=utf-8",
         )
         .header("SOAPAction", version.action())
-        .body(body.into_bytes())
+        .body(body.into_inner())
         .map_err(ProtocolError::request)
 }
 

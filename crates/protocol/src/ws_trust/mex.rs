@@ -27,11 +27,13 @@ pub fn mex_request(
     url: &str,
     correlation_id: Uuid,
     library: &LibraryInfo,
-) -> Result<http::Request<Vec<u8>>, ProtocolError> {
-    let mut r = wire::finish(
-        wire::request(http::Method::GET, url, correlation_id, library),
-        Vec::new(),
-    )?;
+) -> Result<crate::Request, ProtocolError> {
+    let mut r = wire::finish_empty(wire::request(
+        http::Method::GET,
+        url,
+        correlation_id,
+        library,
+    ))?;
     r.headers_mut().insert(
         http::header::ACCEPT,
         http::HeaderValue::from_static("application/soap+xml, text/xml, */*"),
