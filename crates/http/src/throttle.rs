@@ -408,6 +408,33 @@ mod tests {
         assert_eq!(throttle.sizes().0, 1);
     }
 
+    /// Answers every request with a plain 400.
+    struct Refuses;
+
+    #[async_trait::async_trait]
+    impl HttpClient for Refuses {
+        async fn send(&self, _request: Request) -> Result<Response, HttpError> {
+            Ok(http::Response::builder()
+                .status(400)
+                .body(b"{\"error\":\"invalid_grant\"}".to_vec())
+                .unwrap())
+        }
+    }
+
+    #[tokio::test]
+    async fn remembered_400_answers_stay_bounded_too() {
+        let clock = Arc::new(Clock(Mutex::new(SystemTime::UNIX_EPOCH)));
+        let throttle = Throttle::with_sleeper(Refuses, clock);
+
+        for n in 0..CAPACITY + 10 {
+            throttle.send(keyed(n)).await.unwrap();
+        }
+
+        assert_eq!(throttle.sizes().1, CAPACITY);
+        let newest = throttle.send(keyed(CAPACITY + 9)).await.unwrap();
+        assert!(newest.extensions().get::<Replayed>().is_some());
+    }
+
     #[test]
     fn keys_with_the_same_bytes_split_differently_differ() {
         assert_ne!(ThrottleKey::new(["ab", "c"]), ThrottleKey::new(["a", "bc"]));
