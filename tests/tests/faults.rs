@@ -27,7 +27,21 @@ async fn fault(harness: &Harness, count: u32, status: u16, retry_after: Option<u
 }
 
 #[tokio::test]
-async fn a_503_with_retry_after_is_waited_out_then_succeeds() {
+async fn a_refresh_answered_503_with_retry_after_is_waited_out_then_succeeds() {
+    let harness = Harness::start().await;
+    let (app, account) = harness.signed_in(fixture::ALICE).await;
+    harness.advance(PAST_EXPIRY).await;
+    fault(&harness, 1, 503, Some(2)).await;
+
+    app.acquire_token_silent(&["User.Read"], &account)
+        .await
+        .expect("tokens after one retry");
+
+    assert_eq!(harness.sleeper.waits(), vec![Duration::from_secs(2)]);
+}
+
+#[tokio::test]
+async fn a_password_grant_answered_503_with_retry_after_is_not_sent_again() {
     let harness = Harness::start().await;
     fault(&harness, 1, 503, Some(2)).await;
     let app = harness
@@ -35,11 +49,20 @@ async fn a_503_with_retry_after_is_waited_out_then_succeeds() {
         .build()
         .unwrap();
 
-    app.acquire_token_by_username_password(&["User.Read"], fixture::ALICE, password())
+    let error = app
+        .acquire_token_by_username_password(&["User.Read"], fixture::ALICE, password())
         .await
-        .expect("tokens after one retry");
+        .unwrap_err();
 
-    assert_eq!(harness.sleeper.waits(), vec![Duration::from_secs(2)]);
+    assert!(error.is_transient(), "{error:?}");
+    assert!(harness.sleeper.waits().is_empty());
+    let password_requests = harness
+        .requests()
+        .await
+        .into_iter()
+        .filter(|r| r.carried_password)
+        .count();
+    assert_eq!(password_requests, 1);
 }
 
 #[tokio::test]
@@ -88,10 +111,18 @@ async fn persistent_500_gives_a_server_error_carrying_the_correlation_id() {
         error.to_string().contains(&correlation_id.to_string()),
         "{error}"
     );
+    assert!(
+        harness.sleeper.waits().is_empty(),
+        "the password grant is sent once, never retried"
+    );
     assert_eq!(
-        harness.sleeper.waits().len(),
-        1,
-        "one retry, then the error"
+        harness
+            .requests()
+            .await
+            .iter()
+            .filter(|r| r.carried_password)
+            .count(),
+        1
     );
 }
 

@@ -5,11 +5,11 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use entra_cache::{CacheStore, TokenCache};
-use entra_http::{HttpClient, ReqwestClient, Retry, RetryPolicy};
+use entra_http::{HttpClient, ReqwestClient, Retry, RetryPolicy, Throttle};
 use entra_protocol::{Authority, AuthorityOptions, ClientCertificate, LibraryInfo};
 use secrecy::SecretString;
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, ClockSleeper, SystemClock};
 use crate::core::{Core, Credential};
 use crate::error::AuthError;
 
@@ -170,7 +170,14 @@ impl<K: ClientKind> ApplicationBuilder<K> {
     }
 
     /// Sends requests through `http_client` instead of the default (reqwest with one
-    /// retry). Retries are then that client's business.
+    /// retry of the requests that carry no password). Retries are then that client's
+    /// business: if it retries, it must leave alone the requests without the
+    /// [`entra_http::Retryable`] extension, which carry a password.
+    ///
+    /// Throttling still applies: the application wraps `http_client` in its own
+    /// [`entra_http::Throttle`], as it does the default, so a `Retry-After` the server
+    /// gave and a refused password are remembered whatever the transport (MSAL wraps
+    /// any client it is given the same way).
     pub fn http_client(mut self, http_client: Arc<dyn HttpClient>) -> Self {
         self.http_client = Some(http_client);
         self
@@ -234,7 +241,10 @@ impl<K: ClientKind> ApplicationBuilder<K> {
                 ));
             }
         };
-        let http_client = match self.http_client {
+        // Waits use tokio's timer; `Retry-After` dates and throttling read the
+        // application's clock.
+        let time = Arc::new(ClockSleeper(self.clock.clone()));
+        let transport: Arc<dyn HttpClient> = match self.http_client {
             Some(client) => client,
             None => {
                 let mut transport = ReqwestClient::builder();
@@ -242,9 +252,16 @@ impl<K: ClientKind> ApplicationBuilder<K> {
                     transport = transport.add_root_certificates_pem(&self.extra_root_pem);
                 }
                 let transport = transport.build().map_err(config_error)?;
-                Arc::new(Retry::new(transport, RetryPolicy::default()))
+                Arc::new(Retry::with_sleeper(
+                    transport,
+                    RetryPolicy::default(),
+                    time.clone(),
+                ))
             }
         };
+        // Outside the retries, so it remembers what the retries ended with; one per
+        // application, so its memory is this application's.
+        let http_client = Arc::new(Throttle::with_sleeper(transport, time));
         let cache = match self.cache_store {
             Some(store) => TokenCache::with_shared_store(store),
             None => TokenCache::new(),

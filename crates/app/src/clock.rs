@@ -1,6 +1,6 @@
 //! Where the application reads the time: the system clock, or a manual one in tests.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 /// A source of the current time. The cache's expiry checks read it, so a test can
@@ -58,6 +58,21 @@ impl Clock for ManualClock {
             .now
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The application's clock as entra-http's time source: waits with tokio's timer,
+/// tells the time from the clock (so a test's manual clock also drives throttling).
+pub(crate) struct ClockSleeper(pub(crate) Arc<dyn Clock>);
+
+#[entra_http::async_trait]
+impl entra_http::Sleeper for ClockSleeper {
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+
+    fn now(&self) -> SystemTime {
+        self.0.now()
     }
 }
 

@@ -200,26 +200,39 @@ pub enum AuthError {
         server: Option<Box<ServerError>>,
     },
 
-    /// The server is throttling this client.
+    /// The server is throttling this client: it said so in its answer to this call, or
+    /// in its answer to an earlier call for the same client, authority, scopes and
+    /// account, whose `Retry-After` has not passed (then nothing was sent).
     #[error(
-        "the identity provider is throttling requests{}; wait before retrying, and serve \
-         tokens from the cache with acquire_token_silent where possible.{}",
-        retry_after.map(|d| format!(" (retry after {} s)", d.as_secs())).unwrap_or_default(),
+        "the identity provider is throttling requests{}; {}, and serve tokens from the cache \
+         with acquire_token_silent meanwhile.{}",
+        if *remembered {
+            " (it asked an earlier call to wait, so this call sent no request)"
+        } else {
+            ""
+        },
+        match retry_after {
+            Some(wait) => format!("retry in {} s at the earliest", whole_seconds(*wait)),
+            None => "wait before retrying (a minute, as the server gave no time)".to_owned(),
+        },
         server.as_ref().map(|s| format!(" ({s})")).unwrap_or_default()
     )]
     Throttled {
-        /// How long the server asked to wait, if it said.
+        /// How long to wait before calling again, if the server said.
         retry_after: Option<Duration>,
+        /// Whether the wait was remembered from an earlier answer: no request was sent.
+        remembered: bool,
         /// The server's answer, if it was an OAuth error body.
         server: Option<Box<ServerError>>,
         /// The correlation id of the call.
         correlation_id: Uuid,
     },
 
-    /// The server failed (5xx, or a body that is not Entra's).
+    /// The server failed (5xx, or a body that is not Entra's), after the retries the
+    /// request allowed (none for a request carrying the password).
     #[error(
-        "the identity provider answered HTTP {status} and the retries ran out; try again \
-         later (correlation id {correlation_id}): {}",
+        "the identity provider answered HTTP {status}; try again later (correlation id \
+         {correlation_id}): {}",
         if excerpt.is_empty() { "(empty body)" } else { excerpt.as_str() }
     )]
     ServerUnavailable {
@@ -282,6 +295,11 @@ pub enum AuthError {
     /// The token cache could not be read or written.
     #[error("token cache error: {0}")]
     Cache(#[from] CacheError),
+}
+
+/// `duration` in whole seconds, rounded up, so "retry in N s" is never too early.
+fn whole_seconds(duration: Duration) -> u64 {
+    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
 }
 
 impl AuthError {
@@ -385,6 +403,7 @@ impl AuthError {
                 return if class == ErrorClass::Throttled || status == 429 {
                     AuthError::Throttled {
                         retry_after: retry_after.map(|r| r.delay(now)),
+                        remembered: false,
                         server: None,
                         correlation_id,
                     }
@@ -457,6 +476,7 @@ impl AuthError {
             },
             ErrorClass::Throttled => AuthError::Throttled {
                 retry_after: server.retry_after.as_ref().map(|r| r.delay(now)),
+                remembered: false,
                 server: Some(server),
                 correlation_id,
             },
@@ -498,10 +518,20 @@ impl AuthError {
         }
     }
 
+    /// A transport failure; a call the transport held back because the server asked
+    /// an earlier one to wait is `Throttled`, like a 429 answered now.
     pub(crate) fn network(source: HttpError, correlation_id: Uuid) -> Self {
-        AuthError::Network {
-            source,
-            correlation_id,
+        match source {
+            HttpError::Throttled { retry_after, .. } => AuthError::Throttled {
+                retry_after: Some(retry_after),
+                remembered: true,
+                server: None,
+                correlation_id,
+            },
+            source => AuthError::Network {
+                source,
+                correlation_id,
+            },
         }
     }
 }

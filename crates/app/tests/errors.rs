@@ -487,8 +487,8 @@ async fn a_persistent_500_is_server_unavailable_with_the_correlation_id_given() 
     assert_eq!(error.correlation_id(), Some(id.to_string()));
     assert_eq!(
         idp.posts_to(TOKEN_PATH).await.len(),
-        2,
-        "tried, then retried once"
+        1,
+        "a request carrying the password is sent once, never retried"
     );
     insta::assert_snapshot!("server_unavailable_500", redacted(&error));
 }

@@ -55,6 +55,19 @@ pub enum HttpError {
         /// What was wrong.
         reason: String,
     },
+    /// Not sent: the server asked, on an earlier answer to a request with the same
+    /// [`ThrottleKey`](crate::ThrottleKey), to wait (`Retry-After`), and that wait has
+    /// not passed. See [`Throttle`](crate::Throttle).
+    #[error(
+        "request to {url} not sent: the server asked to wait before asking again; retry in {} s",
+        whole_seconds(*retry_after)
+    )]
+    Throttled {
+        /// The URL, without query.
+        url: String,
+        /// How much of the server's wait remains.
+        retry_after: std::time::Duration,
+    },
     /// The client could not be built (bad root certificate PEM, TLS setup failure).
     #[error("HTTP client configuration error: {reason}")]
     Config {
@@ -72,7 +85,8 @@ impl HttpError {
             | HttpError::Tls { url, .. }
             | HttpError::BodyTooLarge { url, .. }
             | HttpError::InvalidResponse { url, .. }
-            | HttpError::InvalidRequest { url, .. } => Some(url),
+            | HttpError::InvalidRequest { url, .. }
+            | HttpError::Throttled { url, .. } => Some(url),
             HttpError::Config { .. } => None,
         }
     }
@@ -126,6 +140,11 @@ pub fn display_url<B>(request: &http::Request<B>) -> String {
         Some(url) => url.0.clone(),
         None => redact_url(request.uri()),
     }
+}
+
+/// `duration` in whole seconds, rounded up: "retry in 0 s" would invite a retry too early.
+pub(crate) fn whole_seconds(duration: std::time::Duration) -> u64 {
+    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
 }
 
 /// The URL of `uri` without its query string or fragment: scheme, authority and path.

@@ -1,24 +1,32 @@
 //! entra-http: the transport under entra-auth.
 //!
 //! A small [`HttpClient`] trait that sends a [`Request`] (an `http::Request` whose
-//! [`Body`] is shared and zeroized on drop) and returns an `http::Response<Vec<u8>>`, a [`ReqwestClient`] implementation (rustls only,
-//! connection reuse, timeouts, extra trusted roots, a response size cap) and a
-//! [`Retry`] layer that wraps any client with bounded retries and `Retry-After`
-//! handling. Retries, throttling and timeouts live here, once.
+//! [`Body`] is shared and zeroized on drop) and returns an `http::Response<Vec<u8>>`,
+//! a [`ReqwestClient`] implementation (rustls only,
+//! connection reuse, timeouts, extra trusted roots, a response size cap), a [`Retry`]
+//! layer that wraps any client with bounded retries and `Retry-After` handling for the
+//! requests marked [`Retryable`] (any other request is sent exactly once), and a
+//! [`Throttle`] layer that remembers what the server said (a `Retry-After`, a 400) so
+//! the same request is not sent again too soon. Retries, throttling and timeouts live
+//! here, once; the application says which requests may be retried or throttled
+//! through request extensions.
 //!
 //! Architecture invariant: knows nothing of OAuth or Entra. Never logs or returns a
 //! request body (it may hold a password or a secret), and never a URL's query string.
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use entra_http::{HttpClient, ReqwestClient, Retry, RetryPolicy};
+//! use entra_http::{HttpClient, ReqwestClient, Retry, RetryPolicy, Retryable, Throttle};
 //!
 //! # async fn run() -> Result<(), entra_http::HttpError> {
-//! let client: Arc<dyn HttpClient> =
-//!     Arc::new(Retry::new(ReqwestClient::builder().build()?, RetryPolicy::default()));
-//! let request = http::Request::get("https://login.microsoftonline.com/common/discovery/instance")
+//! let client: Arc<dyn HttpClient> = Arc::new(Throttle::new(Retry::new(
+//!     ReqwestClient::builder().build()?,
+//!     RetryPolicy::default(),
+//! )));
+//! let mut request = http::Request::get("https://login.microsoftonline.com/common/discovery/instance")
 //!     .body(entra_http::Body::empty())
 //!     .expect("a valid request");
+//! request.extensions_mut().insert(Retryable); // a discovery GET: safe to send twice
 //! let response = client.send(request).await?;
 //! assert!(response.status().is_success());
 //! # Ok(())
@@ -30,6 +38,7 @@ mod body;
 mod error;
 mod reqwest_client;
 mod retry;
+mod throttle;
 
 use std::sync::Arc;
 
@@ -38,7 +47,11 @@ pub use async_trait::async_trait;
 pub use body::Body;
 pub use error::{DisplayUrl, HttpError, display_url, redact_url};
 pub use reqwest_client::{DEFAULT_MAX_RESPONSE_BYTES, ReqwestClient, ReqwestClientBuilder};
-pub use retry::{Retry, RetryPolicy, Sleeper, TokioSleeper, parse_retry_after};
+pub use retry::{Retry, RetryPolicy, Retryable, Sleeper, TokioSleeper, parse_retry_after};
+pub use throttle::{
+    BAD_REQUEST_MEMORY, CAPACITY as THROTTLE_CAPACITY, MAX_RETRY_AFTER, Replayed, Throttle,
+    ThrottleKey,
+};
 
 /// The request type every [`HttpClient`] sends: its body is a [`Body`], shared by
 /// clones and zeroized when dropped.

@@ -1,5 +1,6 @@
 //! The retry layer: bounded retries on server errors and connect failures, and
-//! `Retry-After` on 429 and 503, with an injectable clock so tests never wait.
+//! `Retry-After` on 429 and 503, with an injectable clock so tests never wait. Only
+//! requests marked [`Retryable`] are ever sent twice.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -67,10 +68,30 @@ impl RetryPolicy {
     }
 }
 
+/// Marks a request that [`Retry`] may send more than once: insert it in the request's
+/// extensions (`request.extensions_mut().insert(Retryable)`).
+///
+/// A request without it is sent exactly once, whatever the answer or the failure,
+/// a connect failure included. That is the safe default for a request this crate
+/// cannot read: one that carries a password (an OAuth password grant, a WS-Trust
+/// username/password envelope) must never reach the server twice, since every copy
+/// counts toward the account's lockout. A connect failure is not an exception: the
+/// layer cannot tell every such failure from one where the server already got the
+/// bytes, so a request that must not be repeated is not repeated at all. Forgetting
+/// the marker costs one transient failure that a retry would have hidden; wrongly
+/// retrying can lock an account, so the marker is opt-in.
+///
+/// Mark only requests that carry no password and whose repetition is harmless:
+/// discovery and metadata GETs, a refresh token or client credentials grant.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Retryable;
+
 /// Wraps any [`HttpClient`] with the retry rules:
 ///
-/// - 500, 502, 503 and 504, and connect failures, are retried up to
-///   [`RetryPolicy::max_retries`] times;
+/// - a request without the [`Retryable`] extension is sent once and its outcome
+///   returned as it is (and its body is never copied);
+/// - for a [`Retryable`] request, 500, 502, 503 and 504, and connect failures, are
+///   retried up to [`RetryPolicy::max_retries`] times;
 /// - `Retry-After` (seconds or an HTTP date) on 429 and 503 sets the wait, up to
 ///   [`RetryPolicy::max_retry_after`]; a 429 without it is not retried;
 /// - any other status, and any other transport failure (a timeout: the server may
@@ -150,6 +171,10 @@ impl<C: HttpClient> Retry<C> {
 #[async_trait::async_trait]
 impl<C: HttpClient> HttpClient for Retry<C> {
     async fn send(&self, request: Request) -> Result<Response, HttpError> {
+        if self.policy.max_retries == 0 || request.extensions().get::<Retryable>().is_none() {
+            // Sent once: nothing is copied.
+            return self.inner.send(request).await;
+        }
         let url = display_url(&request);
         let (parts, body) = request.into_parts();
         let mut attempt = 0;

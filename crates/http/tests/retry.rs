@@ -1,11 +1,12 @@
 //! The retry rules of `entra_http::Retry`, against a wiremock server, with a sleeper
-//! that records waits instead of sleeping.
+//! that records waits instead of sleeping. Requests marked `Retryable` are retried;
+//! any other request (one carrying a password, say) is sent exactly once.
 #![allow(clippy::unwrap_used)] // Test helpers may panic: a panic is a failed test.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use entra_http::{HttpClient, HttpError, ReqwestClient, Retry, RetryPolicy, Sleeper};
+use entra_http::{HttpClient, HttpError, ReqwestClient, Retry, RetryPolicy, Retryable, Sleeper};
 use wiremock::matchers::{body_string, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -44,8 +45,23 @@ fn client(policy: RetryPolicy, sleeper: &Arc<RecordingSleeper>) -> Retry<Reqwest
     Retry::with_sleeper(inner, policy, sleeper.clone())
 }
 
+/// A request marked [`Retryable`] (a refresh token grant, carrying no password).
 fn post(server: &MockServer) -> entra_http::Request {
-    http::Request::post(format!("{}/token", server.uri()))
+    let mut request = http::Request::post(format!("{}/token", server.uri()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            b"grant_type=refresh_token&refresh_token=rt%40x"
+                .to_vec()
+                .into(),
+        )
+        .unwrap();
+    request.extensions_mut().insert(Retryable);
+    request
+}
+
+/// A request that is not marked: a password grant.
+fn password_post(url: &str) -> entra_http::Request {
+    http::Request::post(format!("{url}/token"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(b"grant_type=password&password=p%40ss".to_vec().into())
         .unwrap()
@@ -250,7 +266,7 @@ async fn a_retried_request_carries_the_same_headers_and_body() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(header("content-type", "application/x-www-form-urlencoded"))
-        .and(body_string("grant_type=password&password=p%40ss"))
+        .and(body_string("grant_type=refresh_token&refresh_token=rt%40x"))
         .respond_with(ResponseTemplate::new(502))
         .mount(&server)
         .await;
@@ -276,9 +292,10 @@ async fn a_connect_failure_is_retried_then_reported() {
         listener.local_addr().unwrap().port()
     };
     let sleeper = RecordingSleeper::new();
-    let request = http::Request::get(format!("http://127.0.0.1:{port}/x?user=alice"))
+    let mut request = http::Request::get(format!("http://127.0.0.1:{port}/x?user=alice"))
         .body(entra_http::Body::empty())
         .unwrap();
+    request.extensions_mut().insert(Retryable);
 
     let error = client(RetryPolicy::default(), &sleeper)
         .send(request)
@@ -291,4 +308,110 @@ async fn a_connect_failure_is_retried_then_reported() {
         Some(format!("http://127.0.0.1:{port}/x").as_str())
     );
     assert_eq!(sleeper.waits(), vec![Duration::from_secs(1)]);
+}
+
+/// A port nothing listens on (it was free a moment ago).
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn an_unmarked_request_is_sent_once_whatever_the_status() {
+    let answers = [
+        ResponseTemplate::new(500),
+        ResponseTemplate::new(502),
+        ResponseTemplate::new(503),
+        ResponseTemplate::new(503).insert_header("Retry-After", "1"),
+        ResponseTemplate::new(504),
+        ResponseTemplate::new(429).insert_header("Retry-After", "1"),
+        // ADFS's answer to a wrong password: a SOAP fault is an answer, not a failure.
+        ResponseTemplate::new(500).set_body_raw(
+            "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body><s:Fault>\
+             <s:Code><s:Value>s:Sender</s:Value></s:Code></s:Fault></s:Body></s:Envelope>",
+            "application/soap+xml",
+        ),
+    ];
+    for answer in answers {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(answer.clone())
+            .expect(1)
+            .mount(&server)
+            .await;
+        let sleeper = RecordingSleeper::new();
+        let policy = RetryPolicy {
+            max_retries: 3,
+            ..RetryPolicy::default()
+        };
+
+        let response = client(policy, &sleeper)
+            .send(password_post(&server.uri()))
+            .await
+            .unwrap();
+
+        assert!(!response.status().is_success());
+        assert!(sleeper.waits().is_empty());
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn an_unmarked_request_is_not_resent_after_a_connect_failure() {
+    let sleeper = RecordingSleeper::new();
+
+    let error = client(RetryPolicy::default(), &sleeper)
+        .send(password_post(&format!(
+            "http://127.0.0.1:{}",
+            closed_port()
+        )))
+        .await
+        .unwrap_err();
+
+    assert!(matches!(error, HttpError::Connect { .. }), "{error:?}");
+    assert!(
+        sleeper.waits().is_empty(),
+        "no second attempt was scheduled"
+    );
+}
+
+#[tokio::test]
+async fn a_retried_request_keeps_its_extensions() {
+    /// Fails the first attempt with a 503, then records whether the copy kept a marker.
+    #[derive(Default)]
+    struct Inner {
+        attempts: Mutex<Vec<bool>>,
+    }
+
+    #[derive(Clone)]
+    struct Tag;
+
+    #[async_trait::async_trait]
+    impl HttpClient for Inner {
+        async fn send(
+            &self,
+            request: entra_http::Request,
+        ) -> Result<http::Response<Vec<u8>>, HttpError> {
+            let mut attempts = self.attempts.lock().unwrap();
+            attempts.push(request.extensions().get::<Tag>().is_some());
+            let status = if attempts.len() == 1 { 503 } else { 200 };
+            Ok(http::Response::builder()
+                .status(status)
+                .body(Vec::new())
+                .unwrap())
+        }
+    }
+
+    let sleeper = RecordingSleeper::new();
+    let retry = Retry::with_sleeper(Inner::default(), RetryPolicy::default(), sleeper.clone());
+    let mut request = http::Request::get("https://idp.example/x")
+        .body(entra_http::Body::empty())
+        .unwrap();
+    request.extensions_mut().insert(Retryable);
+    request.extensions_mut().insert(Tag);
+
+    let response = retry.send(request).await.unwrap();
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(*retry.inner().attempts.lock().unwrap(), vec![true, true]);
 }

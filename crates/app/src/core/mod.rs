@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use entra_cache::{TokenCache, TokenIngest};
-use entra_http::HttpClient;
+use entra_http::{HttpClient, Retryable, ThrottleKey};
 use entra_protocol::{
     Authority, ClientAuth, ClientCertificate, DEFAULT_ASSERTION_LIFETIME, LibraryInfo,
     ProtocolError, TokenParams, TokenResponse, decorate_scopes, parse_token_response,
@@ -30,6 +30,36 @@ pub(crate) enum Credential {
     None,
     Secret(SecretString),
     Certificate(Box<ClientCertificate>),
+}
+
+/// What a token request redeems, and for whom: decides whether the transport may send
+/// it twice, its throttle key, and how its errors read.
+#[derive(Clone, Copy)]
+pub(crate) struct Redemption<'a> {
+    pub(crate) grant: Grant,
+    /// The account it is for: the username signing in, or the `home_account_id`
+    /// whose refresh token is redeemed.
+    pub(crate) account: &'a str,
+}
+
+/// The grant a token request redeems.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grant {
+    /// The password: sent at most once, whatever happens.
+    Password,
+    /// A SAML assertion from the federation server. It carries no password and counts
+    /// toward no lockout, so it may be retried: failing instead would make the caller
+    /// start over, and send the password to the federation server again.
+    SamlBearer,
+    /// A refresh token: no password, retried on transient failures.
+    RefreshToken,
+}
+
+/// Marks `request` as one the transport may send again on a transient failure: it
+/// carries no password.
+pub(crate) fn retryable(mut request: entra_protocol::Request) -> entra_protocol::Request {
+    request.extensions_mut().insert(Retryable);
+    request
 }
 
 /// Per-call options shared by the request builders.
@@ -171,18 +201,36 @@ impl Core {
             .await
             .map_err(|error| AuthError::network(error, correlation_id))
     }
+    /// The throttle key of a request for `account` and `scopes` at `authority` (a URL):
+    /// the transport remembers a `Retry-After` per key, so one account's or one scope
+    /// set's throttling does not block another.
+    fn throttle_key(&self, authority: &str, scopes: &[&str], account: &str) -> ThrottleKey {
+        let mut scopes: Vec<String> = scopes.iter().map(|scope| scope.to_lowercase()).collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        ThrottleKey::new([
+            self.client_id.as_str(),
+            authority,
+            scopes.join(" ").as_str(),
+            account.to_lowercase().as_str(),
+        ])
+    }
+
     /// Builds a token request with this application's client authentication (through
     /// `grant`), sends it and parses the answer: the one place a grant is redeemed.
-    /// `refreshing` marks a refresh-token redemption for error classification.
+    /// `redemption` says whether it may be resent, whom it is for (its throttle key:
+    /// a 400 answer is replayed to an identical request for a minute) and, for a
+    /// refresh, how to read an `invalid_grant`.
     async fn redeem(
         &self,
         authority: &Authority,
         scopes: &[&str],
         claims: Option<&str>,
         correlation_id: Uuid,
-        refreshing: bool,
+        redemption: Redemption<'_>,
         grant: impl FnOnce(&TokenParams<'_>) -> Result<entra_protocol::Request, ProtocolError> + Send,
     ) -> Result<TokenResponse, AuthError> {
+        let refreshing = redemption.grant == Grant::RefreshToken;
         let token_endpoint = authority.token_endpoint();
         let client_auth = self.client_auth(&token_endpoint, self.clock.now())?;
         let capabilities: Vec<&str> = self.capabilities.iter().map(String::as_str).collect();
@@ -196,8 +244,15 @@ impl Core {
             correlation_id,
             library: &self.library,
         };
-        let request = grant(&params)
+        let mut request = grant(&params)
             .map_err(|error| self.protocol_error(error, correlation_id, refreshing))?;
+        if redemption.grant != Grant::Password {
+            request = retryable(request);
+        }
+        request.extensions_mut().insert(
+            self.throttle_key(&authority.url(), scopes, redemption.account)
+                .replay_bad_request(true),
+        );
         let response = self.send(request, correlation_id).await?;
         parse_token_response(&response)
             .map_err(|error| self.protocol_error(error, correlation_id, refreshing))

@@ -9,7 +9,7 @@ use entra_protocol::{
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
-use super::{CallOptions, Core};
+use super::{CallOptions, Core, Grant, Redemption, retryable};
 use crate::error::AuthError;
 use crate::result::AuthenticationResult;
 
@@ -69,13 +69,21 @@ impl Core {
             }
         }
 
+        let redemption = Redemption {
+            grant: if saml_assertion.is_some() {
+                Grant::SamlBearer
+            } else {
+                Grant::Password
+            },
+            account: username,
+        };
         let tokens = self
             .redeem(
                 &authority,
                 scopes,
                 options.claims.as_deref(),
                 correlation_id,
-                false,
+                redemption,
                 move |params| {
                     // The password is dropped (zeroized) as soon as the request is built.
                     match &saml_assertion {
@@ -126,7 +134,8 @@ impl Core {
                 .extensions_mut()
                 .insert(entra_http::DisplayUrl::new(shown));
         }
-        let response = self.send(request, correlation_id).await?;
+        // A GET carrying no credential: the transport may send it again.
+        let response = self.send(retryable(request), correlation_id).await?;
         let realm = if response.status() == http::StatusCode::NOT_FOUND {
             None
         } else {
@@ -167,7 +176,7 @@ impl Core {
                         let request =
                             entra_protocol::mex_request(mex_url, correlation_id, &self.library)
                                 .map_err(federation)?;
-                        let response = self.send(request, correlation_id).await?;
+                        let response = self.send(retryable(request), correlation_id).await?;
                         let endpoint = entra_protocol::parse_mex(&response).map_err(federation)?;
                         self.discovered.ws_trust_endpoints.put(
                             mex_url.clone(),
@@ -192,6 +201,14 @@ impl Core {
             self.clock.now(),
         )
         .map_err(federation)?;
+        // It carries the password: never marked retryable, so the transport sends it
+        // once, whatever the answer (a wrong password is a 500 with a SOAP fault, an
+        // answer to read, not a failure to retry). Its throttle key lets a
+        // `Retry-After` from the federation server hold back the next attempt.
+        let mut request = request;
+        request
+            .extensions_mut()
+            .insert(self.throttle_key(&endpoint.address, &[], username));
         let response = self.send(request, correlation_id).await?;
         entra_protocol::parse_ws_trust_response(&response).map_err(|error| match error {
             ProtocolError::WsTrustFault { .. } => AuthError::from_ws_trust_fault(error),

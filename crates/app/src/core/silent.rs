@@ -9,7 +9,7 @@ use entra_protocol::{decode_id_token, decorate_scopes};
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
-use super::{CallOptions, Core};
+use super::{CallOptions, Core, Grant, Redemption};
 use crate::clock::{from_unix_seconds, unix_seconds};
 use crate::error::AuthError;
 use crate::result::{AccessToken, Account, AuthenticationResult, TokenSource};
@@ -218,14 +218,25 @@ impl Core {
             .authority
             .for_password_grant()
             .unwrap_or_else(|_| self.authority.clone());
+        let redemption = Redemption {
+            grant: Grant::RefreshToken,
+            account: &account.home_account_id,
+        };
         let tokens = self
-            .redeem(&authority, scopes, claims, correlation_id, true, |params| {
-                entra_protocol::refresh_token_grant(
-                    params,
-                    &refresh_token.entry.secret,
-                    Some(&account.home_account_id),
-                )
-            })
+            .redeem(
+                &authority,
+                scopes,
+                claims,
+                correlation_id,
+                redemption,
+                |params| {
+                    entra_protocol::refresh_token_grant(
+                        params,
+                        &refresh_token.entry.secret,
+                        Some(&account.home_account_id),
+                    )
+                },
+            )
             .await?;
         self.store(
             &authority,
