@@ -230,7 +230,8 @@ impl TokenCache {
         self.write().remove::<AccessToken>(key)
     }
 
-    /// Removes every access token that expired before `now`; returns how many went.
+    /// Removes every access token that expired before `now` (or whose expiry is past
+    /// [`crate::LATEST_TIME`], which is never served); returns how many went.
     pub fn remove_expired_access_tokens(&self, now: u64) -> usize {
         self.write().remove_expired_access_tokens(now)
     }
