@@ -94,7 +94,10 @@ fn a_file_with_unrepresentable_times_loads_round_trips_and_serves_none_of_them()
         .iter()
         .map(|(name, value)| access_token(name, value))
         .collect();
-    let json = format!("{{\n    \"AccessToken\": {{{}\n    }}\n}}", entries.join(","));
+    let json = format!(
+        "{{\n    \"AccessToken\": {{{}\n    }}\n}}",
+        entries.join(",")
+    );
     let store = std::sync::Arc::new(MemoryStore::with_bytes(json.clone().into_bytes()));
     let cache = TokenCache::with_shared_store(store.clone());
     cache.load().unwrap();
@@ -124,7 +127,10 @@ fn a_file_with_unrepresentable_times_loads_round_trips_and_serves_none_of_them()
     }
     let saved = reloaded.serialize();
     for (name, value) in cases {
-        assert!(saved.contains(&format!("{name}-secret")), "{name} lost: {saved}");
+        assert!(
+            saved.contains(&format!("{name}-secret")),
+            "{name} lost: {saved}"
+        );
         assert!(
             saved.contains(&format!("\"expires_on\": {value}")),
             "{name}'s expiry changed: {saved}"
