@@ -3,6 +3,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use entra_cache::LATEST_TIME;
+
 /// A source of the current time. The cache's expiry checks read it, so a test can
 /// move time forward (together with mock-idp's clock) instead of waiting.
 pub trait Clock: Send + Sync + std::fmt::Debug {
@@ -42,13 +44,16 @@ impl ManualClock {
         }
     }
 
-    /// Moves the clock forward by `by`.
+    /// Moves the clock forward by `by`; a move past what `SystemTime` can hold stops
+    /// at [`entra_cache::LATEST_TIME`] (or where the clock is, if it is later already).
     pub fn advance(&self, by: Duration) {
         let mut now = self
             .now
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *now += by;
+        *now = now
+            .checked_add(by)
+            .unwrap_or_else(|| (*now).max(saturating_from_unix_seconds(LATEST_TIME)));
     }
 }
 
@@ -82,7 +87,50 @@ pub(crate) fn unix_seconds(time: SystemTime) -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The instant `seconds` after the Unix epoch.
-pub(crate) fn from_unix_seconds(seconds: u64) -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)
+/// The instant `seconds` after the Unix epoch; `None` past [`LATEST_TIME`]
+/// (9999-12-31T23:59:59Z), which not every platform's `SystemTime` holds and which no
+/// token the cache serves may carry.
+pub(crate) fn from_unix_seconds(seconds: u64) -> Option<SystemTime> {
+    if seconds > LATEST_TIME {
+        return None;
+    }
+    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(seconds))
+}
+
+/// The instant `seconds` after the Unix epoch, no later than [`LATEST_TIME`].
+pub(crate) fn saturating_from_unix_seconds(seconds: u64) -> SystemTime {
+    // LATEST_TIME fits every platform's SystemTime (Windows' reaches the year 30828);
+    // the epoch is only a fallback the type system asks for.
+    from_unix_seconds(seconds.min(LATEST_TIME)).unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_past_the_latest_are_none_or_saturate_and_never_panic() {
+        for seconds in [LATEST_TIME + 1, 1 << 63, u64::MAX] {
+            assert_eq!(from_unix_seconds(seconds), None, "{seconds}");
+            assert_eq!(
+                saturating_from_unix_seconds(seconds),
+                saturating_from_unix_seconds(LATEST_TIME)
+            );
+        }
+        let latest = from_unix_seconds(LATEST_TIME).expect("the latest time is representable");
+        assert_eq!(unix_seconds(latest), LATEST_TIME);
+        assert_eq!(
+            unix_seconds(SystemTime::UNIX_EPOCH - Duration::from_secs(5)),
+            0
+        );
+    }
+
+    #[test]
+    fn a_manual_clock_advanced_past_what_system_time_holds_stops_at_the_latest_time() {
+        let clock = ManualClock::new(SystemTime::UNIX_EPOCH);
+        clock.advance(Duration::from_secs(u64::MAX));
+        assert_eq!(unix_seconds(clock.now()), LATEST_TIME);
+        clock.advance(Duration::from_secs(u64::MAX));
+        assert_eq!(unix_seconds(clock.now()), LATEST_TIME);
+    }
 }

@@ -100,7 +100,8 @@ impl TokenCache {
         let bytes = store.load()?;
         let loaded = CacheData::parse(bytes.as_deref().unwrap_or_default(), &store.location())?;
         let mut data = self.write();
-        *data = data.merged_onto(loaded).with_journal_of(&data);
+        let (merged, left_out) = data.merged_onto(loaded);
+        *data = merged.with_journal_of(&data, &left_out);
         Ok(())
     }
 
@@ -108,6 +109,11 @@ impl TokenCache {
     /// under the store's lock, and persists the result; this cache then holds the merged
     /// state (entries other writers saved included). Does nothing without a store or
     /// without changes. Fails, writing nothing, if the persisted state is corrupt.
+    ///
+    /// Each changed entry is last writer wins, except after a sign-out elsewhere: an
+    /// account this cache loaded that another writer removed since stays removed, and
+    /// the tokens this cache wrote for it meanwhile (a refresh) are dropped, unless this
+    /// cache signed the account in again (wrote its account entry).
     pub fn save(&self) -> Result<(), CacheError> {
         let Some(store) = &self.inner.store else {
             self.write().clear_journal();
@@ -121,7 +127,7 @@ impl TokenCache {
         let mut merged = None;
         store.save(&mut |current: Option<&[u8]>| {
             let base = CacheData::parse(current.unwrap_or_default(), &location)?;
-            let result = data.merged_onto(base);
+            let (result, _left_out) = data.merged_onto(base);
             let bytes = result.serialize().into_bytes();
             merged = Some(result);
             Ok(bytes)
@@ -230,7 +236,8 @@ impl TokenCache {
         self.write().remove::<AccessToken>(key)
     }
 
-    /// Removes every access token that expired before `now`; returns how many went.
+    /// Removes every access token that expired before `now` (or whose expiry is past
+    /// [`crate::LATEST_TIME`], which is never served); returns how many went.
     pub fn remove_expired_access_tokens(&self, now: u64) -> usize {
         self.write().remove_expired_access_tokens(now)
     }

@@ -46,10 +46,15 @@ pub(crate) trait Entry: EntryJson + Clone {
     const KIND: Kind;
     /// The `home_account_id` the entry belongs to, for the per-account index.
     fn owner(&self) -> Option<&str>;
+    /// The authority host the entry was issued by.
+    fn environment(&self) -> &str;
 }
 
 impl Entry for AccessToken {
     const KIND: Kind = Kind::AccessToken;
+    fn environment(&self) -> &str {
+        &self.environment
+    }
     fn owner(&self) -> Option<&str> {
         Some(self.home_account_id.as_deref().unwrap_or(""))
     }
@@ -57,6 +62,9 @@ impl Entry for AccessToken {
 
 impl Entry for RefreshToken {
     const KIND: Kind = Kind::RefreshToken;
+    fn environment(&self) -> &str {
+        &self.environment
+    }
     fn owner(&self) -> Option<&str> {
         Some(&self.home_account_id)
     }
@@ -64,6 +72,9 @@ impl Entry for RefreshToken {
 
 impl Entry for IdToken {
     const KIND: Kind = Kind::IdToken;
+    fn environment(&self) -> &str {
+        &self.environment
+    }
     fn owner(&self) -> Option<&str> {
         Some(&self.home_account_id)
     }
@@ -71,6 +82,9 @@ impl Entry for IdToken {
 
 impl Entry for Account {
     const KIND: Kind = Kind::Account;
+    fn environment(&self) -> &str {
+        &self.environment
+    }
     fn owner(&self) -> Option<&str> {
         Some(&self.home_account_id)
     }
@@ -78,6 +92,9 @@ impl Entry for Account {
 
 impl Entry for AppMetadata {
     const KIND: Kind = Kind::AppMetadata;
+    fn environment(&self) -> &str {
+        &self.environment
+    }
     fn owner(&self) -> Option<&str> {
         None
     }
@@ -111,6 +128,13 @@ impl<T: Entry> Slot<T> {
     fn owner(&self) -> Option<&str> {
         match self {
             Slot::Known(entry) => entry.owner(),
+            Slot::Foreign(_) => None,
+        }
+    }
+
+    fn environment(&self) -> Option<&str> {
+        match self {
+            Slot::Known(entry) => Some(entry.environment()),
             Slot::Foreign(_) => None,
         }
     }
@@ -400,9 +424,24 @@ impl CacheData {
     }
 
     /// Applies this cache's journalled changes onto `base` (the persisted state, re-read
-    /// under the store's lock) and returns the merged cache, with an empty journal.
-    pub(crate) fn merged_onto(&self, mut base: CacheData) -> CacheData {
+    /// under the store's lock) and returns the merged cache, with an empty journal, and
+    /// the journalled changes it left out.
+    ///
+    /// A three-way merge for sign-outs: an account whose entry this cache holds as it
+    /// was loaded (not journalled) but `base` no longer holds was signed out by another
+    /// writer since. This cache's journalled entries of that account in that
+    /// environment (a refresh's tokens) are left out, so the sign-out survives, unless
+    /// this cache journalled an account entry for it there too (a sign-in since, which
+    /// brings the account back). Everything else is last writer wins per entry, so a
+    /// refresh's rotated refresh token for an account still present is written.
+    pub(crate) fn merged_onto(&self, mut base: CacheData) -> (CacheData, Vec<(Kind, String)>) {
+        let mut signed_out: HashMap<String, Vec<String>> = HashMap::new();
+        let mut left_out = Vec::new();
         for (kind, key) in &self.journal {
+            if self.signed_out_elsewhere(*kind, key, &base, &mut signed_out) {
+                left_out.push((*kind, key.clone()));
+                continue;
+            }
             match kind {
                 Kind::AccessToken => self.copy_slot::<AccessToken>(&mut base, key),
                 Kind::Account => self.copy_slot::<Account>(&mut base, key),
@@ -412,7 +451,72 @@ impl CacheData {
             }
         }
         base.journal.clear();
-        base
+        (base, left_out)
+    }
+
+    /// Whether the journalled entry `kind`/`key` belongs to an account another writer
+    /// signed out (see [`CacheData::merged_onto`]); `memo` keeps, per owner, the
+    /// environments it was signed out of.
+    fn signed_out_elsewhere(
+        &self,
+        kind: Kind,
+        key: &str,
+        base: &CacheData,
+        memo: &mut HashMap<String, Vec<String>>,
+    ) -> bool {
+        let (owner, environment) = match kind {
+            Kind::AccessToken => self.owner_and_environment::<AccessToken>(key),
+            Kind::Account => self.owner_and_environment::<Account>(key),
+            Kind::IdToken => self.owner_and_environment::<IdToken>(key),
+            Kind::RefreshToken => self.owner_and_environment::<RefreshToken>(key),
+            Kind::AppMetadata => None,
+        }
+        .unzip();
+        let (Some(owner), Some(environment)) = (owner, environment) else {
+            return false;
+        };
+        let owner = owner.to_lowercase();
+        if !memo.contains_key(&owner) {
+            let environments = self.environments_signed_out(&owner, base);
+            memo.insert(owner.clone(), environments);
+        }
+        memo.get(&owner).is_some_and(|environments| {
+            environments
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(environment))
+        })
+    }
+
+    fn owner_and_environment<T: Entry + 'static>(&self, key: &str) -> Option<(&str, &str)>
+    where
+        CacheData: HasSection<T>,
+    {
+        let (_, slot) = HasSection::<T>::section(self).entries.get(key)?;
+        Some((slot.owner()?, slot.environment()?))
+    }
+
+    /// The environments in which `owner` (lowercased) has an account entry here as it
+    /// was loaded, gone from `base`, and no account entry journalled here since.
+    fn environments_signed_out(&self, owner: &str, base: &CacheData) -> Vec<String> {
+        let mut gone = Vec::new();
+        let mut signed_in = Vec::new();
+        for (kind, key) in self.owned_by(owner) {
+            if *kind != Kind::Account {
+                continue;
+            }
+            let Some(account) = self.accounts.get(key) else {
+                continue;
+            };
+            if self.journal.contains(&(Kind::Account, key.clone())) {
+                signed_in.push(account.environment.as_str());
+            } else if !base.accounts.entries.contains_key(key) {
+                gone.push(account.environment.as_str());
+            }
+        }
+        gone.into_iter()
+            .filter(|e| !signed_in.iter().any(|s| s.eq_ignore_ascii_case(e)))
+            .map(str::to_owned)
+            .collect()
     }
 
     fn copy_slot<T: Entry>(&self, base: &mut CacheData, key: &str)
@@ -429,9 +533,17 @@ impl CacheData {
         }
     }
 
-    /// This cache with `other`'s journal (changes not yet saved survive a load).
-    pub(crate) fn with_journal_of(mut self, other: &CacheData) -> CacheData {
+    /// This cache with `other`'s journal but for `left_out` (changes not yet saved
+    /// survive a load; those the merge left out are forgotten).
+    pub(crate) fn with_journal_of(
+        mut self,
+        other: &CacheData,
+        left_out: &[(Kind, String)],
+    ) -> CacheData {
         self.journal = other.journal.clone();
+        for change in left_out {
+            self.journal.remove(change);
+        }
         self
     }
 

@@ -62,7 +62,9 @@ pub struct TokenIngest {
     pub access_token: SecretString,
     /// The response's `token_type` (default `Bearer`).
     pub token_type: Option<String>,
-    /// The response's `expires_in`, in seconds (default 600, as MSAL).
+    /// The response's `expires_in`, in seconds (default 600, as MSAL). Times are added
+    /// saturating: an expiry past [`crate::LATEST_TIME`] writes a token that is never
+    /// served (check lifetimes before ingesting to refuse such a response instead).
     pub expires_in: Option<u64>,
     /// The response's `ext_expires_in`, in seconds (default `expires_in`).
     pub ext_expires_in: Option<u64>,

@@ -56,5 +56,5 @@ pub use entry::{
 pub use error::CacheError;
 pub use file::FileStore;
 pub use ingest::{Ingested, TokenIngest};
-pub use query::{AccessTokenQuery, EXPIRY_MARGIN_SECS, Keyed, RefreshTokenQuery};
+pub use query::{AccessTokenQuery, EXPIRY_MARGIN_SECS, Keyed, LATEST_TIME, RefreshTokenQuery};
 pub use store::{CacheStore, MemoryStore, Merge};

@@ -15,6 +15,24 @@ use crate::scopes::target_contains_all;
 /// An access token with less than this many seconds left is treated as expired (MSAL's rule).
 pub const EXPIRY_MARGIN_SECS: u64 = 300;
 
+/// The latest time the cache serves, in unix seconds: 9999-12-31T23:59:59Z.
+///
+/// A time stored past it (a hostile or broken file, `"18446744073709551615"`, or an
+/// ingest whose lifetime saturated) cannot be represented everywhere a caller may turn
+/// it into a date (`SystemTime` on every platform, RFC 3339, `i64`). An access token
+/// whose `expires_on` is past it is treated as expired: never served, and removed by
+/// [`crate::TokenCache::remove_expired_access_tokens`]. A `refresh_on` past it is left
+/// to the caller, who should read it as "no early refresh".
+pub const LATEST_TIME: u64 = 253_402_300_799;
+
+impl AccessToken {
+    /// Whether this token may no longer be served at `now` (unix seconds): its
+    /// `expires_on` is before `now`, or past [`LATEST_TIME`] and so unusable.
+    pub fn is_expired(&self, now: u64) -> bool {
+        self.expires_on < now || self.expires_on > LATEST_TIME
+    }
+}
+
 /// An entry together with the key it is stored under.
 #[derive(Clone, Debug)]
 pub struct Keyed<T> {
@@ -86,7 +104,7 @@ impl CacheData {
                     && matches_any(&at.realm, q.realms)
                     && at.key_id.is_none()
                     && at.ext_cache_key.is_none()
-                    && at.expires_on >= q.now.saturating_add(EXPIRY_MARGIN_SECS)
+                    && !at.is_expired(q.now.saturating_add(EXPIRY_MARGIN_SECS))
                     && target_contains_all(&at.target, q.scopes)
             })
             .max_by_key(|(_, at)| at.expires_on)
@@ -283,12 +301,13 @@ impl CacheData {
     }
 
     /// Removes access tokens of any account that have expired by `now` (MSAL Python drops
-    /// them while searching); returns how many went.
+    /// them while searching), or whose expiry is past [`LATEST_TIME`]; returns how many
+    /// went.
     pub(crate) fn remove_expired_access_tokens(&mut self, now: u64) -> usize {
         let expired: Vec<String> = self
             .access_tokens
             .known()
-            .filter(|(_, _, at)| at.expires_on < now)
+            .filter(|(_, _, at)| at.is_expired(now))
             .map(|(key, _, _)| key.to_owned())
             .collect();
         for key in &expired {

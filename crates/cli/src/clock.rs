@@ -23,9 +23,15 @@ struct OffsetClock {
 
 impl Clock for OffsetClock {
     fn now(&self) -> SystemTime {
-        SystemClock.now() + self.offset
+        let now = SystemClock.now();
+        // The offset is bounded (MAX_OFFSET_SECS), so this only fails on a system clock
+        // already at the end of time; then the hook does nothing rather than panic.
+        now.checked_add(self.offset).unwrap_or(now)
     }
 }
+
+/// The largest offset the test hook takes: a hundred years (of 365 days).
+const MAX_OFFSET_SECS: u64 = 100 * 365 * 24 * 3600;
 
 /// The system clock, or the offset clock when the test hook is set.
 pub(crate) fn from_env() -> Result<Arc<dyn Clock>, CliError> {
@@ -35,9 +41,11 @@ pub(crate) fn from_env() -> Result<Arc<dyn Clock>, CliError> {
     let seconds = value
         .to_str()
         .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|seconds| *seconds <= MAX_OFFSET_SECS)
         .ok_or_else(|| {
             CliError::Usage(format!(
-                "{OFFSET_VAR} (a test hook) must be a whole number of seconds."
+                "{OFFSET_VAR} (a test hook) must be a whole number of seconds, at most \
+                 {MAX_OFFSET_SECS}."
             ))
         })?;
     tracing::warn!(seconds, "test hook: the clock is shifted forward");

@@ -78,8 +78,14 @@ pub(crate) fn unix_seconds(time: SystemTime) -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// `2026-01-01T00:00:00Z` for seconds since the Unix epoch (proleptic Gregorian, UTC).
+/// The last second RFC 3339 can write with a four-digit year: 9999-12-31T23:59:59Z,
+/// also the latest expiry entra-cache serves.
+const LATEST_RFC3339: u64 = entra_auth::entra_cache::LATEST_TIME;
+
+/// `2026-01-01T00:00:00Z` for seconds since the Unix epoch (proleptic Gregorian, UTC);
+/// a time past the year 9999 is written as its last second.
 pub(crate) fn rfc3339(unix_seconds: u64) -> String {
+    let unix_seconds = unix_seconds.min(LATEST_RFC3339);
     let days = unix_seconds / 86_400;
     let seconds = unix_seconds % 86_400;
     // Days to civil date (Howard Hinnant's algorithm), with eras of 400 years.
@@ -116,5 +122,13 @@ mod tests {
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
         assert_eq!(rfc3339(1_709_251_199), "2024-02-29T23:59:59Z");
+        assert_eq!(rfc3339(LATEST_RFC3339), "9999-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn rfc3339_past_the_year_9999_is_its_last_second() {
+        for seconds in [LATEST_RFC3339 + 1, 1 << 63, u64::MAX] {
+            assert_eq!(rfc3339(seconds), "9999-12-31T23:59:59Z");
+        }
     }
 }

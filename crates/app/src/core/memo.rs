@@ -44,7 +44,10 @@ impl<V: Clone> Memo<V> {
                 entries.clear();
             }
         }
-        entries.insert(key, (now + LIFETIME, value));
+        // A clock near the end of time remembers nothing rather than overflow.
+        if let Some(expires) = now.checked_add(LIFETIME) {
+            entries.insert(key, (expires, value));
+        }
     }
 }
 

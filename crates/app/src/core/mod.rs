@@ -10,7 +10,7 @@ mod silent;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use entra_cache::{TokenCache, TokenIngest};
 use entra_http::{HttpClient, Retryable, ThrottleKey};
@@ -21,7 +21,7 @@ use entra_protocol::{
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use crate::clock::{Clock, from_unix_seconds, unix_seconds};
+use crate::clock::{Clock, from_unix_seconds, saturating_from_unix_seconds, unix_seconds};
 use crate::error::AuthError;
 use crate::result::{AccessToken, Account, AuthenticationResult, TokenSource};
 
@@ -338,10 +338,12 @@ impl Core {
         Ok(AuthenticationResult {
             access_token: AccessToken::new(tokens.access_token),
             token_type: tokens.token_type,
-            expires_on: from_unix_seconds(now) + Duration::from_secs(tokens.expires_in),
+            // entra-protocol bounds lifetimes to ten years; the cache serves times up
+            // to the year 9999: saturate rather than trust either bound with a panic.
+            expires_on: saturating_from_unix_seconds(now.saturating_add(tokens.expires_in)),
             refresh_on: tokens
                 .refresh_in
-                .map(|refresh_in| from_unix_seconds(now + refresh_in)),
+                .and_then(|refresh_in| from_unix_seconds(now.saturating_add(refresh_in))),
             scopes: tokens.scopes.unwrap_or(requested),
             id_token_claims: claims,
             account,

@@ -172,8 +172,10 @@ impl Core {
             // allocation per cache hit costs more than the rest of the lookup.
             access_token: AccessToken::new(entry.secret),
             token_type: entry.token_type.unwrap_or_else(|| "Bearer".to_owned()),
-            expires_on: from_unix_seconds(entry.expires_on),
-            refresh_on: entry.refresh_on.map(from_unix_seconds),
+            // The cache never serves an expiry past LATEST_TIME; a `refresh_on` past it
+            // (a broken file) means no early refresh.
+            expires_on: from_unix_seconds(entry.expires_on)?,
+            refresh_on: entry.refresh_on.and_then(from_unix_seconds),
             scopes,
             id_token_claims,
             account: Some(account.clone()),

@@ -8,7 +8,7 @@ pub use request::{
     GRANT_SAML2, RESERVED_SCOPES, TokenParams, client_credentials_grant, decorate_scopes,
     merge_claims, password_grant, refresh_token_grant, saml_bearer_grant,
 };
-pub use response::{IdToken, TokenResponse, parse_token_response};
+pub use response::{IdToken, MAX_LIFETIME_SECS, TokenResponse, parse_token_response};
 
 #[cfg(test)]
 mod tests;

@@ -43,11 +43,12 @@ pub struct TokenResponse {
     pub client_info: Option<ClientInfo>,
     /// `scope`, split on whitespace, as granted.
     pub scopes: Option<Vec<String>>,
-    /// `expires_in` in seconds (a number or a numeric string on the wire).
+    /// `expires_in` in seconds (a number or a numeric string on the wire), at most
+    /// [`MAX_LIFETIME_SECS`].
     pub expires_in: u64,
-    /// `ext_expires_in`, seconds.
+    /// `ext_expires_in`, seconds, at most [`MAX_LIFETIME_SECS`].
     pub ext_expires_in: Option<u64>,
-    /// `refresh_in`, seconds: refresh proactively after this.
+    /// `refresh_in`, seconds, at most [`MAX_LIFETIME_SECS`]: refresh proactively after this.
     pub refresh_in: Option<u64>,
     /// `foci`: the family id (`1`) when the app belongs to the Microsoft family.
     pub foci: Option<String>,
@@ -92,13 +93,42 @@ struct Body {
 /// The lifetime MSAL assumes when `expires_in` is absent.
 const DEFAULT_EXPIRES_IN: u64 = 600;
 
+/// The longest `expires_in`, `ext_expires_in` or `refresh_in` a token response may
+/// carry: ten years of 365 days. Entra's tokens live hours; a longer value (`1e300`,
+/// which reads as `u64::MAX`) is a broken or hostile server, and
+/// [`parse_token_response`] refuses it with [`ProtocolError::Json`] before the caller
+/// can store anything. Within the bound, `now + lifetime` fits every time type.
+pub const MAX_LIFETIME_SECS: u64 = 10 * 365 * 24 * 3600;
+
+/// `value` of the lifetime field `field`, refused past [`MAX_LIFETIME_SECS`].
+fn lifetime(
+    value: Option<u64>,
+    what: &'static str,
+    field: &str,
+) -> Result<Option<u64>, ProtocolError> {
+    match value {
+        Some(seconds) if seconds > MAX_LIFETIME_SECS => Err(ProtocolError::Json {
+            what,
+            message: format!(
+                "`{field}` is more than ten years ({MAX_LIFETIME_SECS} seconds), the longest \
+                 lifetime accepted"
+            ),
+        }),
+        other => Ok(other),
+    }
+}
+
 /// Parses a token endpoint response: tokens on success, [`ProtocolError::Server`] for an
 /// Entra error body (any status), [`ProtocolError::UnexpectedResponse`] for a body that
-/// is not JSON (an HTML 503 page).
+/// is not JSON (an HTML 503 page), [`ProtocolError::Json`] for a lifetime that is
+/// negative, not a number, or past [`MAX_LIFETIME_SECS`].
 pub fn parse_token_response(r: &http::Response<Vec<u8>>) -> Result<TokenResponse, ProtocolError> {
     const WHAT: &str = "token response";
     let v = wire::json_object(r, WHAT)?;
     let b: Body = wire::from_value(v, WHAT)?;
+    let expires_in = lifetime(b.expires_in, WHAT, "expires_in")?;
+    let ext_expires_in = lifetime(b.ext_expires_in, WHAT, "ext_expires_in")?;
+    let refresh_in = lifetime(b.refresh_in, WHAT, "refresh_in")?;
     let access_token =
         b.access_token
             .filter(|t| !t.is_empty())
@@ -129,9 +159,9 @@ pub fn parse_token_response(r: &http::Response<Vec<u8>>) -> Result<TokenResponse
         scopes: b
             .scope
             .map(|s| s.split_whitespace().map(str::to_owned).collect()),
-        expires_in: b.expires_in.unwrap_or(DEFAULT_EXPIRES_IN),
-        ext_expires_in: b.ext_expires_in,
-        refresh_in: b.refresh_in,
+        expires_in: expires_in.unwrap_or(DEFAULT_EXPIRES_IN),
+        ext_expires_in,
+        refresh_in,
         foci: b.foci.filter(|f| !f.is_empty()),
     })
 }

@@ -358,3 +358,41 @@ fn html_503_is_unexpected_response_with_excerpt() {
         ErrorClass::ServerUnavailable
     );
 }
+
+#[test]
+fn lifetimes_past_ten_years_negative_or_not_numbers_are_typed_errors() {
+    for field in ["expires_in", "ext_expires_in", "refresh_in"] {
+        for value in [
+            "1e300".to_owned(),
+            u64::MAX.to_string(),
+            format!("\"{}\"", u64::MAX),
+            (MAX_LIFETIME_SECS + 1).to_string(),
+            "-5".to_owned(),
+            "\"-5\"".to_owned(),
+            "\"99999999999999999999999999\"".to_owned(),
+            "\"abc\"".to_owned(),
+        ] {
+            let body = format!(r#"{{"access_token":"a","{field}":{value}}}"#);
+            let error = parse_token_response(&json_response(200, &body))
+                .expect_err(&format!("{field}={value} is refused"));
+            assert!(
+                matches!(
+                    error,
+                    ProtocolError::Json {
+                        what: "token response",
+                        ..
+                    }
+                ),
+                "{field}={value}: {error:?}"
+            );
+        }
+        let body = format!(r#"{{"access_token":"a","{field}":{MAX_LIFETIME_SECS}}}"#);
+        assert!(parse_token_response(&json_response(200, &body)).is_ok());
+    }
+    let error = parse_token_response(&json_response(
+        200,
+        r#"{"access_token":"a","expires_in":1e300}"#,
+    ))
+    .unwrap_err();
+    insta::assert_snapshot!(error, @"malformed token response: `expires_in` is more than ten years (315360000 seconds), the longest lifetime accepted");
+}
