@@ -58,6 +58,30 @@ pub enum ProtocolError {
         message: String,
     },
 
+    /// An XML document nests elements deeper than any real one does; it is refused
+    /// before the XML reader's own depth counter could overflow.
+    #[error("malformed {what}: elements nest deeper than {limit} levels")]
+    XmlTooDeep {
+        /// Which document.
+        what: &'static str,
+        /// The deepest nesting accepted.
+        limit: usize,
+    },
+
+    /// A URL on the federated path (the MEX metadata, the WS-Trust endpoint) is not
+    /// https. Whoever can alter a plain http exchange could pick the server that
+    /// receives the password, so it is never followed; nothing was sent to it.
+    #[error(
+        "refused the {what} {url:?}: it is not https, and whoever can alter a plain http \
+         exchange could choose the server that receives the password; nothing was sent to it"
+    )]
+    InsecureUrl {
+        /// Which URL (`federation metadata (MEX) URL`, `WS-Trust endpoint`).
+        what: &'static str,
+        /// The URL as given.
+        url: String,
+    },
+
     /// The authority URL is unusable.
     #[error("invalid authority {authority:?}: {reason}")]
     InvalidAuthority {

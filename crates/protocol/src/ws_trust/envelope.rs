@@ -51,6 +51,12 @@ pub fn ws_trust_request(
     message_id: Uuid,
     now: SystemTime,
 ) -> Result<http::Request<Vec<u8>>, ProtocolError> {
+    if !super::mex::is_https(&endpoint.address) {
+        return Err(ProtocolError::InsecureUrl {
+            what: "WS-Trust endpoint",
+            url: endpoint.address.clone(),
+        });
+    }
     let version = endpoint.version;
     let (key_type, request_type) = match version {
         WsTrustVersion::V13 => (
@@ -63,7 +69,7 @@ pub fn ws_trust_request(
         ),
     };
     let created = format_utc(now);
-    let expires = format_utc(now + TIMESTAMP_LIFETIME);
+    let expires = format_utc(now.checked_add(TIMESTAMP_LIFETIME).unwrap_or(now));
     let mut body = String::with_capacity(2048);
     body.push_str(concat!(
         "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"",
