@@ -19,13 +19,21 @@ pub enum ProtocolError {
 
     /// The server answered with something that is not the expected JSON or XML (an HTML
     /// error page from a proxy, an empty 503, a non-2xx status without an error body).
-    #[error("unexpected HTTP {status} response{}: {excerpt:?}", content_type.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    #[error(
+        "unexpected HTTP {status} response{}: {}",
+        content_type.as_deref().map(|c| format!(" ({c})")).unwrap_or_default(),
+        if excerpt.is_empty() { "an empty body" } else { excerpt.as_str() }
+    )]
     UnexpectedResponse {
         /// HTTP status code.
         status: u16,
         /// The `Content-Type` header, if any.
         content_type: Option<String>,
-        /// The first characters of the body, whitespace collapsed.
+        /// What the body was, never quoting a credential: the kind of a JSON or XML body
+        /// (`a JSON array`, `malformed JSON (EOF while parsing ...)`, `an XML
+        /// document`), or the first words of an HTML page's text or of other text, with
+        /// anything that looks like a token or a secret replaced by `[REDACTED]`. Empty
+        /// for an empty body.
         excerpt: String,
         /// The `Retry-After` header, if the server sent one.
         retry_after: Option<RetryAfter>,
@@ -213,13 +221,6 @@ impl ProtocolError {
     pub(crate) fn request(reason: impl std::fmt::Display) -> Self {
         Self::InvalidRequest {
             reason: reason.to_string(),
-        }
-    }
-
-    pub(crate) fn json(what: &'static str, e: impl std::fmt::Display) -> Self {
-        Self::Json {
-            what,
-            message: e.to_string(),
         }
     }
 
