@@ -194,7 +194,7 @@ fn redact_word(word: &str) -> String {
                         .any(|s| key.to_ascii_lowercase().contains(s)) =>
             {
                 out.push_str(key);
-                out.push_str(&piece[key.len()..key.len() + 1]);
+                out.push_str(piece.get(key.len()..=key.len()).unwrap_or("="));
                 out.push_str(REDACTED);
             }
             _ => out.push_str(&redact_token_runs(piece)),

@@ -148,4 +148,34 @@ mod tests {
             "2099-12-31T23:59:59Z"
         );
     }
+
+    #[test]
+    fn a_now_at_the_end_of_time_does_not_panic() {
+        // The latest instant the platform can hold: adding the timestamp's lifetime
+        // used to overflow and panic.
+        let last = (0..64)
+            .rev()
+            .map(|bit| 1u64 << bit)
+            .fold(UNIX_EPOCH, |t, step| {
+                t.checked_add(Duration::from_secs(step)).unwrap_or(t)
+            });
+        let endpoint = WsTrustEndpoint {
+            address: "https://fs.fabrikam.com/adfs/services/trust/13/usernamemixed".into(),
+            version: WsTrustVersion::V13,
+        };
+        let r = ws_trust_request(
+            &endpoint,
+            "feduser@fabrikam.com",
+            &SecretString::from("x"),
+            "urn:federation:MicrosoftOnline",
+            Uuid::nil(),
+            last,
+        )
+        .unwrap();
+        assert!(
+            std::str::from_utf8(r.body())
+                .unwrap()
+                .contains("<wsu:Expires>")
+        );
+    }
 }
