@@ -271,8 +271,11 @@ pub enum AuthError {
         correlation_id: Uuid,
     },
 
-    /// The federation server (ADFS) refused or failed the WS-Trust exchange.
-    #[error("the federation server (ADFS) failed the sign-in: {source}")]
+    /// The federated path (MEX metadata, the WS-Trust exchange with the federation
+    /// server, ADFS) failed or was refused: the server answered with a fault or
+    /// something unusable, or a URL on that path was not https
+    /// ([`ProtocolError::InsecureUrl`]: nothing was sent to it, the password included).
+    #[error("the federated sign-in (ADFS, WS-Trust) failed: {source}")]
     Federation {
         /// What went wrong.
         source: ProtocolError,

@@ -309,3 +309,106 @@ async fn a_missing_user_realm_endpoint_falls_back_to_the_password_grant() {
     assert_eq!(result.token_source, TokenSource::IdentityProvider);
     assert_eq!(idp.token_posts("password").await.len(), 1);
 }
+
+/// A federated user realm answer whose metadata and active endpoint are on `base`
+/// (wiremock's own plain http address).
+fn federated_realm_over_http(base: &str, with_mex: bool) -> serde_json::Value {
+    let mut realm = serde_json::json!({
+        "ver": "1.0",
+        "account_type": "Federated",
+        "domain_name": "fabrikam.com",
+        "federation_protocol": "WSTrust",
+        "federation_active_auth_url": format!("{base}/adfs/services/trust/13/usernamemixed"),
+        "cloud_instance_name": "microsoftonline.com",
+        "cloud_audience_urn": "urn:federation:MicrosoftOnline",
+    });
+    if with_mex {
+        realm["federation_metadata_url"] =
+            serde_json::json!(format!("{base}/adfs/services/trust/mex"));
+    }
+    realm
+}
+
+/// Serves, on the same plain http server, everything a federated sign-in would use
+/// next: MEX naming a WS-Trust endpoint there, that endpoint, and the token endpoint.
+async fn mount_federation_over_http(idp: &Idp) {
+    let base = idp.server.uri();
+    let mex = format!(
+        r##"<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:wsp="http://schemas.xmlsoap.org/ws/2004/09/policy" xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd" xmlns:sp="http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702" xmlns:soap12="http://schemas.xmlsoap.org/wsdl/soap12/" xmlns:wsa10="http://www.w3.org/2005/08/addressing"><wsp:Policy wsu:Id="p"><sp:TransportBinding/><sp:SignedEncryptedSupportingTokens><sp:WssUsernameToken10/></sp:SignedEncryptedSupportingTokens></wsp:Policy><wsdl:binding name="b"><wsp:PolicyReference URI="#p"/><soap12:binding transport="http://schemas.xmlsoap.org/soap/http"/><soap12:operation soapAction="http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue"/></wsdl:binding><wsdl:service><wsdl:port binding="tns:b"><wsa10:EndpointReference><wsa10:Address>{base}/adfs/services/trust/13/usernamemixed</wsa10:Address></wsa10:EndpointReference></wsdl:port></wsdl:service></wsdl:definitions>"##
+    );
+    Mock::given(method("GET"))
+        .and(path_regex("^/adfs/services/trust/mex$"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(mex, "application/soap+xml"))
+        .mount(&idp.server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex("^/adfs/services/trust/13/usernamemixed$"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&idp.server)
+        .await;
+    idp.mount_password_grant(TokenBody::new(1).response()).await;
+}
+
+/// Signs feduser in against `realm`, expecting the refusal of `refused_url`; checks
+/// that the user realm GET was the only request and that no request carried a secret.
+async fn assert_refused_before_reaching(idp: &Idp, realm: serde_json::Value, refused_url: &str) {
+    Mock::given(method("GET"))
+        .and(path_regex("^/common/userrealm/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(realm))
+        .mount(&idp.server)
+        .await;
+    mount_federation_over_http(idp).await;
+    let app = idp.public_app();
+
+    let error = app
+        .acquire_token_by_username_password(SCOPES, "feduser@fabrikam.com", password())
+        .await
+        .expect_err("a federation server over plain http is refused");
+
+    assert!(
+        matches!(
+            &error,
+            AuthError::Federation {
+                source: entra_auth::entra_protocol::ProtocolError::InsecureUrl { url, .. }
+            } if url == refused_url
+        ),
+        "{error:?}"
+    );
+    let shown = error.to_string();
+    assert!(
+        shown.contains("it is not https") && shown.contains("nothing was sent to it"),
+        "{shown}"
+    );
+    assert!(!error.is_transient(), "retrying cannot help");
+    let requests = idp.requests().await;
+    assert_eq!(
+        request_lines(&requests),
+        ["GET /common/userrealm/feduser@fabrikam.com?api-version=1.0"],
+        "nothing but the user realm GET was sent"
+    );
+    for request in &requests {
+        assert_eq!(leaked_secret(&String::from_utf8_lossy(&request.body)), None);
+        assert_eq!(leaked_secret(request.url.as_str()), None);
+    }
+}
+
+#[tokio::test]
+async fn a_federation_metadata_url_over_plain_http_is_never_fetched() {
+    let idp = Idp::start().await;
+    let base = idp.server.uri();
+    let realm = federated_realm_over_http(&base, true);
+    assert_refused_before_reaching(&idp, realm, &format!("{base}/adfs/services/trust/mex")).await;
+}
+
+#[tokio::test]
+async fn an_active_auth_url_over_plain_http_never_receives_the_password() {
+    let idp = Idp::start().await;
+    let base = idp.server.uri();
+    let realm = federated_realm_over_http(&base, false);
+    assert_refused_before_reaching(
+        &idp,
+        realm,
+        &format!("{base}/adfs/services/trust/13/usernamemixed"),
+    )
+    .await;
+}

@@ -54,8 +54,14 @@ pub fn decode_client_info(encoded: &str) -> Result<ClientInfo, ProtocolError> {
     let bytes = decode_base64_lenient(encoded).map_err(|e| ProtocolError::InvalidClientInfo {
         reason: format!("not base64url: {e}"),
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| ProtocolError::InvalidClientInfo {
-        reason: format!("not a JSON object with uid and utid: {e}"),
+    let invalid = |reason: String| ProtocolError::InvalidClientInfo { reason };
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| invalid(format!("not JSON: {}", wire::serde_message(&e))))?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        invalid(format!(
+            "not a JSON object with uid and utid: {}",
+            wire::field_message(&e)
+        ))
     })
 }
 
@@ -86,6 +92,6 @@ mod tests {
     fn errors_name_the_problem() {
         insta::assert_snapshot!(decode_client_info("!!!").unwrap_err(), @"invalid client_info: not base64url: Invalid symbol 33, offset 0.");
         let no_utid = URL_SAFE_NO_PAD.encode(r#"{"uid":"u"}"#);
-        insta::assert_snapshot!(decode_client_info(&no_utid).unwrap_err(), @"invalid client_info: not a JSON object with uid and utid: missing field `utid` at line 1 column 11");
+        insta::assert_snapshot!(decode_client_info(&no_utid).unwrap_err(), @"invalid client_info: not a JSON object with uid and utid: missing field `utid`");
     }
 }

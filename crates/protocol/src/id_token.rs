@@ -64,8 +64,8 @@ fn de_aud<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
         serde_json::Value::Array(items) => items
             .into_iter()
             .find_map(|i| i.as_str().map(str::to_owned))
-            .ok_or_else(|| D::Error::custom("`aud` list has no string")),
-        _ => Err(D::Error::custom("`aud` is not a string")),
+            .ok_or_else(|| D::Error::custom("a list without a string")),
+        _ => Err(D::Error::custom("not a string or a list of strings")),
     }
 }
 
@@ -120,7 +120,16 @@ pub fn decode_id_token(raw: &str) -> Result<IdTokenClaims, ProtocolError> {
     };
     let bytes = decode_base64_lenient(payload)
         .map_err(|e| invalid(format!("payload is not base64url: {e}")))?;
-    serde_json::from_slice(&bytes).map_err(|e| invalid(format!("payload: {e}")))
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| invalid(format!("payload is not JSON: {}", wire::serde_message(&e))))?;
+    if !value.is_object() {
+        return Err(invalid(format!(
+            "payload is {}, not a JSON object",
+            wire::json_kind(&value)
+        )));
+    }
+    serde_path_to_error::deserialize(value)
+        .map_err(|e| invalid(format!("payload: {}", wire::field_message(&e))))
 }
 
 /// Checks an id token's RS256 signature against a JWKS, its `aud` against `client_id`

@@ -257,6 +257,6 @@ mod tests {
             .body(b"<html><body>Not Found</body></html>".to_vec())
             .unwrap();
         let e = parse_user_realm(&resp).unwrap_err();
-        insta::assert_snapshot!(e, @r#"unexpected HTTP 404 response (text/html): "<html><body>Not Found</body></html>""#);
+        insta::assert_snapshot!(e, @"unexpected HTTP 404 response (text/html): an HTML page: Not Found");
     }
 }

@@ -19,13 +19,21 @@ pub enum ProtocolError {
 
     /// The server answered with something that is not the expected JSON or XML (an HTML
     /// error page from a proxy, an empty 503, a non-2xx status without an error body).
-    #[error("unexpected HTTP {status} response{}: {excerpt:?}", content_type.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    #[error(
+        "unexpected HTTP {status} response{}: {}",
+        content_type.as_deref().map(|c| format!(" ({c})")).unwrap_or_default(),
+        if excerpt.is_empty() { "an empty body" } else { excerpt.as_str() }
+    )]
     UnexpectedResponse {
         /// HTTP status code.
         status: u16,
         /// The `Content-Type` header, if any.
         content_type: Option<String>,
-        /// The first characters of the body, whitespace collapsed.
+        /// What the body was, never quoting a credential: the kind of a JSON or XML body
+        /// (`a JSON array`, `malformed JSON (EOF while parsing ...)`, `an XML
+        /// document`), or the first words of an HTML page's text or of other text, with
+        /// anything that looks like a token or a secret replaced by `[REDACTED]`. Empty
+        /// for an empty body.
         excerpt: String,
         /// The `Retry-After` header, if the server sent one.
         retry_after: Option<RetryAfter>,
@@ -56,6 +64,30 @@ pub enum ProtocolError {
         what: &'static str,
         /// What the XML parser said.
         message: String,
+    },
+
+    /// An XML document nests elements deeper than any real one does; it is refused
+    /// before the XML reader's own depth counter could overflow.
+    #[error("malformed {what}: elements nest deeper than {limit} levels")]
+    XmlTooDeep {
+        /// Which document.
+        what: &'static str,
+        /// The deepest nesting accepted.
+        limit: usize,
+    },
+
+    /// A URL on the federated path (the MEX metadata, the WS-Trust endpoint) is not
+    /// https. Whoever can alter a plain http exchange could pick the server that
+    /// receives the password, so it is never followed; nothing was sent to it.
+    #[error(
+        "refused the {what} {url:?}: it is not https, and whoever can alter a plain http \
+         exchange could choose the server that receives the password; nothing was sent to it"
+    )]
+    InsecureUrl {
+        /// Which URL (`federation metadata (MEX) URL`, `WS-Trust endpoint`).
+        what: &'static str,
+        /// The URL as given.
+        url: String,
     },
 
     /// The authority URL is unusable.
@@ -189,13 +221,6 @@ impl ProtocolError {
     pub(crate) fn request(reason: impl std::fmt::Display) -> Self {
         Self::InvalidRequest {
             reason: reason.to_string(),
-        }
-    }
-
-    pub(crate) fn json(what: &'static str, e: impl std::fmt::Display) -> Self {
-        Self::Json {
-            what,
-            message: e.to_string(),
         }
     }
 

@@ -123,8 +123,7 @@ impl ServerError {
         retry_after: Option<RetryAfter>,
         value: serde_json::Value,
     ) -> Result<Self, ProtocolError> {
-        let b: Body =
-            serde_json::from_value(value).map_err(|e| ProtocolError::json("error response", e))?;
+        let b: Body = wire::from_value(value, "error response")?;
         Ok(Self {
             status,
             error: b.error,

@@ -348,7 +348,7 @@ fn html_503_is_unexpected_response_with_excerpt() {
         .unwrap();
     let e = parse_token_response(&r).unwrap_err();
     assert_eq!(e.class(), ErrorClass::Throttled);
-    insta::assert_snapshot!(e, @r#"unexpected HTTP 503 response (text/html): "<!DOCTYPE html> <html><head><title>Service Unavailable</title></head> <body><h1>HTTP Error 503. The service is unavailable.</h1> </body></html>""#);
+    insta::assert_snapshot!(e, @"unexpected HTTP 503 response (text/html): an HTML page: Service Unavailable HTTP Error 503. The service is unavailable.");
     let r = http::Response::builder()
         .status(502)
         .body(Vec::new())

@@ -53,6 +53,12 @@ pub fn ws_trust_request(
     message_id: Uuid,
     now: SystemTime,
 ) -> Result<crate::Request, ProtocolError> {
+    if !super::mex::is_https(&endpoint.address) {
+        return Err(ProtocolError::InsecureUrl {
+            what: "WS-Trust endpoint",
+            url: endpoint.address.clone(),
+        });
+    }
     let version = endpoint.version;
     let (key_type, request_type) = match version {
         WsTrustVersion::V13 => (
@@ -150,6 +156,36 @@ mod tests {
         assert_eq!(
             format_utc(UNIX_EPOCH + Duration::from_secs(4_102_444_799)),
             "2099-12-31T23:59:59Z"
+        );
+    }
+
+    #[test]
+    fn a_now_at_the_end_of_time_does_not_panic() {
+        // The latest instant the platform can hold: adding the timestamp's lifetime
+        // used to overflow and panic.
+        let last = (0..64)
+            .rev()
+            .map(|bit| 1u64 << bit)
+            .fold(UNIX_EPOCH, |t, step| {
+                t.checked_add(Duration::from_secs(step)).unwrap_or(t)
+            });
+        let endpoint = WsTrustEndpoint {
+            address: "https://fs.fabrikam.com/adfs/services/trust/13/usernamemixed".into(),
+            version: WsTrustVersion::V13,
+        };
+        let r = ws_trust_request(
+            &endpoint,
+            "feduser@fabrikam.com",
+            &SecretString::from("x"),
+            "urn:federation:MicrosoftOnline",
+            Uuid::nil(),
+            last,
+        )
+        .unwrap();
+        assert!(
+            std::str::from_utf8(r.body())
+                .unwrap()
+                .contains("<wsu:Expires>")
         );
     }
 }

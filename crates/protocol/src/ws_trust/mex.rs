@@ -1,10 +1,10 @@
 //! MEX (WS-MetadataExchange) parsing: find the WS-Trust username/password endpoint.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use quick_xml::NsReader;
+use quick_xml::Reader;
+use quick_xml::encoding::Decoder;
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
 use uuid::Uuid;
 
 use super::{WsTrustEndpoint, WsTrustVersion, push_text};
@@ -22,12 +22,20 @@ const NS_SOAP12: &[u8] = b"http://schemas.xmlsoap.org/wsdl/soap12/";
 const NS_WSA10: &[u8] = b"http://www.w3.org/2005/08/addressing";
 const SOAP_HTTP_TRANSPORT: &str = "http://schemas.xmlsoap.org/soap/http";
 
-/// `GET {federation_metadata_url}`.
+/// `GET {federation_metadata_url}`, over https only: a plain http URL (which whoever
+/// alters the user realm answer or the metadata in transit could use to pick the server
+/// that receives the password) gives [`ProtocolError::InsecureUrl`].
 pub fn mex_request(
     url: &str,
     correlation_id: Uuid,
     library: &LibraryInfo,
 ) -> Result<crate::Request, ProtocolError> {
+    if !is_https(url) {
+        return Err(ProtocolError::InsecureUrl {
+            what: "federation metadata (MEX) URL",
+            url: url.to_owned(),
+        });
+    }
     let mut r = wire::finish_empty(wire::request(
         http::Method::GET,
         url,
@@ -68,29 +76,112 @@ struct Port {
     text: String,
 }
 
-type Name = (Vec<u8>, Vec<u8>);
-
 fn is_sp(ns: &[u8]) -> bool {
     ns == NS_SP || ns == NS_SP2005
 }
 
+/// The open elements whose presence above an element matters, counted so that asking
+/// "am I inside a `wsdl:service`?" costs nothing however deep the document.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Open {
+    Service,
+    EndpointReference,
+    SupportingTokens,
+    Other,
+}
+
+/// Namespace prefixes in scope, resolved in constant time (a hostile document may
+/// declare thousands of prefixes; a linear search per element would be quadratic).
+#[derive(Default)]
+struct Namespaces {
+    /// Prefix (empty for the default namespace) to the namespaces bound to it, innermost
+    /// last.
+    bound: HashMap<Vec<u8>, Vec<Vec<u8>>>,
+    /// For each open element, the prefixes it declared.
+    declared: Vec<Vec<Vec<u8>>>,
+}
+
+impl Namespaces {
+    /// Enters an element: binds the prefixes it declares.
+    fn open(&mut self, e: &BytesStart<'_>, decoder: Decoder) -> Result<(), ProtocolError> {
+        let mut mine = Vec::new();
+        for a in e.attributes().with_checks(false) {
+            let a = a.map_err(|e| ProtocolError::xml(WHAT, e))?;
+            let key = a.key.as_ref();
+            let prefix = if key == b"xmlns" {
+                Some(&b""[..])
+            } else {
+                key.strip_prefix(b"xmlns:")
+            };
+            if let Some(prefix) = prefix {
+                let value = a
+                    .decode_and_unescape_value(decoder)
+                    .map_err(|e| ProtocolError::xml(WHAT, e))?;
+                self.bound
+                    .entry(prefix.to_vec())
+                    .or_default()
+                    .push(value.as_bytes().to_vec());
+                mine.push(prefix.to_vec());
+            }
+        }
+        self.declared.push(mine);
+        Ok(())
+    }
+
+    /// Leaves the innermost element: unbinds what it declared.
+    fn close(&mut self) {
+        for prefix in self.declared.pop().unwrap_or_default() {
+            if let Some(stack) = self.bound.get_mut(&prefix) {
+                stack.pop();
+            }
+        }
+    }
+
+    fn lookup(&self, prefix: &[u8]) -> &[u8] {
+        self.bound
+            .get(prefix)
+            .and_then(|v| v.last())
+            .map_or(&b""[..], Vec::as_slice)
+    }
+
+    /// `(namespace, local name)` of an element name: unprefixed names take the default
+    /// namespace.
+    fn element<'n>(&self, qname: &'n [u8]) -> (&[u8], &'n [u8]) {
+        match split_qname(qname) {
+            (Some(prefix), local) => (self.lookup(prefix), local),
+            (None, local) => (self.lookup(b""), local),
+        }
+    }
+
+    /// `(namespace, local name)` of an attribute name: unprefixed names have none.
+    fn attribute<'n>(&self, qname: &'n [u8]) -> (&[u8], &'n [u8]) {
+        match split_qname(qname) {
+            (Some(prefix), local) => (self.lookup(prefix), local),
+            (None, local) => (&b""[..], local),
+        }
+    }
+}
+
+fn split_qname(qname: &[u8]) -> (Option<&[u8]>, &[u8]) {
+    match qname.iter().position(|b| *b == b':') {
+        Some(i) => (qname.get(..i), qname.get(i + 1..).unwrap_or_default()),
+        None => (None, qname),
+    }
+}
+
+/// The value of attribute `local` in namespace `ns` (`b""` for an unprefixed one).
 fn attr(
-    reader: &NsReader<&[u8]>,
+    namespaces: &Namespaces,
+    decoder: Decoder,
     e: &BytesStart<'_>,
-    ns: Option<&[u8]>,
+    ns: &[u8],
     local: &[u8],
 ) -> Result<Option<String>, ProtocolError> {
-    for a in e.attributes() {
+    for a in e.attributes().with_checks(false) {
         let a = a.map_err(|e| ProtocolError::xml(WHAT, e))?;
-        let (resolved, name) = reader.resolve_attribute(a.key);
-        let ns_ok = match (ns, resolved) {
-            (None, ResolveResult::Unbound) => true,
-            (Some(want), ResolveResult::Bound(got)) => got.as_ref() == want,
-            _ => false,
-        };
-        if ns_ok && name.as_ref() == local {
+        if namespaces.attribute(a.key.as_ref()) == (ns, local) {
             let v = a
-                .decode_and_unescape_value(reader.decoder())
+                .decode_and_unescape_value(decoder)
                 .map_err(|e| ProtocolError::xml(WHAT, e))?;
             return Ok(Some(v.into_owned()));
         }
@@ -104,34 +195,57 @@ fn local_ref(s: &str) -> &str {
     s.rsplit_once(':').map_or(s, |(_, l)| l)
 }
 
+/// Whether an address is an https URL with a host.
+pub(super) fn is_https(address: &str) -> bool {
+    url::Url::parse(address.trim())
+        .is_ok_and(|u| u.scheme() == "https" && u.host_str().is_some_and(|h| !h.is_empty()))
+}
+
 /// Every WS-Trust 1.3 and 2005 username/password endpoint over https that the MEX
 /// document offers, in document order.
+///
+/// One pass over the document, in time linear in its size; a document nesting deeper
+/// than [`super::MAX_XML_DEPTH`] is refused with [`ProtocolError::XmlTooDeep`].
 pub fn mex_endpoints(xml: &[u8]) -> Result<Vec<WsTrustEndpoint>, ProtocolError> {
-    let mut reader = NsReader::from_reader(xml);
-    let mut stack: Vec<Name> = Vec::new();
+    Ok(username_endpoints(xml)?
+        .into_iter()
+        .filter(|e| is_https(&e.address))
+        .collect())
+}
+
+/// Every username/password endpoint the document offers, whatever its scheme.
+fn username_endpoints(xml: &[u8]) -> Result<Vec<WsTrustEndpoint>, ProtocolError> {
+    let mut reader = Reader::from_reader(xml);
+    let decoder = reader.decoder();
+    let mut namespaces = Namespaces::default();
+    let mut stack: Vec<Open> = Vec::new();
+    let (mut in_service, mut in_epr, mut in_supporting) = (0usize, 0usize, 0usize);
     let mut policy: Option<Policy> = None;
     let mut binding: Option<Binding> = None;
     let mut port: Option<Port> = None;
-    let mut good_policies: Vec<String> = Vec::new();
+    let mut good_policies: HashSet<String> = HashSet::new();
     let mut bindings: HashMap<String, Binding> = HashMap::new();
     let mut ports: Vec<Port> = Vec::new();
 
     loop {
-        let (resolved, event) = reader
-            .read_resolved_event()
+        let event = reader
+            .read_event()
             .map_err(|e| ProtocolError::xml(WHAT, e))?;
-        let ns: Vec<u8> = match resolved {
-            ResolveResult::Bound(n) => n.as_ref().to_vec(),
-            _ => Vec::new(),
-        };
         match &event {
             Event::Start(e) | Event::Empty(e) => {
-                let local = e.local_name().as_ref().to_vec();
                 let depth = stack.len();
-                let in_stack = |n: &[u8], l: &[u8]| stack.iter().any(|(sn, sl)| sn == n && sl == l);
+                if depth >= super::MAX_XML_DEPTH {
+                    return Err(ProtocolError::XmlTooDeep {
+                        what: WHAT,
+                        limit: super::MAX_XML_DEPTH,
+                    });
+                }
+                namespaces.open(e, decoder)?;
+                let (ns, local) = namespaces.element(e.name().into_inner());
+                let attr = |ns: &[u8], local: &[u8]| attr(&namespaces, decoder, e, ns, local);
                 // Policies with an id, and what they require.
                 if ns == NS_WSP && local == b"Policy" && policy.is_none() {
-                    if let Some(id) = attr(&reader, e, Some(NS_WSU), b"Id")? {
+                    if let Some(id) = attr(NS_WSU, b"Id")? {
                         policy = Some(Policy {
                             id,
                             depth,
@@ -139,22 +253,15 @@ pub fn mex_endpoints(xml: &[u8]) -> Result<Vec<WsTrustEndpoint>, ProtocolError> 
                         });
                     }
                 } else if let Some(p) = policy.as_mut() {
-                    if is_sp(&ns) && local == b"TransportBinding" {
+                    if is_sp(ns) && local == b"TransportBinding" {
                         p.transport = true;
                     }
-                    if is_sp(&ns)
-                        && local == b"WssUsernameToken10"
-                        && stack.iter().any(|(sn, sl)| {
-                            is_sp(sn)
-                                && (sl == b"SignedEncryptedSupportingTokens"
-                                    || sl == b"SignedSupportingTokens")
-                        })
-                    {
+                    if is_sp(ns) && local == b"WssUsernameToken10" && in_supporting > 0 {
                         p.username_token = true;
                     }
                 }
                 if ns == NS_WSDL && local == b"binding" && binding.is_none() {
-                    if let Some(name) = attr(&reader, e, None, b"name")? {
+                    if let Some(name) = attr(b"", b"name")? {
                         binding = Some(Binding {
                             name,
                             depth,
@@ -163,20 +270,16 @@ pub fn mex_endpoints(xml: &[u8]) -> Result<Vec<WsTrustEndpoint>, ProtocolError> 
                     }
                 } else if let Some(b) = binding.as_mut() {
                     if ns == NS_WSP && local == b"PolicyReference" && b.policy.is_none() {
-                        b.policy = attr(&reader, e, None, b"URI")?;
+                        b.policy = attr(b"", b"URI")?;
                     } else if ns == NS_SOAP12 && local == b"binding" {
-                        b.soap_http = attr(&reader, e, None, b"transport")?
+                        b.soap_http = attr(b"", b"transport")?
                             .is_some_and(|t| t.trim() == SOAP_HTTP_TRANSPORT);
                     } else if ns == NS_SOAP12 && local == b"operation" && b.action.is_none() {
-                        b.action = attr(&reader, e, None, b"soapAction")?;
+                        b.action = attr(b"", b"soapAction")?;
                     }
                 }
-                if ns == NS_WSDL
-                    && local == b"port"
-                    && port.is_none()
-                    && in_stack(NS_WSDL, b"service")
-                {
-                    if let Some(b) = attr(&reader, e, None, b"binding")? {
+                if ns == NS_WSDL && local == b"port" && port.is_none() && in_service > 0 {
+                    if let Some(b) = attr(b"", b"binding")? {
                         port = Some(Port {
                             binding: b,
                             depth,
@@ -185,19 +288,38 @@ pub fn mex_endpoints(xml: &[u8]) -> Result<Vec<WsTrustEndpoint>, ProtocolError> 
                     }
                 } else if let Some(p) = port.as_mut() {
                     if ns == NS_SOAP12 && local == b"address" {
-                        p.soap_address = attr(&reader, e, None, b"location")?;
+                        p.soap_address = attr(b"", b"location")?;
                     } else if ns == NS_WSA10
                         && local == b"Address"
-                        && in_stack(NS_WSA10, b"EndpointReference")
+                        && in_epr > 0
                         && matches!(event, Event::Start(_))
                     {
                         p.in_address = true;
                         p.text.clear();
                     }
                 }
-                if matches!(event, Event::Start(_)) {
-                    stack.push((ns, local));
+                let open = if ns == NS_WSDL && local == b"service" {
+                    Open::Service
+                } else if ns == NS_WSA10 && local == b"EndpointReference" {
+                    Open::EndpointReference
+                } else if is_sp(ns)
+                    && (local == b"SignedEncryptedSupportingTokens"
+                        || local == b"SignedSupportingTokens")
+                {
+                    Open::SupportingTokens
                 } else {
+                    Open::Other
+                };
+                if matches!(event, Event::Start(_)) {
+                    match open {
+                        Open::Service => in_service += 1,
+                        Open::EndpointReference => in_epr += 1,
+                        Open::SupportingTokens => in_supporting += 1,
+                        Open::Other => {}
+                    }
+                    stack.push(open);
+                } else {
+                    namespaces.close();
                     close(
                         depth + 1,
                         &mut policy,
@@ -226,7 +348,15 @@ pub fn mex_endpoints(xml: &[u8]) -> Result<Vec<WsTrustEndpoint>, ProtocolError> 
                     &mut bindings,
                     &mut ports,
                 );
-                stack.pop();
+                match stack.pop() {
+                    Some(Open::Service) => in_service = in_service.saturating_sub(1),
+                    Some(Open::EndpointReference) => in_epr = in_epr.saturating_sub(1),
+                    Some(Open::SupportingTokens) => {
+                        in_supporting = in_supporting.saturating_sub(1);
+                    }
+                    Some(Open::Other) | None => {}
+                }
+                namespaces.close();
             }
             Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => {
                 if let Some(p) = port.as_mut()
@@ -248,11 +378,11 @@ pub fn mex_endpoints(xml: &[u8]) -> Result<Vec<WsTrustEndpoint>, ProtocolError> 
         let policy_ok = b
             .policy
             .as_deref()
-            .is_some_and(|id| good_policies.iter().any(|g| g == local_ref(id)));
+            .is_some_and(|id| good_policies.contains(local_ref(id)));
         let version = b.action.as_deref().and_then(WsTrustVersion::from_action);
         let address = p.epr_address.or(p.soap_address).unwrap_or_default();
         if let (true, true, Some(version)) = (policy_ok, b.soap_http, version)
-            && address.to_ascii_lowercase().starts_with("https://")
+            && !address.is_empty()
         {
             out.push(WsTrustEndpoint { address, version });
         }
@@ -266,7 +396,7 @@ fn close(
     policy: &mut Option<Policy>,
     binding: &mut Option<Binding>,
     port: &mut Option<Port>,
-    good_policies: &mut Vec<String>,
+    good_policies: &mut HashSet<String>,
     bindings: &mut HashMap<String, Binding>,
     ports: &mut Vec<Port>,
 ) {
@@ -276,7 +406,7 @@ fn close(
         && p.username_token
         && p.transport
     {
-        good_policies.push(p.id);
+        good_policies.insert(p.id);
     }
     if binding.as_ref().is_some_and(|b| b.depth == depth)
         && let Some(b) = binding.take()
@@ -291,8 +421,8 @@ fn close(
 }
 
 /// Parses a MEX response and picks the username/password endpoint: WS-Trust 1.3 if
-/// offered, else 2005. [`ProtocolError::NoWsTrustEndpoint`] when there is none (as for
-/// personal Microsoft accounts).
+/// offered, else 2005, over https only. [`ProtocolError::NoWsTrustEndpoint`] when there
+/// is none (as for personal Microsoft accounts, or when the only one is plain http).
 pub fn parse_mex(r: &http::Response<Vec<u8>>) -> Result<WsTrustEndpoint, ProtocolError> {
     if !r.status().is_success() {
         return Err(wire::unexpected(r));

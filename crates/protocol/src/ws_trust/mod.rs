@@ -18,6 +18,12 @@ pub use response::parse_ws_trust_response;
 use crate::error::ProtocolError;
 use crate::token::{GRANT_SAML1_1, GRANT_SAML2};
 
+/// The deepest element nesting accepted in MEX metadata and WS-Trust responses. Real
+/// documents nest about 15 levels (a signed SAML assertion inside a SOAP envelope);
+/// deeper ones are refused with [`ProtocolError::XmlTooDeep`] long before the XML
+/// reader's own 16-bit depth counter could overflow.
+pub const MAX_XML_DEPTH: usize = 256;
+
 /// The WS-Trust version an endpoint speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WsTrustVersion {
@@ -63,13 +69,20 @@ pub struct WsTrustEndpoint {
 impl WsTrustEndpoint {
     /// The endpoint from a user realm's `federation_active_auth_url` when there is no
     /// MEX: the version comes from the path (`/trust/13/usernamemixed` or
-    /// `/trust/2005/usernamemixed`).
+    /// `/trust/2005/usernamemixed`). Plain http is refused with
+    /// [`ProtocolError::InsecureUrl`], as for the MEX URL and the endpoints MEX names.
     pub fn from_active_auth_url(url: &str) -> Result<Self, ProtocolError> {
         let unsupported = || ProtocolError::UnsupportedWsTrustEndpoint {
             url: url.to_owned(),
         };
         let parsed = url::Url::parse(url).map_err(|_| unsupported())?;
-        if parsed.scheme() != "https" {
+        if parsed.scheme() == "http" {
+            return Err(ProtocolError::InsecureUrl {
+                what: "WS-Trust endpoint (federation_active_auth_url)",
+                url: url.to_owned(),
+            });
+        }
+        if !mex::is_https(url) {
             return Err(unsupported());
         }
         let path = parsed.path().trim_end_matches('/').to_ascii_lowercase();

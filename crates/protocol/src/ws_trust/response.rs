@@ -1,6 +1,6 @@
 //! Reading a WS-Trust RequestSecurityTokenResponse: the SAML assertion, or the fault.
 
-use quick_xml::NsReader;
+use quick_xml::Reader;
 use quick_xml::events::Event;
 use secrecy::SecretString;
 
@@ -21,7 +21,8 @@ struct Fault {
 /// 500 and a SOAP fault): the first `RequestSecurityTokenResponse` carrying both a
 /// `TokenType` and a `RequestedSecurityToken` gives the assertion; a SOAP fault gives
 /// [`ProtocolError::WsTrustFault`]. Element names are matched without regard to
-/// namespace prefixes.
+/// namespace prefixes. A document nesting deeper than [`super::MAX_XML_DEPTH`] (the
+/// assertion included) is refused with [`ProtocolError::XmlTooDeep`].
 pub fn parse_ws_trust_response(
     r: &http::Response<Vec<u8>>,
 ) -> Result<SamlAssertion, ProtocolError> {
@@ -38,7 +39,11 @@ pub fn parse_ws_trust_response(
 }
 
 fn scan(xml: &[u8]) -> Result<Option<SamlAssertion>, ProtocolError> {
-    let mut reader = NsReader::from_reader(xml);
+    let mut reader = Reader::from_reader(xml);
+    let too_deep = || ProtocolError::XmlTooDeep {
+        what: WHAT,
+        limit: super::MAX_XML_DEPTH,
+    };
     let mut stack: Vec<Vec<u8>> = Vec::new();
     let mut fault: Option<Fault> = None;
     let mut text = String::new();
@@ -50,6 +55,9 @@ fn scan(xml: &[u8]) -> Result<Option<SamlAssertion>, ProtocolError> {
             .map_err(|e| ProtocolError::xml(WHAT, e))?;
         match &event {
             Event::Start(e) => {
+                if stack.len() >= super::MAX_XML_DEPTH {
+                    return Err(too_deep());
+                }
                 let local = e.local_name().as_ref().to_vec();
                 text.clear();
                 match local.as_slice() {
@@ -58,12 +66,36 @@ fn scan(xml: &[u8]) -> Result<Option<SamlAssertion>, ProtocolError> {
                         rstr = Some((stack.len(), None, None));
                     }
                     b"RequestedSecurityToken" if rstr.is_some() => {
-                        let span = reader
-                            .read_to_end(e.name())
-                            .map_err(|e| ProtocolError::xml(WHAT, e))?;
-                        let inner = usize::try_from(span.start)
+                        // The assertion's exact bytes, up to the matching end tag (the
+                        // reader checks that end tags match), within the depth limit.
+                        let start = reader.buffer_position();
+                        let mut inner_depth = 0usize;
+                        let end = loop {
+                            let before = reader.buffer_position();
+                            match reader
+                                .read_event()
+                                .map_err(|e| ProtocolError::xml(WHAT, e))?
+                            {
+                                Event::Start(_) => {
+                                    inner_depth += 1;
+                                    if stack.len() + 1 + inner_depth > super::MAX_XML_DEPTH {
+                                        return Err(too_deep());
+                                    }
+                                }
+                                Event::End(_) if inner_depth == 0 => break before,
+                                Event::End(_) => inner_depth -= 1,
+                                Event::Eof => {
+                                    return Err(ProtocolError::xml(
+                                        WHAT,
+                                        "RequestedSecurityToken is never closed",
+                                    ));
+                                }
+                                _ => {}
+                            }
+                        };
+                        let inner = usize::try_from(start)
                             .ok()
-                            .zip(usize::try_from(span.end).ok())
+                            .zip(usize::try_from(end).ok())
                             .and_then(|(a, b)| xml.get(a..b))
                             .ok_or_else(|| ProtocolError::xml(WHAT, "token span out of range"))?;
                         let inner = std::str::from_utf8(inner)

@@ -207,3 +207,51 @@ fn rstr_oddities_are_typed() {
         Err(ProtocolError::UnexpectedResponse { status: 503, .. })
     ));
 }
+
+#[test]
+fn nesting_past_the_limit_is_xml_too_deep() {
+    let deep = format!("{}{}", "<a>".repeat(300), "</a>".repeat(300));
+    let e = mex_endpoints(deep.as_bytes()).unwrap_err();
+    assert!(matches!(
+        e,
+        ProtocolError::XmlTooDeep {
+            limit: MAX_XML_DEPTH,
+            ..
+        }
+    ));
+    insta::assert_snapshot!(e, @"malformed MEX metadata: elements nest deeper than 256 levels");
+    let e = parse_ws_trust_response(&response(200, deep.as_bytes())).unwrap_err();
+    insta::assert_snapshot!(e, @"malformed WS-Trust response: elements nest deeper than 256 levels");
+}
+
+#[test]
+fn plain_http_on_the_federated_path_is_insecure_url() {
+    let e = mex_request(
+        "http://fs.fabrikam.com/adfs/services/trust/mex",
+        Uuid::nil(),
+        &crate::test_support::library(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, ProtocolError::InsecureUrl { .. }));
+    insta::assert_snapshot!(e, @r#"refused the federation metadata (MEX) URL "http://fs.fabrikam.com/adfs/services/trust/mex": it is not https, and whoever can alter a plain http exchange could choose the server that receives the password; nothing was sent to it"#);
+    let e = WsTrustEndpoint::from_active_auth_url(
+        "http://fs.fabrikam.com/adfs/services/trust/13/usernamemixed",
+    )
+    .unwrap_err();
+    assert!(matches!(e, ProtocolError::InsecureUrl { .. }), "{e:?}");
+}
+
+#[test]
+fn namespace_prefixes_are_scoped_to_their_element() {
+    // `wsdl` rebound to another namespace inside one element: the binding declared
+    // there is not a WSDL binding; outside it the document reads as before.
+    let doc = String::from_utf8(MEX_ADFS.to_vec()).unwrap().replacen(
+        "<wsdl:service",
+        "<x xmlns:wsdl=\"urn:not-wsdl\"><wsdl:binding name=\"UserNameWSTrustBinding_IWSTrust13Async\"/></x><wsdl:service",
+        1,
+    );
+    assert_eq!(
+        mex_endpoints(doc.as_bytes()).unwrap(),
+        mex_endpoints(MEX_ADFS).unwrap()
+    );
+}
