@@ -1,4 +1,5 @@
 //! The `mock-idp` binary: its stdout contract and its refusal of invalid fixtures.
+#![allow(clippy::unwrap_used)] // A panic in a test is a failed test.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
