@@ -197,9 +197,11 @@ mod tests {
 
     #[test]
     fn a_generated_cache_holds_every_account_as_msal_python_writes_it() {
-        let dir = std::env::temp_dir().join(format!("entra-bench-gen-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (cache_file, probe_file) = (dir.join("cache.json"), dir.join("probes.json"));
+        let dir = tempfile::tempdir().unwrap();
+        let (cache_file, probe_file) = (
+            dir.path().join("cache.json"),
+            dir.path().join("probes.json"),
+        );
         generate(3, &cache_file, &probe_file).unwrap();
 
         let cache: serde_json::Value =
@@ -220,6 +222,5 @@ mod tests {
             serde_json::from_slice(&std::fs::read(&probe_file).unwrap()).unwrap();
         assert_eq!(probes["accounts"], 3);
         assert_eq!(probes["home_account_ids"].as_array().unwrap().len(), 3);
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

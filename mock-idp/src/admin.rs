@@ -60,13 +60,14 @@ pub struct RecordedRequest {
     pub endpoint: Endpoint,
     /// `GET`, `POST`, ...
     pub method: String,
-    /// The path, as sent.
+    /// The path, as sent (a segment holding a password redacted).
     pub path: String,
     /// Query parameters, decoded, secrets redacted.
     pub query: Vec<(String, String)>,
-    /// Headers (lowercase names); `authorization` and `cookie` redacted.
+    /// Headers (lowercase names); every credential (`authorization`,
+    /// `proxy-authorization`, `cookie`, API keys, ...) redacted.
     pub headers: Vec<(String, String)>,
-    /// Form fields of a form body, decoded, secrets redacted.
+    /// Form fields of a form body, decoded, secrets redacted; empty for an XML body.
     pub form: Vec<(String, String)>,
     /// Whether the body or query carried any fixture user's password, in any form
     /// (checked before redaction).

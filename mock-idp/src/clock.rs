@@ -6,6 +6,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Where the deterministic clock starts: 2026-01-01T00:00:00Z.
 pub const DETERMINISTIC_START: u64 = 1_767_225_600;
 
+/// The last instant the clock reaches: 9999-12-31T23:59:59Z, the last second every
+/// date format here can write. An advance past it is refused.
+pub const MAX_INSTANT: u64 = 253_402_300_799;
+
 #[derive(Debug)]
 pub(crate) struct Clock {
     deterministic: bool,
@@ -20,7 +24,7 @@ impl Clock {
         }
     }
 
-    /// Seconds since the Unix epoch.
+    /// Seconds since the Unix epoch, never past [`MAX_INSTANT`].
     pub fn now(&self) -> u64 {
         let base = if self.deterministic {
             DETERMINISTIC_START
@@ -29,12 +33,33 @@ impl Clock {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs())
         };
-        base.saturating_add(self.offset.as_secs())
+        base.saturating_add(self.offset.as_secs()).min(MAX_INSTANT)
     }
 
-    pub fn advance(&mut self, by: Duration) {
-        self.offset = self.offset.saturating_add(by);
+    /// Moves the clock forward by `by`; refused (the clock unchanged) when that would
+    /// take it past [`MAX_INSTANT`].
+    pub fn advance(&mut self, by: Duration) -> Result<(), PastMaxInstant> {
+        let moved = self
+            .now()
+            .checked_add(by.as_secs())
+            .filter(|t| *t <= MAX_INSTANT)
+            .and_then(|_| self.offset.checked_add(by))
+            .ok_or(PastMaxInstant)?;
+        self.offset = moved;
+        Ok(())
     }
+}
+
+/// A clock advance that would go past [`MAX_INSTANT`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the clock cannot move past 9999-12-31T23:59:59Z ({MAX_INSTANT} seconds since the Unix epoch)"
+)]
+pub(crate) struct PastMaxInstant;
+
+/// `now` plus `seconds`, or `None` past [`MAX_INSTANT`].
+pub(crate) fn later(now: u64, seconds: u64) -> Option<u64> {
+    now.checked_add(seconds).filter(|t| *t <= MAX_INSTANT)
 }
 
 fn datetime(secs: u64) -> time::OffsetDateTime {
@@ -74,6 +99,7 @@ pub(crate) fn parse_instant(text: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -81,8 +107,28 @@ mod tests {
         let mut clock = Clock::new(true);
         assert_eq!(clock.now(), DETERMINISTIC_START);
         assert_eq!(entra_timestamp(clock.now()), "2026-01-01 00:00:00Z");
-        clock.advance(Duration::from_secs(90));
+        clock.advance(Duration::from_secs(90)).unwrap();
         assert_eq!(rfc3339(clock.now()), "2026-01-01T00:01:30Z");
+    }
+
+    #[test]
+    fn the_clock_refuses_to_move_past_its_last_instant() {
+        let mut clock = Clock::new(true);
+        assert_eq!(clock.advance(Duration::MAX), Err(PastMaxInstant));
+        assert_eq!(
+            clock.advance(Duration::from_secs(u64::MAX)),
+            Err(PastMaxInstant)
+        );
+        assert_eq!(clock.now(), DETERMINISTIC_START);
+        let to_the_end = Duration::from_secs(MAX_INSTANT - DETERMINISTIC_START);
+        clock.advance(to_the_end).unwrap();
+        assert_eq!(clock.now(), MAX_INSTANT);
+        assert_eq!(rfc3339(clock.now()), "9999-12-31T23:59:59Z");
+        assert_eq!(clock.advance(Duration::from_secs(1)), Err(PastMaxInstant));
+        clock.advance(Duration::ZERO).unwrap();
+        assert_eq!(later(MAX_INSTANT, 1), None);
+        assert_eq!(later(u64::MAX, 0), None);
+        assert_eq!(later(1, 2), Some(3));
     }
 
     #[test]

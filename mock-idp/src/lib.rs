@@ -57,7 +57,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use admin_client::{AdminClient, AdminError, client_trusting};
-pub use clock::DETERMINISTIC_START;
+pub use clock::{DETERMINISTIC_START, MAX_INSTANT};
 pub use fixture::{
     App, ClientSecret, ConsentGrant, ConsentRevocation, Fixture, FixtureError, Password, Policy,
     PolicyControl, Resource, SamlVersion, Settings, Tenant, TenantKind, User,

@@ -5,7 +5,7 @@
 
 use std::io::Write as _;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -24,7 +24,8 @@ struct Args {
     /// Deterministic mode: fixed keys and ids, a clock that moves only when told.
     #[arg(long)]
     seed: Option<u64>,
-    /// Where to write the CA certificate (PEM); a file in the temp dir otherwise.
+    /// Where to write the CA certificate (PEM); a new file with a random name in the temp
+    /// dir otherwise.
     #[arg(long, value_name = "PATH")]
     ca_out: Option<PathBuf>,
     /// The address to bind.
@@ -130,18 +131,13 @@ async fn run(args: Args) -> Result<(), String> {
     let idp = MockIdp::start(config)
         .await
         .map_err(|err| err.to_string())?;
-    let ca_path = args
-        .ca_out
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("mock-idp-{}-ca.pem", idp.port())));
     let mut stdout = std::io::stdout().lock();
     let lines = format!("mock-idp listening on {}\n", idp.base_url());
     stdout
         .write_all(lines.as_bytes())
         .and_then(|()| stdout.flush())
         .map_err(|err| err.to_string())?;
-    std::fs::write(&ca_path, idp.ca_pem())
-        .map_err(|err| format!("cannot write {}: {err}", ca_path.display()))?;
+    let ca_path = write_ca(args.ca_out.as_deref(), idp.ca_pem())?;
     let mut rest = format!("CA certificate: {}\n", ca_path.display());
     if let Some(seed) = args.seed {
         rest.push_str(&format!(
@@ -159,6 +155,43 @@ async fn run(args: Args) -> Result<(), String> {
     wait_for_signal().await;
     idp.shutdown().await;
     Ok(())
+}
+
+/// Writes the CA certificate to `path`, or to a new file in the temp dir, and returns
+/// where. The bytes go to a file created exclusively under an unpredictable name (mode
+/// 0644 on Unix: the certificate is public), which is then kept or renamed over `path`:
+/// a file or symlink planted in advance is replaced, never written through.
+fn write_ca(path: Option<&Path>, pem: &str) -> Result<PathBuf, String> {
+    let dir = match path.map(Path::parent) {
+        Some(Some(dir)) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        Some(_) => PathBuf::from("."),
+        None => std::env::temp_dir(),
+    };
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    if path.is_some() {
+        builder.prefix(".mock-idp-ca.").suffix(".tmp");
+    } else {
+        builder.prefix("mock-idp-").suffix("-ca.pem");
+    }
+    let mut file = builder
+        .tempfile_in(&dir)
+        .map_err(|err| format!("cannot create a file in {}: {err}", dir.display()))?;
+    file.write_all(pem.as_bytes())
+        .and_then(|()| file.as_file().sync_all())
+        .map_err(|err| format!("cannot write {}: {err}", file.path().display()))?;
+    match path {
+        Some(path) => {
+            file.persist(path)
+                .map_err(|err| format!("cannot write {}: {}", path.display(), err.error))?;
+            Ok(path.to_path_buf())
+        }
+        None => file
+            .keep()
+            .map(|(_, path)| path)
+            .map_err(|err| format!("cannot keep {}: {}", err.file.path().display(), err.error)),
+    }
 }
 
 async fn wait_for_signal() {

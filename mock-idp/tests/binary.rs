@@ -1,4 +1,5 @@
 //! The `mock-idp` binary: its stdout contract and its refusal of invalid fixtures.
+#![allow(clippy::unwrap_used)] // A panic in a test is a failed test.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -81,4 +82,87 @@ fn it_prints_the_base_url_first_then_the_ca_path_and_a_summary() {
         "{summary}"
     );
     assert!(!summary.contains(mock_idp::default_fixture::PASSWORD));
+}
+
+/// Starts the binary with `args` and `TMPDIR` set to `temp_dir`, and returns the path of
+/// its `CA certificate:` line once it has written the file; the process is stopped.
+#[cfg(unix)]
+fn ca_path_written(args: &[&std::ffi::OsStr], temp_dir: &std::path::Path) -> std::path::PathBuf {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("TMPDIR", temp_dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let _listening = lines.next().unwrap().unwrap();
+    let second = lines.next().unwrap().unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::path::PathBuf::from(
+        second
+            .strip_prefix("CA certificate: ")
+            .expect("second line"),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_planted_at_the_old_default_ca_path_is_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // The CA used to go to `$TMPDIR/mock-idp-{port}-ca.pem`, a name anyone can predict.
+    let planted = dir.path().join(format!("mock-idp-{port}-ca.pem"));
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+
+    let port = port.to_string();
+    let ca = ca_path_written(&["--port".as_ref(), port.as_ref()], dir.path());
+
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert_ne!(ca, planted);
+    assert!(
+        std::fs::read_to_string(&ca)
+            .unwrap()
+            .starts_with("-----BEGIN CERTIFICATE-----")
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ca_out_replaces_a_symlink_instead_of_writing_through_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::os::unix::fs::symlink(&victim, &ca).unwrap();
+
+    let written = ca_path_written(
+        &[
+            "--port".as_ref(),
+            "0".as_ref(),
+            "--ca-out".as_ref(),
+            ca.as_os_str(),
+        ],
+        dir.path(),
+    );
+
+    assert_eq!(written, ca);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(
+        std::fs::symlink_metadata(&ca)
+            .unwrap()
+            .file_type()
+            .is_file()
+    );
+    assert!(
+        std::fs::read_to_string(&ca)
+            .unwrap()
+            .starts_with("-----BEGIN CERTIFICATE-----")
+    );
 }

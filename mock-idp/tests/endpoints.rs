@@ -201,30 +201,9 @@ async fn a_refresh_token_rotates_and_keeps_the_account() {
 }
 
 fn assertion(aud: &str, now: u64, x5t_s256: Option<&str>) -> String {
-    use rustls_pki_types::pem::PemObject;
-    let key = rustls_pki_types::PrivatePkcs8KeyDer::from_pem_slice(d::DAEMON_KEY_PEM.as_bytes())
-        .expect("test key");
-    let pair = ring::signature::RsaKeyPair::from_pkcs8(key.secret_pkcs8_der()).expect("test key");
-    let cert = rustls_pki_types::CertificateDer::from_pem_slice(d::DAEMON_CERT_PEM.as_bytes())
-        .expect("test key");
-    let thumb = URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, &cert));
-    let header = json!({"alg": "RS256", "typ": "JWT", "x5t#S256": x5t_s256.unwrap_or(&thumb)});
     let claims = json!({"aud": aud, "iss": d::DAEMON_CLIENT_ID, "sub": d::DAEMON_CLIENT_ID,
         "jti": "1", "nbf": now, "exp": now + 600});
-    let input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
-    let mut signature = vec![0; pair.public().modulus_len()];
-    pair.sign(
-        &ring::signature::RSA_PKCS1_SHA256,
-        &ring::rand::SystemRandom::new(),
-        input.as_bytes(),
-        &mut signature,
-    )
-    .expect("test key");
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    common::daemon_assertion(&claims, x5t_s256)
 }
 
 #[tokio::test]

@@ -206,8 +206,8 @@ mod tests {
 
     #[test]
     fn a_missing_or_other_install_is_not_current() {
-        let dir = std::env::temp_dir().join(format!("xtask-msal-node-{}", std::process::id()));
-        let modules = dir.join("node_modules");
+        let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+        let modules = dir.path().join("node_modules");
         let package = modules.join(PACKAGE);
         fs::create_dir_all(&package).unwrap_or_else(|err| panic!("{err}"));
         let lock = b"{\"lockfileVersion\":3}";
@@ -219,8 +219,6 @@ mod tests {
         assert!(is_current(&modules, lock, "7.2.3"));
         assert!(!is_current(&modules, b"{}", "7.2.3"), "another lock file");
         assert!(!is_current(&modules, lock, "7.2.4"), "another version");
-
-        fs::remove_dir_all(&dir).unwrap_or_else(|err| panic!("{err}"));
     }
 
     /// The whole step on its own (slow: builds mock-idp, may run npm ci):

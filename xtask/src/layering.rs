@@ -274,11 +274,9 @@ mod tests {
 
     #[test]
     fn protocol_sources_reading_the_clock_fail() {
-        let dir = std::env::temp_dir().join(format!("xtask-layering-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("lib.rs"), "// SystemTime::now in a comment is fine\nfn f() { let _ = std::time::SystemTime::now(); }\n").unwrap();
-        let problems = check_protocol_sources(&dir);
-        std::fs::remove_dir_all(&dir).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("lib.rs"), "// SystemTime::now in a comment is fine\nfn f() { let _ = std::time::SystemTime::now(); }\n").unwrap();
+        let problems = check_protocol_sources(dir.path());
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].ends_with(":2: entra-protocol uses `SystemTime::now`"));
     }

@@ -3,13 +3,9 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::CacheError;
 use crate::store::{CacheStore, Merge};
-
-/// Distinguishes temporary files written by one process.
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A cache persisted in one JSON file, in MSAL Python's format.
 ///
@@ -17,8 +13,9 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 ///   exclusive to save), which excludes other threads and processes using this store.
 /// - A save re-reads the file under the lock and merges this cache's changes onto it, so
 ///   concurrent writers lose nothing.
-/// - The file is replaced atomically: a temporary file beside it is written, flushed to
-///   disk and renamed over it, then the directory is flushed. A crash leaves either the
+/// - The file is replaced atomically: a temporary file beside it, created exclusively
+///   under an unpredictable name, is written, flushed to disk and renamed over it, then
+///   the directory is flushed. A crash leaves either the
 ///   old file or the new one.
 /// - On Unix the cache, its lock file and their temporary files are created with mode
 ///   0600 (owner only), and missing parent directories with 0700.
@@ -92,21 +89,18 @@ impl FileStore {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let temp = dir.join(format!(
-            ".{name}.{}.{}.tmp",
-            std::process::id(),
-            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let result = write_new_file(&temp, bytes)
-            .map_err(|e| CacheError::io("writing", &temp, e))
-            .and_then(|()| {
-                fs::rename(&temp, &self.path)
-                    .map_err(|e| CacheError::io("renaming onto", &self.path, e))
-            });
-        if result.is_err() {
-            let _ = fs::remove_file(&temp);
-        }
-        result?;
+        // An unpredictable name created with O_EXCL (mode 0600 on Unix): nothing planted
+        // beforehand is followed or stands in the way. Dropped (and so removed) on failure.
+        let mut temp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(|e| CacheError::io("creating a temporary file in", &dir, e))?;
+        temp.write_all(bytes)
+            .and_then(|()| temp.as_file().sync_all())
+            .map_err(|e| CacheError::io("writing", temp.path(), e))?;
+        temp.persist(&self.path)
+            .map_err(|e| CacheError::io("renaming onto", &self.path, e.error))?;
         sync_dir(&dir).map_err(|e| CacheError::io("flushing the directory", &dir, e))
     }
 }
@@ -127,12 +121,6 @@ impl CacheStore for FileStore {
         let merged = merge(current.as_deref())?;
         self.write_atomically(&merged)
     }
-}
-
-fn write_new_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = private_options().write(true).create_new(true).open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 #[cfg(unix)]
@@ -171,4 +159,33 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 fn sync_dir(_dir: &Path) -> std::io::Result<()> {
     // Windows has no directory handle to flush; the rename is durable once it returns.
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_planted_at_the_old_temporary_names_are_neither_followed_nor_in_the_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.json");
+        let victim = dir.path().join("victim");
+        fs::write(&victim, b"precious").unwrap();
+        // The names temporary files used to get: `.<name>.<pid>.<counter>.tmp`.
+        for counter in 0..256 {
+            let planted = dir
+                .path()
+                .join(format!(".cache.json.{}.{counter}.tmp", std::process::id()));
+            std::os::unix::fs::symlink(&victim, planted).unwrap();
+        }
+
+        let store = FileStore::new(&path);
+        store.save(&mut |_| Ok(b"{}".to_vec())).unwrap();
+
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+        assert!(fs::symlink_metadata(&path).unwrap().file_type().is_file());
+        assert_eq!(store.load().unwrap().unwrap(), b"{}");
+    }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use entra_auth::entra_cache::FileStore;
 use entra_auth::secrecy::SecretString;
+use entra_auth::secrecy::zeroize::Zeroizing;
 use entra_auth::uuid::Uuid;
 use entra_auth::{
     Account, Application, ApplicationBuilder, ClientKind, Clock, ConfidentialClientApplication,
@@ -354,10 +355,10 @@ impl Session {
                         print_json(&views)?;
                     }
                     Output::Text if accounts.is_empty() => {
-                        eprintln!(
+                        print_notice(&format!(
                             "No account is signed in (in {}).",
                             self.cache_path.display()
-                        );
+                        ));
                     }
                     Output::Text => {
                         for account in &accounts {
@@ -375,7 +376,7 @@ impl Session {
                 let account = match self.select_account(app, account, context).await {
                     Ok(account) => account,
                     Err(CliError::NoAccount { wanted: None }) => {
-                        eprintln!("No account is signed in; nothing to do.");
+                        print_notice("No account is signed in; nothing to do.");
                         return Ok(());
                     }
                     Err(CliError::NoAccount { wanted: Some(_) }) => {
@@ -455,22 +456,7 @@ fn read_password(
     from_env: Option<&str>,
 ) -> Result<SecretString, CliError> {
     if from_stdin {
-        let mut line = String::new();
-        let read = std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-            CliError::Usage(format!(
-                "could not read the password from standard input: {e}."
-            ))
-        })?;
-        let trimmed = line.trim_end_matches(['\n', '\r']).len();
-        line.truncate(trimmed);
-        if read == 0 || line.is_empty() {
-            return Err(CliError::Usage(
-                "standard input held no password (--password-stdin reads its first line); pipe \
-                 the password in."
-                    .to_owned(),
-            ));
-        }
-        return Ok(SecretString::from(line));
+        return read_password_line(std::io::stdin().lock());
     }
     if let Some(name) = from_env {
         return Ok(SecretString::from(env_var(name, "--password-env")?));
@@ -485,6 +471,56 @@ fn read_password(
     rpassword::prompt_password(format!("Password for {username}: "))
         .map(SecretString::from)
         .map_err(|e| CliError::Usage(format!("could not prompt for the password: {e}.")))
+}
+
+/// The longest password `--password-stdin` accepts, in bytes (without the line end).
+pub(crate) const MAX_PASSWORD_BYTES: usize = 64 * 1024;
+
+/// The first line of `input` as a password, without its line end. Reads at most
+/// [`MAX_PASSWORD_BYTES`] + 2 bytes, into one buffer allocated up front (so no
+/// reallocation leaves a copy behind) that is zeroized when dropped. Copies outside our
+/// hands: the standard library's input buffer and the kernel's pipe buffer.
+fn read_password_line(input: impl BufRead) -> Result<SecretString, CliError> {
+    // The password, `\r`, `\n`, and one byte more to tell an overlong line apart.
+    let bound = MAX_PASSWORD_BYTES + 3;
+    let mut line = Zeroizing::new(Vec::with_capacity(bound));
+    input
+        .take(bound as u64)
+        .read_until(b'\n', &mut line)
+        .map_err(|e| {
+            CliError::Usage(format!(
+                "could not read the password from standard input: {e}."
+            ))
+        })?;
+    let mut end = line.len();
+    if line[..end].ends_with(b"\n") {
+        end -= 1;
+        if line[..end].ends_with(b"\r") {
+            end -= 1;
+        }
+    }
+    if end > MAX_PASSWORD_BYTES {
+        return Err(CliError::PasswordTooLong {
+            limit: MAX_PASSWORD_BYTES,
+        });
+    }
+    if end == 0 {
+        return Err(CliError::Usage(
+            "standard input held no password (--password-stdin reads its first line); pipe \
+             the password in."
+                .to_owned(),
+        ));
+    }
+    let text = std::str::from_utf8(&line[..end]).map_err(|_| {
+        CliError::Usage(
+            "the password on standard input is not valid UTF-8; pipe it in as UTF-8 text."
+                .to_owned(),
+        )
+    })?;
+    // Exactly `end` bytes of capacity, so `SecretString` takes the allocation as it is.
+    let mut password = String::with_capacity(end);
+    password.push_str(text);
+    Ok(SecretString::from(password))
 }
 
 /// The value of the environment variable `name`, given to `flag`.
@@ -517,9 +553,64 @@ fn print_line(text: &str) {
     let _ = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
 }
 
+/// Prints a line on standard error; a closed or broken stream is not an error (there is
+/// nowhere left to report it).
+pub(crate) fn print_notice(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{text}").and_then(|()| stderr.flush());
+}
+
 fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::Usage(format!("could not serialize the output: {e}.")))?;
     print_line(&text);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use entra_auth::secrecy::ExposeSecret as _;
+
+    use super::*;
+
+    fn password(input: &[u8]) -> Result<String, CliError> {
+        read_password_line(input).map(|p| p.expose_secret().to_owned())
+    }
+
+    #[test]
+    fn the_first_line_is_the_password_without_its_line_end() {
+        assert_eq!(password(b"Pa$$ w0rd\nnext").unwrap(), "Pa$$ w0rd");
+        assert_eq!(password(b"Pa$$ w0rd\r\n").unwrap(), "Pa$$ w0rd");
+        assert_eq!(password("é \r".as_bytes()).unwrap(), "é \r");
+        assert_eq!(password(b"no line end").unwrap(), "no line end");
+    }
+
+    #[test]
+    fn a_password_of_the_limit_is_read_and_one_byte_more_is_refused() {
+        let at_limit = "p".repeat(MAX_PASSWORD_BYTES);
+        for end in ["", "\n", "\r\n"] {
+            let input = format!("{at_limit}{end}");
+            assert_eq!(password(input.as_bytes()).unwrap(), at_limit, "{end:?}");
+            let over = format!("p{input}");
+            assert!(
+                matches!(
+                    password(over.as_bytes()),
+                    Err(CliError::PasswordTooLong {
+                        limit: MAX_PASSWORD_BYTES
+                    })
+                ),
+                "{end:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_or_non_utf8_line_is_a_usage_error() {
+        for input in [&b""[..], b"\n", b"\r\n", b"\xff\xfe\n"] {
+            assert!(
+                matches!(password(input), Err(CliError::Usage(_))),
+                "{input:?}"
+            );
+        }
+    }
 }

@@ -69,6 +69,11 @@ pub(crate) enum CliError {
         /// The `--account` asked for, if any.
         wanted: Option<String>,
     },
+    /// `--password-stdin` found a first line longer than any password.
+    PasswordTooLong {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// Several accounts are cached and none was chosen.
     SeveralAccounts {
         /// Their usernames.
@@ -109,9 +114,10 @@ impl CliError {
     /// The exit code class.
     pub(crate) fn class(&self) -> ExitClass {
         match self {
-            CliError::Usage(_) | CliError::File { .. } | CliError::SeveralAccounts { .. } => {
-                ExitClass::Usage
-            }
+            CliError::Usage(_)
+            | CliError::File { .. }
+            | CliError::PasswordTooLong { .. }
+            | CliError::SeveralAccounts { .. } => ExitClass::Usage,
             CliError::NoAccount { .. } => ExitClass::InteractionRequired,
             CliError::LocalState { .. } => ExitClass::LocalState,
             CliError::Auth { error, .. } => classify(error),
@@ -136,6 +142,11 @@ impl CliError {
             CliError::NoAccount { wanted: None } => "no account is signed in (in this cache). \
                  Sign in first with `entra-auth login --username U --scope S ...`."
                 .to_owned(),
+            CliError::PasswordTooLong { limit } => format!(
+                "the first line of standard input is longer than {limit} bytes, which no \
+                 password is; --password-stdin reads the password from that line. Pipe in the \
+                 password alone."
+            ),
             CliError::SeveralAccounts { usernames } => format!(
                 "several accounts are signed in ({}); choose one with --account.",
                 usernames.join(", ")

@@ -10,6 +10,8 @@
 //! own: the token cache is entra-cache's file store, and the settings file beside it
 //! holds only the client id, authority, CA path and last username.
 #![forbid(unsafe_code)]
+// `println!` and `eprintln!` panic when the stream is closed; write with `writeln!`.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod cli;
 mod clock;
@@ -31,7 +33,7 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("error: could not start the async runtime: {e}.");
+            commands::print_notice(&format!("error: could not start the async runtime: {e}."));
             return ExitCode::from(error::ExitClass::Other.code());
         }
     };
@@ -39,7 +41,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::debug!(?error, "failed");
-            eprintln!("{}", error.paragraph());
+            commands::print_notice(&error.paragraph());
             ExitCode::from(error.class().code())
         }
     }
@@ -66,5 +68,7 @@ fn init_tracing(verbose: u8) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(true)
+        // Its own report of a failed write would panic on a broken standard error.
+        .log_internal_errors(false)
         .init();
 }

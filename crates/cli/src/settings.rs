@@ -2,7 +2,7 @@
 //! authority, CA path, username: never a secret) in a small JSON file beside it.
 
 use std::fs;
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Write as _};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -85,52 +85,37 @@ impl Settings {
         }
     }
 
-    /// Writes the settings to `path` atomically (a temporary file renamed over it), owner
-    /// read/write only on Unix; missing directories are created owner-only.
+    /// Writes the settings to `path` atomically: a temporary file with an unpredictable
+    /// name, created exclusively beside it (owner read/write only on Unix), flushed and
+    /// renamed over it. Missing directories are created owner-only.
     pub(crate) fn save(&self, path: &Path) -> Result<(), CliError> {
         let failed = |e: std::io::Error| CliError::LocalState {
             action: "writing the settings file",
             path: path.to_owned(),
             reason: e.to_string(),
         };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            create_private_dir(dir).map_err(failed)?;
-        }
+        let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(dir) => {
+                create_private_dir(dir).map_err(failed)?;
+                dir
+            }
+            None => Path::new("."),
+        };
         let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| failed(e.into()))?;
         bytes.push(b'\n');
-        let mut temp = path.as_os_str().to_owned();
-        temp.push(format!(".{}.tmp", std::process::id()));
-        let temp = PathBuf::from(temp);
-        let written = private_file(&temp).and_then(|mut file| {
-            file.write_all(&bytes)?;
-            file.sync_all()
-        });
-        if let Err(e) = written.and_then(|()| fs::rename(&temp, path)) {
-            let _ = fs::remove_file(&temp);
-            return Err(failed(e));
-        }
+        // tempfile creates the file with O_EXCL under a random name (mode 0600 on Unix), so
+        // nothing planted beforehand is followed; it is removed again if anything fails.
+        let mut temp = tempfile::Builder::new()
+            .prefix(".settings.")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(failed)?;
+        temp.write_all(&bytes)
+            .and_then(|()| temp.as_file().sync_all())
+            .map_err(failed)?;
+        temp.persist(path).map_err(|e| failed(e.error))?;
         Ok(())
     }
-}
-
-#[cfg(unix)]
-fn private_file(path: &Path) -> std::io::Result<fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn private_file(path: &Path) -> std::io::Result<fs::File> {
-    fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(path)
 }
 
 #[cfg(unix)]
@@ -188,6 +173,30 @@ mod tests {
         Settings::default().save(&path).unwrap();
         let mode = fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_planted_at_the_old_temporary_path_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let victim = dir.path().join("victim");
+        fs::write(&victim, b"precious").unwrap();
+        // The name the settings file used to be written through: `<path>.<pid>.tmp`.
+        let planted = dir
+            .path()
+            .join(format!("s.json.{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+
+        let settings = Settings {
+            username: Some("alice@contoso.com".into()),
+            ..Settings::default()
+        };
+        settings.save(&path).unwrap();
+
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+        assert!(fs::symlink_metadata(&path).unwrap().file_type().is_file());
+        assert_eq!(Settings::load(&path).unwrap(), settings);
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/users/{username}/state", post(set_user_state))
         .route("/faults", post(add_fault).delete(clear_faults))
+        .layer(middleware::from_fn(super::admin_json_errors))
         .layer(middleware::from_fn(loopback_only))
         .with_state(shared)
 }
@@ -88,8 +89,10 @@ async fn advance(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         Err(reason) => return bad(reason),
     };
     let mut inner = shared.lock();
-    inner.clock.advance(Duration::from_secs(advance.seconds));
-    clock_state(&inner).into_response()
+    match inner.clock.advance(Duration::from_secs(advance.seconds)) {
+        Ok(()) => clock_state(&inner).into_response(),
+        Err(err) => bad(format!("{err}; it is at {}", inner.clock.now())),
+    }
 }
 
 /// Checks a consent change against the fixture; returns the tenant id.

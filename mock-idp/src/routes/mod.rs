@@ -4,14 +4,16 @@
 pub(crate) mod adfs;
 mod admin;
 mod discovery;
+mod redact;
 pub(crate) mod token;
 mod userrealm;
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody as _};
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
@@ -27,18 +29,18 @@ use token::Form;
 /// The largest request body accepted (64 KiB); a larger one gets 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// How much of a too-large body is read and discarded before the 413 is sent, so that a
+/// client that writes its whole request before reading (urllib3, curl) reads the answer
+/// instead of a reset connection. Past this, or past [`DRAIN_TIMEOUT`], the connection
+/// is closed after the answer.
+const MAX_DRAIN_BYTES: usize = 16 * 1024 * 1024;
+
+/// How long a too-large body may take to drain.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Marks a response whose connection must be dropped instead (a `Drop` fault).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct DropConnection;
-
-const REDACTED: &str = "[REDACTED]";
-const SECRET_FIELDS: [&str; 5] = [
-    "password",
-    "client_secret",
-    "client_assertion",
-    "refresh_token",
-    "assertion",
-];
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let entra = Router::new()
@@ -70,24 +72,163 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .merge(entra)
 }
 
+/// An Entra error for `req`, with the context the observing middleware gave it.
+fn entra_error(req: &Request, err: EntraError) -> Response {
+    match req.extensions().get::<RequestCtx>() {
+        Some(ctx) => ctx.error(err),
+        None => plain_json(err.status, err.error, &err.message),
+    }
+}
+
 async fn not_found(req: Request) -> Response {
-    plain_json(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        &format!(
-            "mock-idp has no route {} {}",
-            req.method(),
-            req.uri().path()
-        ),
-    )
+    let mut err = EntraError::malformed(&format!(
+        "mock-idp has no route {} {}.",
+        req.method(),
+        req.uri().path()
+    ));
+    err.status = StatusCode::NOT_FOUND;
+    err.error = "not_found";
+    entra_error(&req, err)
 }
 
 async fn method_not_allowed(req: Request) -> Response {
-    plain_json(
+    let err = EntraError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
-        &format!("{} is not allowed on {}", req.method(), req.uri().path()),
-    )
+        900561,
+        format!("The endpoint does not accept {} requests.", req.method()),
+    );
+    entra_error(&req, err)
+}
+
+/// Whether a response already has a body a client parses (JSON, or XML from the mock
+/// ADFS).
+fn is_json_or_xml(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| {
+            let media = media.trim().to_ascii_lowercase();
+            media.ends_with("json") || media.ends_with("xml")
+        })
+}
+
+/// The text of an error response axum made itself (an extractor's rejection), at most
+/// a few hundred characters of it.
+async fn rejection_text(response: Response) -> (axum::http::response::Parts, String) {
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+        .unwrap_or_default();
+    let text = if text.is_empty() {
+        parts
+            .status
+            .canonical_reason()
+            .unwrap_or("The request was refused")
+            .to_owned()
+    } else {
+        text.chars().take(300).collect()
+    };
+    (parts, text)
+}
+
+/// Turns an error that is not JSON (axum's plain-text rejections of a path, query, form
+/// or JSON body) into an Entra error with the same status; other responses pass.
+async fn entra_shaped(ctx: &RequestCtx, response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_json_or_xml(response.headers())
+    {
+        return response;
+    }
+    let (parts, text) = rejection_text(response).await;
+    let mut err = EntraError::malformed(&text);
+    err.status = status;
+    keep_headers(parts.headers, ctx.error(err))
+}
+
+/// The same, for the admin API: its errors are `{"error", "error_description"}`.
+async fn admin_json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_json_or_xml(response.headers())
+    {
+        return response;
+    }
+    let (parts, text) = rejection_text(response).await;
+    let error = if status == StatusCode::NOT_FOUND {
+        "not_found"
+    } else {
+        "invalid_request"
+    };
+    keep_headers(parts.headers, plain_json(status, error, &text))
+}
+
+/// `response` with the headers of the response it replaces (`Allow`, `Retry-After`),
+/// but its own body's type and length.
+fn keep_headers(old: axum::http::HeaderMap, mut response: Response) -> Response {
+    for (name, value) in &old {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    response
+}
+
+/// A request body as read by the observing middleware.
+enum ReadBody {
+    /// The whole body, within [`MAX_BODY_BYTES`].
+    Whole(Bytes),
+    /// Larger than [`MAX_BODY_BYTES`].
+    TooLarge,
+    /// The body could not be read (the client went away, a framing error).
+    Failed,
+}
+
+/// Reads a body up to [`MAX_BODY_BYTES`]; past that keeps reading and discarding, up to
+/// [`MAX_DRAIN_BYTES`] and [`DRAIN_TIMEOUT`], so that the client sees the 413.
+async fn read_body(parts: &Parts, mut body: Body) -> ReadBody {
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_DRAIN_BYTES as u64) {
+        // Too large to drain: answer at once; the connection closes after the answer.
+        return ReadBody::TooLarge;
+    }
+    let read = async {
+        let mut kept = Vec::new();
+        let mut total = 0usize;
+        loop {
+            let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await;
+            let data = match frame {
+                None => break,
+                Some(Err(_)) => return ReadBody::Failed,
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => data,
+                    Err(_) => continue,
+                },
+            };
+            total = total.saturating_add(data.len());
+            if total <= MAX_BODY_BYTES {
+                kept.extend_from_slice(&data);
+            } else if total > MAX_DRAIN_BYTES {
+                return ReadBody::TooLarge;
+            } else {
+                kept = Vec::new();
+            }
+        }
+        if total > MAX_BODY_BYTES {
+            ReadBody::TooLarge
+        } else {
+            ReadBody::Whole(Bytes::from(kept))
+        }
+    };
+    tokio::time::timeout(DRAIN_TIMEOUT, read)
+        .await
+        .unwrap_or(ReadBody::TooLarge)
 }
 
 /// A small JSON error for things Entra has no AADSTS code for (unknown routes, admin).
@@ -160,20 +301,6 @@ fn client_request_id(parts: &Parts, form: Option<&Form>) -> Option<String> {
         .filter(|id| id.len() <= 128 && id.chars().all(|c| c.is_ascii_graphic()))
 }
 
-fn redact(pairs: &[(String, String)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            let value = if SECRET_FIELDS.contains(&k.as_str()) {
-                REDACTED.to_owned()
-            } else {
-                v.clone()
-            };
-            (k.clone(), value)
-        })
-        .collect()
-}
-
 fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -194,15 +321,16 @@ fn carries_password(passwords: &[String], raw_body: &[u8], decoded: &[&(String, 
 
 async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
-    let (bytes, too_large) = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(bytes) => (bytes, false),
-        Err(_) => (Bytes::new(), true),
+    let read = read_body(&parts, body).await;
+    let bytes = match &read {
+        ReadBody::Whole(bytes) => bytes.clone(),
+        ReadBody::TooLarge | ReadBody::Failed => Bytes::new(),
     };
     let endpoint = Endpoint::of_path(parts.uri.path());
     let host = host_of(&parts, shared.port);
-    // An XML body (WS-Trust) is no form: decoding it as one would record pieces of it,
-    // password included, under made-up names.
-    let form = if is_xml(&parts) {
+    // An XML body (WS-Trust), whatever its declared type, is no form: decoding it as one
+    // would record pieces of it, password included, under made-up names.
+    let form = if is_xml(&parts) || redact::looks_like_xml(&bytes) {
         None
     } else {
         Form::decode(&bytes)
@@ -220,25 +348,20 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
             .flat_map(|f| f.pairs())
             .chain(query.pairs())
             .collect();
+        let passwords = inner.passwords();
+        let redactor = redact::Redactor::new(&passwords);
         let record = RecordedRequest {
             seq: 0,
             endpoint,
             method: parts.method.to_string(),
-            path: parts.uri.path().to_owned(),
-            query: redact(query.pairs()),
-            headers: parts
-                .headers
-                .iter()
-                .map(|(k, v)| {
-                    let value = match k.as_str() {
-                        "authorization" | "cookie" => REDACTED.to_owned(),
-                        _ => String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    };
-                    (k.as_str().to_owned(), value)
-                })
-                .collect(),
-            form: form.as_ref().map(|f| redact(f.pairs())).unwrap_or_default(),
-            carried_password: carries_password(&inner.passwords(), &bytes, &decoded),
+            path: redactor.path(parts.uri.path()),
+            query: redactor.pairs(query.pairs()),
+            headers: redactor.headers(&parts.headers),
+            form: form
+                .as_ref()
+                .map(|f| redactor.form(&bytes, f.pairs()))
+                .unwrap_or_default(),
+            carried_password: carries_password(&passwords, &bytes, &decoded),
             status: 0,
             received_at: now,
         };
@@ -250,11 +373,13 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
         };
         (ctx, fault, record)
     };
-    let mut response = if too_large {
+    let mut response = if matches!(read, ReadBody::TooLarge) {
         let mut err =
             EntraError::malformed(&format!("The request body exceeds {MAX_BODY_BYTES} bytes."));
         err.status = StatusCode::PAYLOAD_TOO_LARGE;
         ctx.error(err)
+    } else if matches!(read, ReadBody::Failed) {
+        ctx.error(EntraError::malformed("The request body could not be read."))
     } else {
         match fault {
             Some(FaultAction::Status {
@@ -278,13 +403,17 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
             Some(FaultAction::Delay { millis }) => {
                 tokio::time::sleep(Duration::from_millis(millis)).await;
                 parts.extensions.insert(ctx.clone());
-                next.run(Request::from_parts(parts, Body::from(bytes)))
-                    .await
+                let response = next
+                    .run(Request::from_parts(parts, Body::from(bytes)))
+                    .await;
+                entra_shaped(&ctx, response).await
             }
             None => {
                 parts.extensions.insert(ctx.clone());
-                next.run(Request::from_parts(parts, Body::from(bytes)))
-                    .await
+                let response = next
+                    .run(Request::from_parts(parts, Body::from(bytes)))
+                    .await;
+                entra_shaped(&ctx, response).await
             }
         }
     };

@@ -150,3 +150,33 @@ pub fn claims(jwt: &str) -> Value {
         .expect("base64url");
     serde_json::from_slice(&bytes).expect("JSON")
 }
+
+/// A client assertion with `claims`, signed by the Contoso Daemon's certificate key and
+/// naming it by `x5t#S256` (or by `x5t_s256` when given).
+pub fn daemon_assertion(claims: &Value, x5t_s256: Option<&str>) -> String {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use rustls_pki_types::pem::PemObject;
+    let key = rustls_pki_types::PrivatePkcs8KeyDer::from_pem_slice(d::DAEMON_KEY_PEM.as_bytes())
+        .expect("test key");
+    let pair = ring::signature::RsaKeyPair::from_pkcs8(key.secret_pkcs8_der()).expect("test key");
+    let cert = rustls_pki_types::CertificateDer::from_pem_slice(d::DAEMON_CERT_PEM.as_bytes())
+        .expect("test key");
+    let thumb = URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, &cert));
+    let header =
+        serde_json::json!({"alg": "RS256", "typ": "JWT", "x5t#S256": x5t_s256.unwrap_or(&thumb)});
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let mut signature = vec![0; pair.public().modulus_len()];
+    pair.sign(
+        &ring::signature::RSA_PKCS1_SHA256,
+        &ring::rand::SystemRandom::new(),
+        input.as_bytes(),
+        &mut signature,
+    )
+    .expect("test key");
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}

@@ -279,6 +279,9 @@ fn ws_trust(
         );
     }
     let now = ctx.now;
+    // The clock stops at 9999-12-31, so this never saturates in practice; an assertion
+    // that would outlive year 9999 is written with dates the SAML grant then refuses.
+    let not_on_or_after = now.saturating_add(ASSERTION_LIFETIME);
     let claims = saml::Claims {
         version: tenant.saml_version,
         id: format!("_{}", inner.ids.guid()),
@@ -286,13 +289,13 @@ fn ws_trust(
         audience: AUDIENCE.to_owned(),
         issued_at: now,
         not_before: now,
-        not_on_or_after: now + ASSERTION_LIFETIME,
+        not_on_or_after,
         name_id: immutable_id(&user),
         upn: user.username.clone(),
     };
     drop(inner);
     let assertion = saml::issue(&shared.adfs, &claims);
-    let (created, expires) = (xml_instant(now), xml_instant(now + ASSERTION_LIFETIME));
+    let (created, expires) = (xml_instant(now), xml_instant(not_on_or_after));
     let body = soap::response(&soap::Issued {
         version,
         message_id,

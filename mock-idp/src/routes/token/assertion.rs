@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use crate::clock::{MAX_INSTANT, later};
 use crate::errors::{EntraError, RequestCtx};
 use crate::fixture::{App, AppCertificate};
 use crate::jwt;
@@ -99,17 +100,20 @@ pub(super) fn verify(
     if !audience_ok(parsed.claims.get("aud").unwrap_or(&Value::Null), &accepted) {
         return Err(malformed("The audience is not this token endpoint."));
     }
-    let exp = parsed
-        .claims
-        .get("exp")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| malformed("'exp' is missing."))?;
-    let nbf = parsed
-        .claims
-        .get("nbf")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    if ctx.now > exp + SKEW || nbf > ctx.now + SKEW {
+    // A time past the clock's last instant (9999-12-31) is no time at all: malformed.
+    let instant = |name: &str| match parsed.claims.get(name) {
+        None => Ok(None),
+        Some(value) => value
+            .as_u64()
+            .filter(|t| *t <= MAX_INSTANT)
+            .map(Some)
+            .ok_or_else(|| malformed(&format!("'{name}' is not a valid time."))),
+    };
+    let exp = instant("exp")?.ok_or_else(|| malformed("'exp' is missing."))?;
+    let nbf = instant("nbf")?.unwrap_or(0);
+    let expired = later(exp, SKEW).is_none_or(|end| ctx.now > end);
+    let not_yet = later(ctx.now, SKEW).is_none_or(|start| nbf > start);
+    if expired || not_yet {
         return Err(EntraError::invalid_client(
             700024,
             format!(

@@ -68,5 +68,5 @@ pub(super) fn grant(
         auth,
         user: None,
     };
-    Ok(issue::issue(shared, inner, ctx, &grant))
+    issue::issue(shared, inner, ctx, &grant)
 }

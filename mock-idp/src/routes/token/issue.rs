@@ -6,7 +6,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::errors::RequestCtx;
+use crate::clock::later;
+use crate::errors::{EntraError, RequestCtx};
 use crate::fixture::{App, Resource, Tenant, User};
 use crate::jwt;
 use crate::state::{Inner, RefreshRecord, Shared};
@@ -98,26 +99,35 @@ fn pairwise_sub(oid: &str, audience: &str) -> String {
     URL_SAFE_NO_PAD.encode(digest.as_ref().get(..32).unwrap_or_default())
 }
 
-/// Mints the tokens of `grant` and records its refresh token.
+/// Mints the tokens of `grant` and records its refresh token; an error when a token
+/// would expire past the clock's last instant.
 pub(crate) fn issue(
     shared: &Shared,
     inner: &mut Inner,
     ctx: &RequestCtx,
     grant: &Grant<'_>,
-) -> TokenResponse {
+) -> Result<TokenResponse, EntraError> {
     let now = ctx.now;
     let expires_in = if shared.deterministic {
         DETERMINISTIC_EXPIRES_IN
     } else {
         inner.ids.between(3599, 5399)
     };
+    let past_the_clock = || {
+        EntraError::malformed(
+            "The mock clock is too close to 9999-12-31T23:59:59Z to issue a token that expires \
+             after it.",
+        )
+    };
+    let access_exp = later(now, expires_in).ok_or_else(past_the_clock)?;
+    let id_exp = later(now, ID_TOKEN_LIFETIME).ok_or_else(past_the_clock)?;
     let issuer = format!("{}/{}/v2.0", ctx.base(), grant.tenant.id);
     let mut access = json!({
         "aud": grant.resource.app_id,
         "iss": issuer,
         "iat": now,
         "nbf": now,
-        "exp": now + expires_in,
+        "exp": access_exp,
         "azp": grant.app.client_id,
         "azpacr": grant.auth.azpacr(),
         "tid": grant.tenant.id,
@@ -131,7 +141,7 @@ pub(crate) fn issue(
             claims.insert("oid".into(), app_oid.clone().into());
             claims.insert("sub".into(), app_oid.into());
         }
-        return TokenResponse {
+        return Ok(TokenResponse {
             token_type: "Bearer",
             scope: None,
             expires_in,
@@ -141,7 +151,7 @@ pub(crate) fn issue(
             refresh_token: None,
             id_token: None,
             client_info: None,
-        };
+        });
     };
     let user = user_grant.user;
     let mut scp: Vec<&str> = user_grant.scopes.iter().map(String::as_str).collect();
@@ -168,7 +178,7 @@ pub(crate) fn issue(
             "iss": issuer,
             "iat": now,
             "nbf": now,
-            "exp": now + ID_TOKEN_LIFETIME,
+            "exp": id_exp,
             "name": user.display_name,
             "oid": user.oid,
             "preferred_username": user.username,
@@ -203,7 +213,7 @@ pub(crate) fn issue(
     });
     let mut scope: Vec<&str> = user_grant.scopes.iter().map(String::as_str).collect();
     scope.extend(user_grant.reserved.iter());
-    TokenResponse {
+    Ok(TokenResponse {
         token_type: "Bearer",
         scope: Some(scope.join(" ")),
         expires_in,
@@ -213,5 +223,5 @@ pub(crate) fn issue(
         refresh_token,
         id_token,
         client_info,
-    }
+    })
 }

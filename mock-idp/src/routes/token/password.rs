@@ -129,5 +129,5 @@ pub(super) fn issue_for_user(
             client_info: form.get("client_info") == Some("1"),
         }),
     };
-    Ok(issue::issue(shared, inner, ctx, &grant))
+    issue::issue(shared, inner, ctx, &grant)
 }

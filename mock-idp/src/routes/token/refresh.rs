@@ -130,7 +130,7 @@ pub(super) fn grant(
             client_info: form.get("client_info") == Some("1"),
         }),
     };
-    Ok(issue::issue(shared, inner, ctx, &grant))
+    issue::issue(shared, inner, ctx, &grant)
 }
 
 /// `91.00:00:00`-style duration, as Entra prints it.

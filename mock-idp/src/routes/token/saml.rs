@@ -109,7 +109,10 @@ pub(super) fn verify(
             ),
         ));
     }
-    if now + SKEW < claims.not_before || now >= claims.not_on_or_after + SKEW {
+    // Saturating: a bound past the end of time is simply never reached.
+    if now.saturating_add(SKEW) < claims.not_before
+        || now >= claims.not_on_or_after.saturating_add(SKEW)
+    {
         return Err(EntraError::invalid_grant(
             50013,
             format!(
@@ -241,6 +244,13 @@ mod tests {
         assert_eq!(check(&other_subject, now, saml11), 50034);
         let v2 = claims(&fixture, SamlVersion::V2_0);
         assert_eq!(check(&v2, now, SAML2), 0);
+        // Times at the end of u64 are checked, not overflowed.
+        assert_eq!(check(&good, u64::MAX, saml11), 50013);
+        let forever = saml::Claims {
+            not_on_or_after: u64::MAX,
+            ..good.clone()
+        };
+        assert_eq!(check(&forever, u64::MAX, saml11), 50013);
     }
 
     #[test]
