@@ -83,7 +83,14 @@ pub fn child(target: &Target, options: &ChildOptions) {
         let small = minimise(target, &input, &crash, Duration::from_secs(3));
         let known = regressions::is_open(&open, target.name, &crash);
         let found = format!("seed {}, input {iteration}", options.seed);
-        let saved = regressions::save(&options.fuzz_dir, target.name, &small, &crash, known, &found);
+        let saved = regressions::save(
+            &options.fuzz_dir,
+            target.name,
+            &small,
+            &crash,
+            known,
+            &found,
+        );
         let (status, path) = match &saved {
             Ok(Saved::New(path)) => ("new", path.display().to_string()),
             Ok(Saved::Known(path)) => ("saved-before", path.display().to_string()),
@@ -99,11 +106,22 @@ pub fn child(target: &Target, options: &ChildOptions) {
     let _ = writeln!(out, "done {done}");
 }
 
-/// Removes chunks of `input` while it still panics at the same place, for at most
-/// `budget`.
-fn minimise(target: &Target, input: &[u8], crash: &Crash, budget: Duration) -> Vec<u8> {
+/// Shortens `input` while it still panics at the same place, for at most `budget`:
+/// the shortest crashing prefix first (a binary search), then chunks removed.
+pub fn minimise(target: &Target, input: &[u8], crash: &Crash, budget: Duration) -> Vec<u8> {
     let started = Instant::now();
+    let same = |candidate: &[u8]| matches!(regressions::run_caught(target, candidate), Err(again) if again.location == crash.location);
     let mut best = input.to_vec();
+    let (mut short, mut long) = (0, best.len());
+    while short + 1 < long && started.elapsed() < budget {
+        let middle = short + (long - short) / 2;
+        if same(&best[..middle]) {
+            long = middle;
+        } else {
+            short = middle;
+        }
+    }
+    best.truncate(long);
     let mut chunk = best.len() / 2;
     while chunk >= 1 && started.elapsed() < budget {
         let mut at = 0;
@@ -111,12 +129,11 @@ fn minimise(target: &Target, input: &[u8], crash: &Crash, budget: Duration) -> V
         while at < best.len() && started.elapsed() < budget {
             let end = (at + chunk).min(best.len());
             let candidate: Vec<u8> = [&best[..at], &best[end..]].concat();
-            match regressions::run_caught(target, &candidate) {
-                Err(again) if again.location == crash.location => {
-                    best = candidate;
-                    shrank = true;
-                }
-                _ => at += chunk,
+            if same(&candidate) {
+                best = candidate;
+                shrank = true;
+            } else {
+                at += chunk;
             }
         }
         if !shrank {
@@ -183,7 +200,9 @@ pub fn supervise(exe: &Path, target: &Target, options: &PassOptions) -> TargetRe
             Ok(child) => child,
             Err(error) => {
                 report.failed = true;
-                report.crashes.push(format!("cannot start the child: {error}"));
+                report
+                    .crashes
+                    .push(format!("cannot start the child: {error}"));
                 break;
             }
         };
@@ -263,7 +282,14 @@ pub fn supervise(exe: &Path, target: &Target, options: &PassOptions) -> TargetRe
         let input = input_for(target, &seeds, options.seed, n);
         let known = regressions::is_open(&open, target.name, &crash);
         let found = format!("seed {}, input {n}", options.seed);
-        let saved = regressions::save(&options.fuzz_dir, target.name, &input, &crash, known, &found);
+        let saved = regressions::save(
+            &options.fuzz_dir,
+            target.name,
+            &input,
+            &crash,
+            known,
+            &found,
+        );
         let path = saved.as_ref().map_or_else(
             |error| format!("(cannot save: {error})"),
             |saved| saved.path().display().to_string(),
@@ -291,6 +317,10 @@ fn describe(rest: &str, new_defect: bool) -> String {
     let input = head.split(' ').next().unwrap_or_default();
     format!(
         "{} at input {input}: {signature}\n      saved as {path}",
-        if new_defect { "NEW DEFECT" } else { "known open" }
+        if new_defect {
+            "NEW DEFECT"
+        } else {
+            "known open"
+        }
     )
 }

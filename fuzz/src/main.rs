@@ -12,6 +12,7 @@ const USAGE: &str = "\
 usage: entra-fuzz [--seconds N] [--target NAME] [--seed S] [--iterations N] [--timeout S] [--dir DIR]
        entra-fuzz list
        entra-fuzz replay [--target NAME] FILE...
+       entra-fuzz minimise [--target NAME] [--seconds N] FILE
        entra-fuzz input --target NAME --seed S --iteration I [--out FILE]
 
 A pass runs every target (or one) for N seconds each (default 10), seed S (default 0),
@@ -67,6 +68,7 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Some("replay") => replay(&args),
+        Some("minimise") => minimise(&args),
         Some("input") => input(&args),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
@@ -81,10 +83,8 @@ fn main() -> ExitCode {
 }
 
 fn fuzz_dir(args: &Args) -> PathBuf {
-    args.value("--dir").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")),
-        PathBuf::from,
-    )
+    args.value("--dir")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
 }
 
 fn target(args: &Args) -> Result<entra_fuzz::Target, String> {
@@ -156,6 +156,66 @@ fn child(args: &Args) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The target of a saved case: `--target`, else the directory the case sits in.
+fn case_target(args: &Args, path: &std::path::Path) -> Result<String, String> {
+    let name = match args.value("--target") {
+        Some(name) => name.to_owned(),
+        None => path
+            .parent()
+            .and_then(|dir| dir.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
+    match entra_fuzz::by_name(&name) {
+        Some(_) => Ok(name),
+        None => Err(format!(
+            "no target `{name}` for {}: pass --target",
+            path.display()
+        )),
+    }
+}
+
+/// Shrinks a saved case in place (a new file named by its new hash, the note updated).
+fn minimise(args: &Args) -> Result<ExitCode, String> {
+    let file = *args.free().first().ok_or("minimise needs a file")?;
+    let path = PathBuf::from(file);
+    let name = case_target(args, &path)?;
+    let seconds: f64 = args.number("--seconds", 60.0)?;
+    let input = std::fs::read(&path).map_err(|e| format!("cannot read {file}: {e}"))?;
+    regressions::silence_panics();
+    let (small, crash) = regressions::on_fuzz_stack(move || {
+        let target = entra_fuzz::by_name(&name)?;
+        let crash = regressions::run_caught(&target, &input).err()?;
+        let small = driver::minimise(&target, &input, &crash, Duration::from_secs_f64(seconds));
+        Some((small, crash))
+    })
+    .ok_or_else(|| format!("{file} does not crash"))?;
+    let new_path = path.with_file_name(format!("{:016x}", entra_fuzz::rng::fnv1a(&small)));
+    let note = std::fs::read_to_string(path.with_extension("txt")).unwrap_or_default();
+    let note: String = note
+        .lines()
+        .map(|line| match line.starts_with("bytes: ") {
+            true => format!("bytes: {}\n", small.len()),
+            false => format!("{line}\n"),
+        })
+        .collect();
+    std::fs::write(&new_path, &small).map_err(|e| format!("cannot write: {e}"))?;
+    std::fs::write(new_path.with_extension("txt"), note)
+        .map_err(|e| format!("cannot write: {e}"))?;
+    if new_path != path {
+        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_file(path.with_extension("txt"));
+    }
+    println!(
+        "{} -> {} ({} bytes, still {})",
+        path.display(),
+        new_path.display(),
+        small.len(),
+        crash.signature()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn replay(args: &Args) -> Result<ExitCode, String> {
     let files = args.free();
     if files.is_empty() {
@@ -164,24 +224,12 @@ fn replay(args: &Args) -> Result<ExitCode, String> {
     let mut crashed = false;
     for file in files {
         let path = PathBuf::from(file);
-        // The target: --target, else the directory the case sits in.
-        let name = match args.value("--target") {
-            Some(name) => name.to_owned(),
-            None => path
-                .parent()
-                .and_then(|dir| dir.file_name())
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        };
-        if entra_fuzz::by_name(&name).is_none() {
-            return Err(format!("no target `{name}` for {file}: pass --target"));
-        }
+        let name = case_target(args, &path)?;
         let input = std::fs::read(&path).map_err(|e| format!("cannot read {file}: {e}"))?;
         // The panic is printed as usual here: this is for a human to read.
         let result = regressions::on_fuzz_stack(move || {
-            entra_fuzz::by_name(&name).map(|target| {
-                std::panic::catch_unwind(|| (target.run)(&input)).is_ok()
-            })
+            entra_fuzz::by_name(&name)
+                .map(|target| std::panic::catch_unwind(|| (target.run)(&input)).is_ok())
         });
         let ok = result.unwrap_or(false);
         crashed |= !ok;

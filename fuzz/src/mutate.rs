@@ -66,7 +66,7 @@ fn mutate_once(input: &mut Vec<u8>, rng: &mut Rng, corpus: &[Vec<u8>]) {
             let start = rng.below(len);
             let end = (start + 1 + rng.below(16)).min(len);
             let piece = input[start..end].to_vec();
-            let times = *rng.pick(&[2, 100, 1000, 70_000]);
+            let times = crate::shapes::length(rng).max(2);
             let mut repeated = Vec::with_capacity(piece.len() * times);
             for _ in 0..times {
                 if repeated.len() + piece.len() > MAX_LEN {

@@ -22,12 +22,33 @@ static QUIET_HOOK: Once = Once::new();
 pub fn silence_panics() {
     QUIET_HOOK.call_once(|| {
         panic::set_hook(Box::new(|info| {
-            let location = info
-                .location()
-                .map(|l| format!("{}:{}:{}", short_path(l.file()), l.line(), l.column()));
+            let location = info.location().map(|l| {
+                let file = l.file();
+                if file.starts_with("/rustc/") {
+                    // A panic inside std (`SystemTime + Duration`): name the caller.
+                    caller_outside_std()
+                        .unwrap_or_else(|| format!("{}:{}:{}", file, l.line(), l.column()))
+                } else {
+                    format!("{}:{}:{}", short_path(file), l.line(), l.column())
+                }
+            });
             *LAST_LOCATION.lock().unwrap_or_else(PoisonError::into_inner) = location;
         }));
     });
+}
+
+/// The first frame of the current backtrace outside std, core and this crate's hook.
+fn caller_outside_std() -> Option<String> {
+    let trace = std::backtrace::Backtrace::force_capture().to_string();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(|p| format!("{}/", p.display()))
+        .unwrap_or_default();
+    trace
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("at "))
+        .find(|at| !at.starts_with("/rustc/") && !at.contains("fuzz/src/regressions.rs"))
+        .map(|at| short_path(at.strip_prefix(root.as_str()).unwrap_or(at)))
 }
 
 /// A registry path shortened to `crate-1.2.3/src/...`; workspace paths as they are.
@@ -200,27 +221,35 @@ pub fn save(
     Ok(Saved::New(path))
 }
 
-/// Replays every case of `<fuzz_dir>/<kind>/<target>/` on the fuzz stack; returns the
-/// cases that still crash, with their crash.
-pub fn replay_all(fuzz_dir: &Path, kind: &str) -> Vec<(PathBuf, Crash)> {
+/// Replays every case of `<fuzz_dir>/<kind>/<target>/` on the fuzz stack; returns
+/// how many cases ran and the ones that still crash, with their crash.
+pub fn replay_all(fuzz_dir: &Path, kind: &str) -> (usize, Vec<(PathBuf, Crash)>) {
+    replay(crate::targets::all, fuzz_dir, kind)
+}
+
+fn replay(
+    targets: fn() -> Vec<Target>,
+    fuzz_dir: &Path,
+    kind: &str,
+) -> (usize, Vec<(PathBuf, Crash)>) {
     silence_panics();
-    let mut failures = Vec::new();
-    for target in crate::targets::all() {
+    let (mut ran, mut failures) = (0, Vec::new());
+    for (index, target) in targets().iter().enumerate() {
         for case in cases(&fuzz_dir.join(kind).join(target.name)) {
             let Ok(input) = fs::read(&case) else {
                 continue;
             };
-            let name = target.name;
+            ran += 1;
             let result = on_fuzz_stack(move || {
-                let target = crate::targets::by_name(name).map(|t| run_caught(&t, &input));
-                target.unwrap_or(Ok(()))
+                let targets = targets();
+                run_caught(&targets[index], &input)
             });
             if let Err(crash) = result {
                 failures.push((case, crash));
             }
         }
     }
-    failures
+    (ran, failures)
 }
 
 #[cfg(test)]
@@ -230,10 +259,15 @@ mod tests {
     #[test]
     fn registry_paths_are_shortened() {
         assert_eq!(
-            short_path("/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/quick-xml-0.38.3/src/reader/mod.rs"),
+            short_path(
+                "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/quick-xml-0.38.3/src/reader/mod.rs"
+            ),
             "quick-xml-0.38.3/src/reader/mod.rs"
         );
-        assert_eq!(short_path("crates/app/src/clock.rs"), "crates/app/src/clock.rs");
+        assert_eq!(
+            short_path("crates/app/src/clock.rs"),
+            "crates/app/src/clock.rs"
+        );
     }
 
     #[test]
@@ -249,6 +283,32 @@ mod tests {
         };
         assert!(is_open(&defects, "sign_in", &crash));
         assert!(!is_open(&defects, "mex", &crash));
+    }
+
+    fn boom_target() -> Vec<Target> {
+        vec![Target {
+            name: "boom",
+            about: "panics on `boom`",
+            seeds: Vec::new,
+            generate: |_, _| Vec::new(),
+            run: |input| assert!(input != b"boom", "it went boom"),
+        }]
+    }
+
+    #[test]
+    fn replay_reports_the_cases_that_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = dir.path().join("regressions").join("boom");
+        fs::create_dir_all(&cases).unwrap();
+        fs::write(cases.join("1"), b"boom").unwrap();
+        fs::write(cases.join("2"), b"fine").unwrap();
+        fs::write(cases.join("1.txt"), b"a note, not a case").unwrap();
+        let (ran, failures) = replay(boom_target, dir.path(), "regressions");
+        assert_eq!(ran, 2);
+        assert_eq!(failures.len(), 1);
+        assert_eq!(failures[0].0, cases.join("1"));
+        assert_eq!(failures[0].1.message, "it went boom");
+        assert!(failures[0].1.location.contains("regressions.rs"));
     }
 
     #[test]

@@ -60,7 +60,9 @@ mod tests {
 
     #[test]
     fn an_input_depends_on_seed_target_and_iteration_only() {
-        let a: Vec<u64> = (0..4).map(|_| Rng::for_input(7, "mex", 12).next_u64()).collect();
+        let a: Vec<u64> = (0..4)
+            .map(|_| Rng::for_input(7, "mex", 12).next_u64())
+            .collect();
         assert!(a.windows(2).all(|w| w[0] == w[1]));
         assert_ne!(
             Rng::for_input(7, "mex", 12).next_u64(),

@@ -88,7 +88,24 @@ pub const INTERESTING_STRINGS: &[&[u8]] = &[
     b"\xe2\x80\xa8",
 ];
 
-const DEPTHS: &[usize] = &[64, 127, 128, 129, 1_000, 65_535, 65_536, 65_537, 70_000, 140_000];
+/// A nesting depth: around serde_json's limit (128) mostly, past quick-xml's 16-bit
+/// depth counter (65,536) one time in four.
+pub fn depth(rng: &mut Rng) -> usize {
+    if rng.chance(1, 4) {
+        *rng.pick(&[65_535, 65_536, 65_537, 70_000, 140_000])
+    } else {
+        *rng.pick(&[2, 64, 127, 128, 129, 1_000])
+    }
+}
+
+/// A length: short mostly, up to half a megabyte one time in six.
+pub fn length(rng: &mut Rng) -> usize {
+    if rng.chance(1, 6) {
+        *rng.pick(&[65_536, 1 << 19])
+    } else {
+        *rng.pick(&[0, 1, 16, 255, 256, 4_096])
+    }
+}
 
 /// Unpadded base64url, as JWTs and `client_info` use.
 pub fn b64url(bytes: &[u8]) -> String {
@@ -135,9 +152,10 @@ pub fn hostile_value(rng: &mut Rng, original: &Value) -> Vec<u8> {
         0 | 1 => rng.pick(INTERESTING_NUMBERS).as_bytes().to_vec(),
         2 | 3 => rng.pick(NUMERIC_STRINGS).as_bytes().to_vec(),
         4 => {
-            let len = *rng.pick(&[256, 4096, 65_536, 1 << 19]);
+            let len = length(rng);
             const UNITS: [&[u8]; 4] = [b"A", b"\\u00e9", b"%41", b" "];
-            long_string(*rng.pick(&UNITS), len)
+            let unit: &&[u8] = rng.pick(&UNITS);
+            long_string(unit, len)
         }
         5 => {
             let mut out = b"\"".to_vec();
@@ -150,20 +168,24 @@ pub fn hostile_value(rng: &mut Rng, original: &Value) -> Vec<u8> {
                 b"\\udc00\\ud800",
                 b"\\u0000",
             ];
-            out.extend_from_slice(*rng.pick(&BAD));
+            let bad: &&[u8] = rng.pick(&BAD);
+            out.extend_from_slice(bad);
             out.push(b'"');
             out
         }
-        6 => {
-            let depth = *rng.pick(DEPTHS);
-            nested(b"[", b"1", b"]", depth)
-        }
-        7 => {
-            let depth = *rng.pick(DEPTHS);
-            nested(b"{\"a\":", b"1", b"}", depth)
-        }
+        6 => nested(b"[", b"1", b"]", depth(rng)),
+        7 => nested(b"{\"a\":", b"1", b"}", depth(rng)),
         8 => rng
-            .pick(&["null", "true", "false", "[]", "{}", "\"\"", "[null]", "{\"\":\"\"}"])
+            .pick(&[
+                "null",
+                "true",
+                "false",
+                "[]",
+                "{}",
+                "\"\"",
+                "[null]",
+                "{\"\":\"\"}",
+            ])
             .as_bytes()
             .to_vec(),
         9 => match original {
@@ -176,12 +198,15 @@ pub fn hostile_value(rng: &mut Rng, original: &Value) -> Vec<u8> {
             let mut text = original.to_string().into_bytes();
             let piece = rng.pick(INTERESTING_STRINGS);
             let at = rng.below(text.len().saturating_sub(1)) + 1;
-            text.splice(at.min(text.len())..at.min(text.len()), piece.iter().copied());
+            text.splice(
+                at.min(text.len())..at.min(text.len()),
+                piece.iter().copied(),
+            );
             text
         }
         11 => {
             // Wide: many elements.
-            let count = *rng.pick(&[1_000, 100_000]);
+            let count = length(rng);
             let mut out = b"[".to_vec();
             for i in 0..count {
                 if i > 0 {
@@ -232,6 +257,13 @@ fn paths(value: &Value, prefix: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
     }
 }
 
+fn at<'a>(value: &'a Value, path: &[Step]) -> Option<&'a Value> {
+    path.iter().try_fold(value, |node, step| match step {
+        Step::Key(key) => node.get(key.as_str()),
+        Step::Index(i) => node.get(*i),
+    })
+}
+
 fn at_mut<'a>(value: &'a mut Value, path: &[Step]) -> Option<&'a mut Value> {
     path.iter().try_fold(value, |node, step| match step {
         Step::Key(key) => node.get_mut(key.as_str()),
@@ -263,6 +295,7 @@ pub fn hostile_json(rng: &mut Rng, template: &[u8]) -> Vec<u8> {
         mutate(&mut bytes, rng, &[]);
         return bytes;
     };
+    let pristine = doc.clone();
     let mut all = Vec::new();
     paths(&doc, &mut Vec::new(), &mut all);
     let mut replacements: Vec<(String, Vec<u8>)> = Vec::new();
@@ -272,8 +305,11 @@ pub fn hostile_json(rng: &mut Rng, template: &[u8]) -> Vec<u8> {
         }
         let path = rng.pick(&all).clone();
         let n = replacements.len();
-        if let Some(node) = at_mut(&mut doc, &path) {
-            let hostile = hostile_value(rng, node);
+        let original = at(&pristine, &path).cloned().unwrap_or(Value::Null);
+        if let Some(node) = at_mut(&mut doc, &path)
+            && !node.as_str().is_some_and(|s| s.starts_with('\u{1}'))
+        {
+            let hostile = hostile_value(rng, &original);
             *node = Value::String(placeholder(n));
             replacements.push((placeholder(n), hostile));
         }
@@ -284,7 +320,7 @@ pub fn hostile_json(rng: &mut Rng, template: &[u8]) -> Vec<u8> {
             && let Some(key) = map.keys().nth(rng.below(map.len())).cloned()
         {
             let n = replacements.len();
-            let hostile = hostile_value(rng, &map[&key]);
+            let hostile = hostile_value(rng, pristine.get(&key).unwrap_or(&Value::Null));
             map.insert(placeholder(n), Value::String(placeholder(n + 1)));
             let key_text = serde_json::to_vec(&key).unwrap_or_default();
             replacements.push((placeholder(n), key_text));
@@ -318,9 +354,13 @@ pub fn hostile_xml(rng: &mut Rng, template: &[u8]) -> Vec<u8> {
         };
         match rng.below(8) {
             0 | 1 => {
-                let depth = *rng.pick(DEPTHS);
-                const NAMES: [&[u8]; 4] =
-                    [b"a", b"s:Body", b"wsp:Policy", b"t:RequestSecurityTokenResponse"];
+                let depth = depth(rng);
+                const NAMES: [&[u8]; 4] = [
+                    b"a",
+                    b"s:Body",
+                    b"wsp:Policy",
+                    b"t:RequestSecurityTokenResponse",
+                ];
                 let name = *rng.pick(&NAMES);
                 let open = [b"<", name, b">"].concat();
                 let close = [b"</", name, b">"].concat();
@@ -337,8 +377,13 @@ pub fn hostile_xml(rng: &mut Rng, template: &[u8]) -> Vec<u8> {
                 let b = *rng.pick(&opens);
                 let (start, end) = (a.min(b), a.max(b));
                 let piece = doc[start..end.max(start + 1).min(doc.len())].to_vec();
-                let times = (MAX_LEN / piece.len().max(1)).min(*rng.pick(&[10, 1_000, 100_000]));
-                let repeated: Vec<u8> = piece.iter().copied().cycle().take(piece.len() * times).collect();
+                let times = (MAX_LEN / piece.len().max(1)).min(length(rng).max(2));
+                let repeated: Vec<u8> = piece
+                    .iter()
+                    .copied()
+                    .cycle()
+                    .take(piece.len() * times)
+                    .collect();
                 doc.splice(start..start, repeated);
             }
             3 if !closes.is_empty() => {
@@ -365,7 +410,7 @@ pub fn hostile_xml(rng: &mut Rng, template: &[u8]) -> Vec<u8> {
                     b"<!DOCTYPE a SYSTEM \"file:///etc/passwd\">",
                     b"<?xml version=\"1.0\" encoding=\"UTF-16\"?>",
                 ];
-                let doctype: &[u8] = *rng.pick(&PROLOGUES);
+                let doctype: &&[u8] = rng.pick(&PROLOGUES);
                 doc.splice(0..0, doctype.iter().copied());
             }
             6 if !doc.is_empty() => doc.truncate(rng.below(doc.len())),
@@ -386,7 +431,7 @@ fn positions(doc: &[u8], byte: u8) -> Vec<usize> {
 
 fn hostile_text(rng: &mut Rng) -> Vec<u8> {
     match rng.below(5) {
-        0 => vec![b'A'; *rng.pick(&[1_000, 100_000, 1 << 19])],
+        0 => vec![b'A'; length(rng)],
         1 => rng.pick(INTERESTING_STRINGS).to_vec(),
         2 => rng.pick(INTERESTING_NUMBERS).as_bytes().to_vec(),
         3 => b"&amp;&lt;&#x41;&#65;&#xD800;&#1114112;&bogus;".to_vec(),

@@ -11,7 +11,8 @@ fn fuzz_dir() -> &'static Path {
 
 #[test]
 fn no_committed_regression_case_crashes() {
-    let failures = replay_all(fuzz_dir(), "regressions");
+    let (ran, failures) = replay_all(fuzz_dir(), "regressions");
+    println!("{ran} regression cases replayed");
     assert!(
         failures.is_empty(),
         "these saved inputs crash again:\n{}",
@@ -28,7 +29,8 @@ fn no_committed_regression_case_crashes() {
 #[test]
 #[ignore = "known open defects: fuzz/open/signatures.txt"]
 fn known_open_cases_no_longer_crash() {
-    let failures = replay_all(fuzz_dir(), "open");
+    let (ran, failures) = replay_all(fuzz_dir(), "open");
+    assert!(ran > 0, "no case under fuzz/open/");
     assert!(
         failures.is_empty(),
         "these known open defects still crash:\n{}",

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use entra_auth::entra_cache::{CacheError, CacheStore, Merge, MemoryStore};
+use entra_auth::entra_cache::{CacheError, CacheStore, MemoryStore, Merge};
 use entra_auth::entra_http::{HttpClient, HttpError, Request, Response, async_trait};
 use entra_auth::secrecy::SecretString;
 use entra_auth::{ManualClock, PublicClientApplication};
@@ -238,11 +238,7 @@ mod tests {
         runtime.block_on(async {
             let app = app(&http, &store, &clock).unwrap();
             let result = app
-                .acquire_token_by_username_password(
-                    &["User.Read"],
-                    ALICE,
-                    SecretString::from("pw"),
-                )
+                .acquire_token_by_username_password(&["User.Read"], ALICE, SecretString::from("pw"))
                 .await
                 .unwrap();
             assert_eq!(result.account.unwrap().username, ALICE);

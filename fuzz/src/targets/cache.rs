@@ -16,7 +16,13 @@ use super::{Target, hostile_json_seed, response};
 use crate::rng::Rng;
 
 /// The sections of MSAL's unified cache schema.
-const SECTIONS: [&str; 5] = ["AccessToken", "RefreshToken", "IdToken", "Account", "AppMetadata"];
+const SECTIONS: [&str; 5] = [
+    "AccessToken",
+    "RefreshToken",
+    "IdToken",
+    "Account",
+    "AppMetadata",
+];
 
 /// The times lookups are made at: the epoch, the samples' now, the end of time.
 const NOWS: [u64; 4] = [0, NOW, NOW + 7200, u64::MAX];
@@ -153,7 +159,11 @@ fn cache_file(input: &[u8]) {
     if let Err(error) = again.deserialize(first.as_bytes()) {
         panic!("a cache this crate wrote does not read back: {error}");
     }
-    assert_eq!(first, again.serialize(), "a second round trip changed the cache");
+    assert_eq!(
+        first,
+        again.serialize(),
+        "a second round trip changed the cache"
+    );
     assert_nothing_lost(&doc, first.as_bytes(), "a round trip");
 
     // A sign-in saved over this file (the store merges onto it) keeps every entry.
@@ -191,7 +201,12 @@ fn ingest_for(body: &[u8]) -> Option<TokenIngest> {
         tokens.access_token.clone(),
         NOW,
     );
-    ingest.scopes = vec!["User.Read".into(), "openid".into(), "profile".into(), "offline_access".into()];
+    ingest.scopes = vec![
+        "User.Read".into(),
+        "openid".into(),
+        "profile".into(),
+        "offline_access".into(),
+    ];
     ingest.granted_scope = tokens.scopes.as_ref().map(|s| s.join(" "));
     ingest.token_type = Some(tokens.token_type.clone());
     ingest.expires_in = Some(tokens.expires_in);
@@ -208,7 +223,9 @@ fn ingest_for(body: &[u8]) -> Option<TokenIngest> {
     ingest.local_account_id = claims
         .as_ref()
         .and_then(|c| c.local_account_id().map(str::to_owned));
-    ingest.username = claims.as_ref().and_then(|c| c.username().map(str::to_owned));
+    ingest.username = claims
+        .as_ref()
+        .and_then(|c| c.username().map(str::to_owned));
     ingest.family_id = tokens.foci.clone();
     ingest.account_source = Some("password".into());
     Some(ingest)
@@ -238,7 +255,11 @@ fn token_ingest(input: &[u8]) {
     if let Err(error) = loaded.load() {
         panic!("a saved cache does not load: {error}");
     }
-    assert_eq!(cache.serialize(), loaded.serialize(), "save and load changed the cache");
+    assert_eq!(
+        cache.serialize(),
+        loaded.serialize(),
+        "save and load changed the cache"
+    );
     lookups(&loaded, &doc);
     for now in NOWS {
         let _ = loaded.remove_expired_access_tokens(now);

@@ -111,7 +111,7 @@ fn fixture_generate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
                 lines.insert(at, copy);
             }
             3 => {
-                let depth = *rng.pick(&[64, 128, 1_000, 100_000]);
+                let depth = crate::shapes::depth(rng);
                 let nest = if rng.chance(1, 2) {
                     nested(b"[", b"1", b"]", depth)
                 } else {
@@ -137,10 +137,19 @@ fn fixture_generate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
 fn toml_value(rng: &mut Rng) -> Vec<u8> {
     match rng.below(6) {
         0 => rng.pick(INTERESTING_NUMBERS).as_bytes().to_vec(),
-        1 => [&b"\""[..], &vec![b'x'; *rng.pick(&[1_000, 100_000])], b"\""].concat(),
+        1 => [&b"\""[..], &vec![b'x'; crate::shapes::length(rng)], b"\""].concat(),
         2 => b"\"\xff\xfe\"".to_vec(),
         3 => rng
-            .pick(&["nan", "inf", "-inf", "1979-05-27T07:32:00Z", "[]", "{}", "true", "\"\""])
+            .pick(&[
+                "nan",
+                "inf",
+                "-inf",
+                "1979-05-27T07:32:00Z",
+                "[]",
+                "{}",
+                "true",
+                "\"\"",
+            ])
             .as_bytes()
             .to_vec(),
         4 => b"[\"a\", 1, 2.5, true]".to_vec(),

@@ -175,7 +175,11 @@ fn error_response(input: &[u8]) {
         }
         if let Ok(error) = p::parse_error_response(&r) {
             let _ = (error.to_string(), error.classify(), error.aadsts_code());
-            let _ = (error.message().len(), error.suberror_kind(), error.claims_challenge());
+            let _ = (
+                error.message().len(),
+                error.suberror_kind(),
+                error.claims_challenge(),
+            );
             if let Some(retry_after) = &error.retry_after {
                 for now in instants() {
                     let _ = retry_after.delay(now);
@@ -192,7 +196,11 @@ fn user_realm(input: &[u8]) {
     let Ok(realm) = p::parse_user_realm(&response(200, input)) else {
         return;
     };
-    let _ = (realm.account_type(), realm.account_kind(), realm.is_personal_account());
+    let _ = (
+        realm.account_type(),
+        realm.account_kind(),
+        realm.is_personal_account(),
+    );
     let _ = realm.audience();
     if let Some(url) = &realm.federation_active_auth_url {
         let _ = p::WsTrustEndpoint::from_active_auth_url(url);
@@ -204,7 +212,10 @@ fn user_realm(input: &[u8]) {
 
 fn oidc_configuration(input: &[u8]) {
     if let Ok(config) = p::parse_oidc_configuration(&response(200, input)) {
-        let _ = (config.token_endpoint_tenant(), config.issuer_for_tenant(TENANT));
+        let _ = (
+            config.token_endpoint_tenant(),
+            config.issuer_for_tenant(TENANT),
+        );
         let _ = config.endpoints();
     }
 }
@@ -279,7 +290,9 @@ fn saml_seeds() -> Vec<Vec<u8>> {
         "urn:oasis:names:tc:SAML:2.0:assertion",
     ]) {
         let text = String::from_utf8_lossy(doc);
-        let start = text.find("<saml:Assertion").or_else(|| text.find("<Assertion"));
+        let start = text
+            .find("<saml:Assertion")
+            .or_else(|| text.find("<Assertion"));
         let end = text.rfind("Assertion>").map(|n| n + "Assertion>".len());
         if let (Some(start), Some(end)) = (start, end)
             && start < end
@@ -296,7 +309,12 @@ fn saml_seeds() -> Vec<Vec<u8>> {
 fn saml_generate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
     let seed = rng.pick(seeds).clone();
     let (token_type, assertion) = split2(&seed, b"\n");
-    [token_type, b"\n", &crate::shapes::hostile_xml(rng, assertion)].concat()
+    [
+        token_type,
+        b"\n",
+        &crate::shapes::hostile_xml(rng, assertion),
+    ]
+    .concat()
 }
 
 fn saml(input: &[u8]) {

@@ -171,7 +171,10 @@ pub(crate) fn oidc_configurations() -> Vec<Vec<u8>> {
         .into_bytes()
     };
     vec![
-        doc(TENANT, &format!("https://login.microsoftonline.com/{TENANT}/v2.0")),
+        doc(
+            TENANT,
+            &format!("https://login.microsoftonline.com/{TENANT}/v2.0"),
+        ),
         doc(
             "organizations",
             "https://login.microsoftonline.com/{tenantid}/v2.0",
