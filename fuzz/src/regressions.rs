@@ -17,16 +17,27 @@ use crate::targets::Target;
 static LAST_LOCATION: Mutex<Option<String>> = Mutex::new(None);
 static QUIET_HOOK: Once = Once::new();
 
-/// Replaces the panic hook with one that records the location and prints nothing, so
-/// a pass with thousands of caught panics stays readable.
+thread_local! {
+    /// Whether this thread is inside [`run_caught`], whose panics are recorded, not printed.
+    static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Installs a panic hook that records the location of a panic inside [`run_caught`] and
+/// prints nothing (a pass with thousands of caught panics stays readable); other panics
+/// (a failing test's assertion) go to the previous hook as before.
 pub fn silence_panics() {
     QUIET_HOOK.call_once(|| {
-        panic::set_hook(Box::new(|info| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !CATCHING.with(std::cell::Cell::get) {
+                previous(info);
+                return;
+            }
             let location = info.location().map(|l| {
                 let file = l.file();
                 if file.starts_with("/rustc/") {
                     // A panic inside std (`SystemTime + Duration`): name the caller.
-                    caller_outside_std()
+                    caller_outside_std(&format!("{file}:{}:", l.line()))
                         .unwrap_or_else(|| format!("{}:{}:{}", file, l.line(), l.column()))
                 } else {
                     format!("{}:{}:{}", short_path(file), l.line(), l.column())
@@ -37,8 +48,9 @@ pub fn silence_panics() {
     });
 }
 
-/// The first frame of the current backtrace outside std, core and this crate's hook.
-fn caller_outside_std() -> Option<String> {
+/// The first frame outside std and core after the frame at `panicked_at` (`file:line:`)
+/// in the current backtrace.
+fn caller_outside_std(panicked_at: &str) -> Option<String> {
     let trace = std::backtrace::Backtrace::force_capture().to_string();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -47,7 +59,8 @@ fn caller_outside_std() -> Option<String> {
     trace
         .lines()
         .filter_map(|line| line.trim().strip_prefix("at "))
-        .find(|at| !at.starts_with("/rustc/") && !at.contains("fuzz/src/regressions.rs"))
+        .skip_while(|at| !at.starts_with(panicked_at))
+        .find(|at| !at.starts_with("/rustc/"))
         .map(|at| short_path(at.strip_prefix(root.as_str()).unwrap_or(at)))
 }
 
@@ -93,7 +106,10 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
 /// Runs `target` on `input` on the current thread; a panic becomes a [`Crash`].
 pub fn run_caught(target: &Target, input: &[u8]) -> Result<(), Crash> {
     *LAST_LOCATION.lock().unwrap_or_else(PoisonError::into_inner) = None;
-    panic::catch_unwind(AssertUnwindSafe(|| (target.run)(input))).map_err(|payload| Crash {
+    CATCHING.with(|catching| catching.set(true));
+    let result = panic::catch_unwind(AssertUnwindSafe(|| (target.run)(input)));
+    CATCHING.with(|catching| catching.set(false));
+    result.map_err(|payload| Crash {
         kind: "panic".to_owned(),
         location: LAST_LOCATION
             .lock()
