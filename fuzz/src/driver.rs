@@ -155,6 +155,8 @@ pub struct TargetReport {
     pub crashes: Vec<String>,
     /// Whether a crasher was not a known open defect.
     pub failed: bool,
+    /// Things worth a line that are not crashers (a slow input that ran in time alone).
+    pub notes: Vec<String>,
 }
 
 /// What a pass runs.
@@ -261,6 +263,14 @@ pub fn supervise(exe: &Path, target: &Target, options: &PassOptions) -> TargetRe
             ));
             break;
         };
+        if timed_out && !hangs_alone(exe, target, options, n) {
+            report.notes.push(format!(
+                "input {n} took over {} s in the pass but ran in time alone (a loaded machine); not saved",
+                options.timeout.as_secs_f64()
+            ));
+            start = n + 1;
+            continue;
+        }
         // An abort or a hang: pin it on input n, which was running.
         let crash = if timed_out {
             Crash {
@@ -307,6 +317,35 @@ pub fn supervise(exe: &Path, target: &Target, options: &PassOptions) -> TargetRe
     }
     report.seconds = started.elapsed().as_secs_f64();
     report
+}
+
+/// Whether input `n` alone, in a fresh child, still runs past three times the timeout
+/// (a pass on a loaded machine can starve a child for a while).
+fn hangs_alone(exe: &Path, target: &Target, options: &PassOptions, n: u64) -> bool {
+    let spawned = Command::new(exe)
+        .args(["child", "--target", target.name])
+        .args(["--seed", &options.seed.to_string()])
+        .args(["--start", &n.to_string()])
+        .args(["--iterations", &(n + 1).to_string()])
+        .args(["--seconds", "1000000"])
+        .arg("--dir")
+        .arg(&options.fuzz_dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let Ok(mut child) = spawned else {
+        return true;
+    };
+    let deadline = Instant::now() + options.timeout * 3;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    true
 }
 
 fn describe(rest: &str, new_defect: bool) -> String {

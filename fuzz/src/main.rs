@@ -119,8 +119,8 @@ fn pass(args: &Args) -> Result<ExitCode, String> {
                 (n, false) => format!("{n} known open crasher(s)"),
             }
         );
-        for crash in &report.crashes {
-            println!("    {crash}");
+        for line in report.crashes.iter().chain(&report.notes) {
+            println!("    {line}");
         }
         inputs += report.inputs;
         seconds += report.seconds;
