@@ -79,8 +79,11 @@ pub fn child(target: &Target, options: &ChildOptions) {
             continue; // Reported already in this pass.
         }
         seen.push(crash.location.clone());
-        let _ = writeln!(out, "minimising {iteration}");
-        let small = minimise(target, &input, &crash, Duration::from_secs(3));
+        // A place with a saved case already needs no new one: skip the minimising.
+        let small = match regressions::saved_case(&options.fuzz_dir, target.name, &crash.location) {
+            Some(_) => input,
+            None => minimise(target, &input, &crash, Duration::from_secs(3)),
+        };
         let known = regressions::is_open(&open, target.name, &crash);
         let found = format!("seed {}, input {iteration}", options.seed);
         let saved = regressions::save(

@@ -196,6 +196,19 @@ pub fn cases(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The case saved for `target` that crashed at `location`, if any.
+pub fn saved_case(fuzz_dir: &Path, target: &str, location: &str) -> Option<PathBuf> {
+    ["regressions", "open"].iter().find_map(|kind| {
+        cases(&fuzz_dir.join(kind).join(target))
+            .into_iter()
+            .find(|case| {
+                let note = fs::read_to_string(case.with_extension("txt")).unwrap_or_default();
+                note.lines()
+                    .any(|line| line.strip_prefix("location: ") == Some(location))
+            })
+    })
+}
+
 /// Saves a crasher under `regressions/<target>/` (or `open/<target>/` for a known open
 /// defect) unless a case with the same location is already there.
 pub fn save(
@@ -206,17 +219,8 @@ pub fn save(
     open: bool,
     found: &str,
 ) -> std::io::Result<Saved> {
-    for kind in ["regressions", "open"] {
-        let dir = fuzz_dir.join(kind).join(target);
-        for case in cases(&dir) {
-            let note = fs::read_to_string(case.with_extension("txt")).unwrap_or_default();
-            if note
-                .lines()
-                .any(|line| line.strip_prefix("location: ") == Some(crash.location.as_str()))
-            {
-                return Ok(Saved::Known(case));
-            }
-        }
+    if let Some(case) = saved_case(fuzz_dir, target, &crash.location) {
+        return Ok(Saved::Known(case));
     }
     let dir = fuzz_dir
         .join(if open { "open" } else { "regressions" })
