@@ -185,6 +185,7 @@ pub fn supervise(exe: &Path, target: &Target, options: &PassOptions) -> TargetRe
     let open = regressions::open_defects(&options.fuzz_dir);
     let mut report = TargetReport::default();
     let mut start = 0u64;
+    let mut aborted_at: Vec<String> = Vec::new();
     while start < options.iterations {
         let left = options.seconds - started.elapsed().as_secs_f64();
         if left <= 0.0 {
@@ -289,7 +290,10 @@ pub fn supervise(exe: &Path, target: &Target, options: &PassOptions) -> TargetRe
             Crash {
                 kind: "abort".to_owned(),
                 location: last.chars().take(200).collect(),
-                message: format!("the process died ({status:?})"),
+                message: match &status {
+                    Ok(status) => format!("the process died ({status})"),
+                    Err(error) => format!("the process died ({error})"),
+                },
             }
         };
         let input = input_for(target, &seeds, options.seed, n);
@@ -308,6 +312,11 @@ pub fn supervise(exe: &Path, target: &Target, options: &PassOptions) -> TargetRe
             |saved| saved.path().display().to_string(),
         );
         report.failed |= !known;
+        start = n + 1;
+        if aborted_at.contains(&crash.location) {
+            continue; // Reported already in this pass.
+        }
+        aborted_at.push(crash.location.clone());
         report.crashes.push(describe(
             &format!(
                 "{n} {} x\t{path}\t{}",
@@ -316,7 +325,6 @@ pub fn supervise(exe: &Path, target: &Target, options: &PassOptions) -> TargetRe
             ),
             !known,
         ));
-        start = n + 1;
     }
     report.seconds = started.elapsed().as_secs_f64();
     report
