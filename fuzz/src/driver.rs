@@ -52,6 +52,8 @@ pub struct ChildOptions {
     pub seconds: f64,
     /// `fuzz/`, where cases are saved.
     pub fuzz_dir: PathBuf,
+    /// An input that runs longer than this (twice) is a crasher of kind `slow`.
+    pub slow: Duration,
 }
 
 /// The child's loop over inputs; runs on the fuzz stack.
@@ -72,8 +74,29 @@ pub fn child(target: &Target, options: &ChildOptions) {
         let _ = out.flush();
         let input = input_for(target, &seeds, options.seed, iteration);
         done += 1;
-        let Err(crash) = regressions::run_caught(target, &input) else {
-            continue;
+        let started = Instant::now();
+        let result = regressions::run_caught(target, &input);
+        let crash = match result {
+            Err(crash) => crash,
+            Ok(()) if started.elapsed() < options.slow => continue,
+            Ok(()) => {
+                // Slow: run it again (a loaded machine may have starved this run) and
+                // keep the faster time.
+                let again = Instant::now();
+                let _ = regressions::run_caught(target, &input);
+                let seconds = again.elapsed().min(started.elapsed()).as_secs_f64();
+                if seconds < options.slow.as_secs_f64() {
+                    continue;
+                }
+                Crash {
+                    kind: "slow".to_owned(),
+                    location: format!("(over {} s)", options.slow.as_secs_f64()),
+                    message: format!(
+                        "one input of {} bytes took {seconds:.1} s (quadratic or worse?)",
+                        input.len()
+                    ),
+                }
+            }
         };
         if seen.contains(&crash.location) {
             continue; // Reported already in this pass.
@@ -81,8 +104,10 @@ pub fn child(target: &Target, options: &ChildOptions) {
         seen.push(crash.location.clone());
         // A place with a saved case already needs no new one: skip the minimising.
         let small = match regressions::saved_case(&options.fuzz_dir, target.name, &crash.location) {
-            Some(_) => input,
-            None => minimise(target, &input, &crash, Duration::from_secs(3)),
+            None if crash.kind == "panic" => {
+                minimise(target, &input, &crash, Duration::from_secs(3))
+            }
+            _ => input,
         };
         let known = regressions::is_open(&open, target.name, &crash);
         let found = format!("seed {}, input {iteration}", options.seed);
@@ -173,6 +198,8 @@ pub struct PassOptions {
     pub iterations: u64,
     /// An input running longer than this is a hang.
     pub timeout: Duration,
+    /// An input running longer than this (and again when run a second time) is slow.
+    pub slow: Duration,
     /// `fuzz/`.
     pub fuzz_dir: PathBuf,
 }
@@ -197,6 +224,7 @@ pub fn supervise(exe: &Path, target: &Target, options: &PassOptions) -> TargetRe
             .args(["--start", &start.to_string()])
             .args(["--iterations", &options.iterations.to_string()])
             .args(["--seconds", &format!("{left:.3}")])
+            .args(["--slow", &options.slow.as_secs_f64().to_string()])
             .arg("--dir")
             .arg(&options.fuzz_dir)
             .stdout(Stdio::piped())

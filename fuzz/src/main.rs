@@ -9,7 +9,8 @@ use entra_fuzz::driver::{self, ChildOptions, PassOptions};
 use entra_fuzz::regressions;
 
 const USAGE: &str = "\
-usage: entra-fuzz [--seconds N] [--target NAME] [--seed S] [--iterations N] [--timeout S] [--dir DIR]
+usage: entra-fuzz [--seconds N] [--target NAME] [--seed S] [--iterations N] [--timeout S]
+                  [--slow S] [--dir DIR]
        entra-fuzz list
        entra-fuzz replay [--target NAME] FILE...
        entra-fuzz minimise [--target NAME] [--seconds N] FILE
@@ -18,6 +19,8 @@ usage: entra-fuzz [--seconds N] [--target NAME] [--seed S] [--iterations N] [--t
 A pass runs every target (or one) for N seconds each (default 10), seed S (default 0),
 in a child process; crashers are minimised and saved under DIR/regressions/<target>/
 (DIR/open/<target>/ when DIR/open/signatures.txt lists them as known open defects).
+An input that runs over S seconds twice (--slow, default 2) is a crasher too; one that
+gives no sign of life for --timeout seconds (default 10) is a hang.
 Exit status 1 if a crasher is not a known open defect.";
 
 struct Args(Vec<String>);
@@ -98,6 +101,7 @@ fn pass(args: &Args) -> Result<ExitCode, String> {
         seconds: args.number("--seconds", 10.0)?,
         iterations: args.number("--iterations", u64::MAX)?,
         timeout: Duration::from_secs_f64(args.number("--timeout", 10.0)?),
+        slow: Duration::from_secs_f64(args.number("--slow", 2.0)?),
         fuzz_dir: fuzz_dir(args),
     };
     let targets = match args.value("--target") {
@@ -147,6 +151,7 @@ fn child(args: &Args) -> Result<ExitCode, String> {
         end: args.number("--iterations", u64::MAX)?,
         seconds: args.number("--seconds", 10.0)?,
         fuzz_dir: fuzz_dir(args),
+        slow: Duration::from_secs_f64(args.number("--slow", 2.0)?),
     };
     regressions::on_fuzz_stack(move || {
         if let Some(target) = entra_fuzz::by_name(name) {

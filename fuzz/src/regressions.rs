@@ -61,7 +61,10 @@ fn caller_outside_std(panicked_at: &str) -> Option<String> {
         .filter_map(|line| line.trim().strip_prefix("at "))
         .skip_while(|at| !at.starts_with(panicked_at))
         .find(|at| !at.starts_with("/rustc/"))
-        .map(|at| short_path(at.strip_prefix(root.as_str()).unwrap_or(at)))
+        .map(|at| {
+            let at = at.strip_prefix(root.as_str()).unwrap_or(at);
+            short_path(at.strip_prefix("./").unwrap_or(at))
+        })
 }
 
 /// A registry path shortened to `crate-1.2.3/src/...`; workspace paths as they are.

@@ -88,11 +88,12 @@ pub const INTERESTING_STRINGS: &[&[u8]] = &[
     b"\xe2\x80\xa8",
 ];
 
-/// A nesting depth: around serde_json's limit (128) mostly, past quick-xml's 16-bit
-/// depth counter (65,536) one time in four.
+/// A nesting depth: around serde_json's limit (128) mostly; one time in four deep
+/// enough to make a parser that scans its open elements per element quadratic (20,000
+/// and 50,000) or past quick-xml's 16-bit depth counter (65,536).
 pub fn depth(rng: &mut Rng) -> usize {
     if rng.chance(1, 4) {
-        *rng.pick(&[65_535, 65_536, 65_537, 70_000, 140_000])
+        *rng.pick(&[20_000, 50_000, 65_535, 65_536, 65_537, 70_000, 140_000])
     } else {
         *rng.pick(&[2, 64, 127, 128, 129, 1_000])
     }
@@ -371,6 +372,16 @@ pub fn hostile_xml(rng: &mut Rng, template: &[u8]) -> Vec<u8> {
                 };
                 doc.splice(after_tag..after_tag, nest);
             }
+            2 if rng.chance(1, 2) => {
+                // Repeat one whole element (from `<name` to its first `</name>`) many
+                // times: many policies, bindings, ports, responses.
+                if let Some(piece) = element_at(&doc, *rng.pick(&opens)) {
+                    let (start, end) = piece;
+                    let times = (MAX_LEN / (end - start).max(1)).min(length(rng).max(2));
+                    let repeated = doc[start..end].repeat(times);
+                    doc.splice(start..end, repeated);
+                }
+            }
             2 if opens.len() >= 2 => {
                 // Repeat a stretch of markup many times (wide documents).
                 let a = *rng.pick(&opens);
@@ -419,6 +430,24 @@ pub fn hostile_xml(rng: &mut Rng, template: &[u8]) -> Vec<u8> {
     }
     doc.truncate(MAX_LEN * 2);
     doc
+}
+
+/// The span of the element starting at `open` (a `<`) up to the end of the first
+/// closing tag with its name.
+fn element_at(doc: &[u8], open: usize) -> Option<(usize, usize)> {
+    let name_end = doc[open + 1..]
+        .iter()
+        .position(|b| b.is_ascii_whitespace() || matches!(b, b'>' | b'/'))
+        .map(|n| open + 1 + n)?;
+    let name = &doc[open + 1..name_end];
+    if name.is_empty() || matches!(name[0], b'/' | b'?' | b'!') {
+        return None;
+    }
+    let close = [b"</", name, b">"].concat();
+    let at = doc[name_end..]
+        .windows(close.len())
+        .position(|w| w == close.as_slice())?;
+    Some((open, name_end + at + close.len()))
 }
 
 fn positions(doc: &[u8], byte: u8) -> Vec<usize> {
