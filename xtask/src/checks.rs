@@ -62,6 +62,7 @@ pub(crate) fn run_all(root: &Path, _args: &[String]) -> ExitCode {
         Ok(format!("MSAL Python at {shown}"))
     });
     run("tests", &mut || run_tests(root, msal_python.as_deref()));
+    run("fuzz", &mut || crate::fuzz::short_pass(root));
     run("doc tests", &mut || {
         cargo(root, &["test", "--workspace", "--doc"], &[])
     });

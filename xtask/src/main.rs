@@ -4,11 +4,13 @@
 //! - `demo`: the main job against an in-process mock-idp (see `tests/src/demo.rs`).
 //! - `layering`: only the crate-boundary check of DESIGN.md §2.
 //! - `bench`: entra-auth side by side with MSAL Python; writes `docs/benchmarks.md`.
+//! - `fuzz`: a fuzz pass over every parser and the code after them (`fuzz/`).
 
 mod bench;
 mod checks;
 mod conformance;
 mod conformance_node;
+mod fuzz;
 mod layering;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +22,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("test") => checks::run_all(&root, &args[1..]),
         Some("bench") => bench::run(&root, &args[1..]),
+        Some("fuzz") => fuzz::run(&root, &args[1..]),
         Some("demo") => match checks::cargo(
             &root,
             &[
@@ -63,12 +66,16 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  test       fmt, clippy, tests, doc tests, docs, layering and conformance checks
+  test       fmt, clippy, tests, a short fuzz pass, doc tests, docs, layering and
+             conformance checks
   demo       the main job: sign in against an in-process mock-idp, then show the errors
   layering   check the crate import rules of DESIGN.md section 2
   bench      entra-auth beside MSAL Python 1.39 and a bare reqwest client against
              mock-idp; prints the table and writes docs/benchmarks.md
-             (--quick: fewer calls, under two minutes after building)";
+             (--quick: fewer calls, under two minutes after building)
+  fuzz       fuzz every parser and the flows after them on stable Rust
+             ([--seconds N per target, default 10] [--target NAME] [--seed S]);
+             crashers are saved under fuzz/ (see docs/fuzzing.md)";
 
 /// The workspace root: the parent of xtask's manifest directory, as `cargo run` reports
 /// it now (a binary built for one checkout and reused from a shared target directory

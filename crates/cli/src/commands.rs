@@ -20,7 +20,7 @@ use crate::cli::{
 use crate::clock;
 use crate::error::{CliError, Context};
 use crate::output::{AccountView, ResultView, rfc3339, unix_seconds};
-use crate::settings::{Settings, default_cache_path, settings_path};
+use entra_auth_cli::settings::{Settings, default_cache_path, settings_path};
 
 /// What every subcommand shares: where the cache and settings live, what was
 /// remembered, and the global flags.

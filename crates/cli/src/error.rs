@@ -7,6 +7,7 @@ use entra_auth::AuthError;
 use entra_auth::entra_cache::CacheError;
 use entra_auth::entra_http::HttpError;
 use entra_auth::entra_protocol::ServerError;
+use entra_auth_cli::settings::SettingsError;
 
 /// The documented exit codes (see `--help`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,6 +96,16 @@ pub(crate) enum CliError {
         /// What was being done.
         context: Box<Context>,
     },
+}
+
+impl From<SettingsError> for CliError {
+    fn from(error: SettingsError) -> Self {
+        CliError::LocalState {
+            action: error.action,
+            path: error.path,
+            reason: error.reason,
+        }
+    }
 }
 
 impl CliError {

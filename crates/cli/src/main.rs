@@ -18,7 +18,6 @@ mod clock;
 mod commands;
 mod error;
 mod output;
-mod settings;
 
 use std::process::ExitCode;
 

@@ -7,15 +7,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::CliError;
-
 /// The cache file inside the platform's cache directory.
 const CACHE_SUBPATH: [&str; 2] = ["entra-auth", "token_cache.json"];
 
 /// The default cache file: `$XDG_CACHE_HOME/entra-auth/token_cache.json`, else
 /// `~/.cache/...` (Linux and other Unix), `~/Library/Caches/...` (macOS) or
 /// `%LOCALAPPDATA%\...` (Windows). `None` when no home directory is known.
-pub(crate) fn default_cache_path() -> Option<PathBuf> {
+pub fn default_cache_path() -> Option<PathBuf> {
     let env = |name: &str| {
         std::env::var_os(name)
             .filter(|v| !v.is_empty())
@@ -38,7 +36,7 @@ pub(crate) fn default_cache_path() -> Option<PathBuf> {
 
 /// The settings file for the cache at `cache`: `token_cache.json` gives
 /// `token_cache.settings.json` in the same directory.
-pub(crate) fn settings_path(cache: &Path) -> PathBuf {
+pub fn settings_path(cache: &Path) -> PathBuf {
     let stem = cache
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -46,38 +44,49 @@ pub(crate) fn settings_path(cache: &Path) -> PathBuf {
     cache.with_file_name(format!("{stem}.settings.json"))
 }
 
+/// The settings file could not be read, parsed or written.
+#[derive(Debug)]
+pub struct SettingsError {
+    /// What was being done (`reading the settings file`).
+    pub action: &'static str,
+    /// The file.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub reason: String,
+}
+
 /// What `login` remembers for later commands. Flags override each field.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Settings {
+pub struct Settings {
     /// The application (client) id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) client_id: Option<String>,
+    pub client_id: Option<String>,
     /// The authority URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) authority: Option<String>,
+    pub authority: Option<String>,
     /// An extra CA certificate file (absolute path).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) ca_cert: Option<PathBuf>,
+    pub ca_cert: Option<PathBuf>,
     /// The last signed-in username: the default account of `token` and `logout`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) username: Option<String>,
+    pub username: Option<String>,
     /// Whether the application signed in as a confidential client (its credential is
     /// never stored: later commands must pass it again).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) confidential: bool,
+    pub confidential: bool,
 }
 
 impl Settings {
     /// Reads the settings at `path`; defaults when the file does not exist.
-    pub(crate) fn load(path: &Path) -> Result<Settings, CliError> {
+    pub fn load(path: &Path) -> Result<Settings, SettingsError> {
         match fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| CliError::LocalState {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| SettingsError {
                 action: "reading the settings file",
                 path: path.to_owned(),
                 reason: e.to_string(),
             }),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(Settings::default()),
-            Err(e) => Err(CliError::LocalState {
+            Err(e) => Err(SettingsError {
                 action: "reading the settings file",
                 path: path.to_owned(),
                 reason: e.to_string(),
@@ -88,8 +97,8 @@ impl Settings {
     /// Writes the settings to `path` atomically: a temporary file with an unpredictable
     /// name, created exclusively beside it (owner read/write only on Unix), flushed and
     /// renamed over it. Missing directories are created owner-only.
-    pub(crate) fn save(&self, path: &Path) -> Result<(), CliError> {
-        let failed = |e: std::io::Error| CliError::LocalState {
+    pub fn save(&self, path: &Path) -> Result<(), SettingsError> {
+        let failed = |e: std::io::Error| SettingsError {
             action: "writing the settings file",
             path: path.to_owned(),
             reason: e.to_string(),
@@ -204,9 +213,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.json");
         fs::write(&path, b"{not json").unwrap();
-        assert!(matches!(
-            Settings::load(&path),
-            Err(CliError::LocalState { .. })
-        ));
+        assert!(matches!(Settings::load(&path), Err(SettingsError { .. })));
     }
 }
