@@ -49,7 +49,7 @@ const MAX_REMEMBERED_BODY: usize = 64 * 1024;
 /// ```
 /// use entra_http::ThrottleKey;
 /// let mut request = http::Request::post("https://login.example/organizations/oauth2/v2.0/token")
-///     .body(b"grant_type=password&...".to_vec().into())
+///     .body(entra_http::Body::from("grant_type=password&..."))
 ///     .expect("a valid request");
 /// let key = ThrottleKey::new(["client id", "authority", "scope", "alice@contoso.com"])
 ///     .replay_bad_request(true);
