@@ -82,6 +82,11 @@ pub(crate) struct Cli {
     /// Print tracing output to standard error (-v info, -vv debug, -vvv trace); never secrets
     #[arg(short, long, global = true, action = clap::ArgAction::Count, display_order = 100)]
     pub(crate) verbose: u8,
+
+    /// Let usernames appear in error messages and in -v output (off by default, so logs of
+    /// CI jobs carry no personal data); tokens, passwords and secrets never appear
+    #[arg(long, global = true, display_order = 100)]
+    pub(crate) log_pii: bool,
 }
 
 /// The subcommands.

@@ -31,6 +31,8 @@ struct Session {
     ca_cert: Option<PathBuf>,
     correlation_id: Option<Uuid>,
     clock: Arc<dyn Clock>,
+    /// `--log-pii`: usernames may appear in errors and logs.
+    log_pii: bool,
 }
 
 /// How the application authenticates, read from the flags (never from the settings).
@@ -95,6 +97,7 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
         ca_cert: cli.ca_cert,
         correlation_id: cli.correlation_id,
         clock: clock::from_env()?,
+        log_pii: cli.log_pii,
     };
     let (app, action) = match cli.command {
         Command::Login(LoginArgs {
@@ -210,6 +213,7 @@ impl Session {
     /// Builds a public or confidential application and runs `action` with it.
     async fn dispatch(self, config: AppConfig, action: Action) -> Result<(), CliError> {
         let mut context = Context {
+            log_pii: self.log_pii,
             username: None,
             client_id: config.client_id.clone(),
             authority: config.authority.clone(),
@@ -263,7 +267,8 @@ impl Session {
             .authority(&config.authority)
             .map_err(|e| CliError::auth(e, context))?
             .cache_store(FileStore::new(&self.cache_path))
-            .clock(self.clock.clone());
+            .clock(self.clock.clone())
+            .pii_logging(self.log_pii);
         if let Some(path) = &config.ca_cert {
             builder = builder.extra_root_certificates_pem(read_file(path, "--ca-cert")?);
         }
@@ -383,7 +388,9 @@ impl Session {
                         return Err(CliError::Usage(format!(
                             "no account {} is signed in (in this cache); list them with \
                              `entra-auth accounts`.",
-                            wanted.unwrap_or_default()
+                            wanted
+                                .filter(|_| self.log_pii)
+                                .unwrap_or_else(|| "of that name".to_owned())
                         )));
                     }
                     Err(other) => return Err(other),
@@ -427,7 +434,8 @@ impl Session {
                 .into_iter()
                 .find(|a| matches(a, &wanted))
                 .ok_or(CliError::NoAccount {
-                    wanted: Some(wanted),
+                    // Named only with --log-pii (empty otherwise).
+                    wanted: Some(if self.log_pii { wanted } else { String::new() }),
                 });
         }
         if let Some(last) = &self.settings.username
@@ -442,7 +450,11 @@ impl Session {
                 .next()
                 .ok_or(CliError::NoAccount { wanted: None })?),
             _ => Err(CliError::SeveralAccounts {
-                usernames: accounts.into_iter().map(|a| a.username).collect(),
+                usernames: if self.log_pii {
+                    accounts.into_iter().map(|a| a.username).collect()
+                } else {
+                    Vec::new()
+                },
             }),
         }
     }

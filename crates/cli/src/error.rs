@@ -41,6 +41,8 @@ impl ExitClass {
 /// What a command was doing when an acquisition failed, to name it in the message.
 #[derive(Debug, Default)]
 pub(crate) struct Context {
+    /// `--log-pii`: the username may be named in the error's text.
+    pub(crate) log_pii: bool,
     /// The username signing in, or the account's.
     pub(crate) username: Option<String>,
     /// The application (client) id.
@@ -67,7 +69,7 @@ pub(crate) enum CliError {
     },
     /// No cached account matches (or the cache has none).
     NoAccount {
-        /// The `--account` asked for, if any.
+        /// The `--account` asked for, if any (empty unless `--log-pii`).
         wanted: Option<String>,
     },
     /// `--password-stdin` found a first line longer than any password.
@@ -77,7 +79,7 @@ pub(crate) enum CliError {
     },
     /// Several accounts are cached and none was chosen.
     SeveralAccounts {
-        /// Their usernames.
+        /// Their usernames (only with `--log-pii`; empty otherwise).
         usernames: Vec<String>,
     },
     /// The settings file (or the cache's directory) could not be used.
@@ -114,7 +116,9 @@ impl CliError {
         CliError::Auth {
             error,
             context: Box::new(Context {
-                username: context.username.clone(),
+                log_pii: context.log_pii,
+                // Without --log-pii the error names "the user", never the username.
+                username: context.username.clone().filter(|_| context.log_pii),
                 client_id: context.client_id.clone(),
                 authority: context.authority.clone(),
                 scopes: context.scopes.clone(),
@@ -146,6 +150,12 @@ impl CliError {
             ),
             CliError::NoAccount {
                 wanted: Some(wanted),
+            } if wanted.is_empty() => "the account given to --account is not signed in (in \
+                 this cache). Sign in with `entra-auth login --username ...`, or list the \
+                 signed-in accounts with `entra-auth accounts`."
+                .to_owned(),
+            CliError::NoAccount {
+                wanted: Some(wanted),
             } => format!(
                 "no account {wanted} is signed in (in this cache). Sign in with `entra-auth login \
                  --username {wanted} ...`, or list the signed-in accounts with `entra-auth accounts`."
@@ -158,6 +168,11 @@ impl CliError {
                  password is; --password-stdin reads the password from that line. Pipe in the \
                  password alone."
             ),
+            CliError::SeveralAccounts { usernames } if usernames.is_empty() => {
+                "several accounts are signed in; choose one with --account (list them with \
+                 `entra-auth accounts`)."
+                    .to_owned()
+            }
             CliError::SeveralAccounts { usernames } => format!(
                 "several accounts are signed in ({}); choose one with --account.",
                 usernames.join(", ")
@@ -218,7 +233,10 @@ fn auth_paragraph(error: &AuthError, context: &Context) -> String {
             "{} is a personal Microsoft account; username/password sign-in works only for \
              work or school accounts, and the password was not sent. Sign in with a work or school \
              account, or use an interactive tool (such as `az login`) for personal accounts.",
-            username.as_deref().unwrap_or(user)
+            username
+                .as_deref()
+                .or(context.username.as_deref())
+                .unwrap_or("the account")
         ),
         AuthError::ConsumersTenantNotSupported => format!(
             "the authority {authority} is the `consumers` tenant, which serves only personal \
@@ -261,8 +279,9 @@ fn auth_paragraph(error: &AuthError, context: &Context) -> String {
              not help. Ask the tenant's administrator which policy applies, quoting the ids below."
         ),
         AuthError::InteractionRequired { reason, .. } => format!(
-            "{user} must sign in again: {reason}. Run `entra-auth login --username {user} --scope \
-             ...` again."
+            "{user} must sign in again: {reason}. Run `entra-auth login --username {} --scope \
+             ...` again.",
+            context.username.as_deref().unwrap_or("USERNAME")
         ),
         AuthError::InvalidCredentials { .. } => format!(
             "the username or password of {user} is incorrect. Check them and run `entra-auth login` \
@@ -273,11 +292,11 @@ fn auth_paragraph(error: &AuthError, context: &Context) -> String {
              (a guest user needs the tenant id or domain of the directory that invited them)."
         ),
         AuthError::AccountLocked { .. } => format!(
-            "the account {user} is locked, usually after too many failed sign-ins. Wait and try \
+            "the account of {user} is locked, usually after too many failed sign-ins. Wait and try \
              again later, or ask an administrator to unlock it."
         ),
         AuthError::AccountDisabled { .. } => {
-            format!("the account {user} is disabled. Ask an administrator to enable it.")
+            format!("the account of {user} is disabled. Ask an administrator to enable it.")
         }
         AuthError::TenantNotFound { .. } => format!(
             "the tenant of {authority} does not exist. Check the tenant id or domain given to \

@@ -370,3 +370,32 @@ fn other_a_malformed_answer_is_exit_1() {
     let run = login(&env, fixture::ALICE);
     check(&env, "other_malformed_answer", 1, run);
 }
+
+// Personal data: usernames are named only with --log-pii.
+
+#[test]
+fn without_log_pii_no_error_or_log_line_names_the_user() {
+    let env = Env::start();
+    for user in [
+        fixture::LOCKED,
+        fixture::MFA_REQUIRED,
+        fixture::PERSONAL_USER,
+    ] {
+        let run = env.login_as(user, &["-vvv"]);
+        assert_ne!(run.code, 0, "{run:#?}");
+        assert!(!run.stderr.contains(user), "{run:#?}");
+        assert!(!run.stderr.contains(&user.replace('@', "%40")), "{run:#?}");
+    }
+}
+
+#[test]
+fn with_log_pii_the_error_names_the_user() {
+    let env = Env::start();
+    let run = env.login_as(fixture::LOCKED, &["--log-pii"]);
+    assert_eq!(run.code, 4, "{run:#?}");
+    assert!(
+        run.stderr
+            .starts_with("error: the account of locked@contoso.com is locked"),
+        "{run:#?}"
+    );
+}
