@@ -54,7 +54,9 @@ impl FileStore {
             create_private_dir(parent)
                 .map_err(|e| CacheError::io("creating the directory", parent, e))?;
         }
-        let file = private_options()
+        // The lock file has a fixed name (every process must find it), so a symlink
+        // planted there is refused rather than followed.
+        let file = no_follow(private_options())
             .read(true)
             .write(true)
             .create(true)
@@ -136,6 +138,19 @@ fn private_options() -> OpenOptions {
     OpenOptions::new()
 }
 
+/// `options` that refuse to open a symbolic link (`O_NOFOLLOW`) where the platform has it.
+#[cfg(unix)]
+fn no_follow(mut options: OpenOptions) -> OpenOptions {
+    use std::os::unix::fs::OpenOptionsExt;
+    options.custom_flags(libc::O_NOFOLLOW);
+    options
+}
+
+#[cfg(not(unix))]
+fn no_follow(options: OpenOptions) -> OpenOptions {
+    options
+}
+
 #[cfg(unix)]
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
@@ -187,5 +202,26 @@ mod tests {
         assert_eq!(fs::read(&victim).unwrap(), b"precious");
         assert!(fs::symlink_metadata(&path).unwrap().file_type().is_file());
         assert_eq!(store.load().unwrap().unwrap(), b"{}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_planted_at_the_lock_path_is_refused_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.json");
+        let victim = dir.path().join("victim");
+        fs::write(&victim, b"precious").unwrap();
+        let store = FileStore::new(&path);
+        std::os::unix::fs::symlink(&victim, store.lock_path()).unwrap();
+        fs::set_permissions(&victim, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+
+        let error = store.save(&mut |_| Ok(b"{}".to_vec())).unwrap_err();
+
+        assert!(error.to_string().contains("lock file"), "{error}");
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+        let mode =
+            std::os::unix::fs::PermissionsExt::mode(&fs::metadata(&victim).unwrap().permissions());
+        assert_eq!(mode & 0o777, 0o644, "the victim's mode is untouched");
+        assert!(fs::symlink_metadata(&path).is_err(), "nothing was written");
     }
 }
