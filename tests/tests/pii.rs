@@ -5,44 +5,9 @@
 //! With `pii_logging(true)` the username may appear, and only then.
 #![allow(clippy::unwrap_used)] // A panic in a test is a failed test.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use entra_auth::{AuthError, PublicClientApplication};
-use entra_tests::{Harness, PAST_EXPIRY, fixture, password};
+use entra_tests::{Harness, PAST_EXPIRY, capture_logs, fixture, password};
 use secrecy::SecretString;
-use tracing_subscriber::EnvFilter;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-/// Captures every event at TRACE from every crate but the in-process mock-idp server
-/// (whose own logs are the server's, not the library's).
-fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new("trace,mock_idp=off"))
-        .with_writer(move || writer.clone())
-        .finish();
-    (captured, tracing::subscriber::set_default(subscriber))
-}
 
 /// Every username of the default fixture a test here signs in with.
 const USERNAMES: [&str; 11] = [
@@ -113,7 +78,9 @@ async fn every_flow(
 
 #[tokio::test]
 async fn by_default_no_username_oid_password_or_token_reaches_a_log_or_an_error() {
-    let (captured, _guard) = capture();
+    // Every event but the in-process mock-idp server's own (the server's logs, not the
+    // library's).
+    let (captured, _guard) = capture_logs("trace,mock_idp=off");
     let harness = Harness::start().await;
     let app = harness
         .public_client(fixture::CLI_CLIENT_ID)
@@ -160,7 +127,9 @@ async fn by_default_no_username_oid_password_or_token_reaches_a_log_or_an_error(
 
 #[tokio::test]
 async fn with_pii_logging_the_username_is_named() {
-    let (captured, _guard) = capture();
+    // Every event but the in-process mock-idp server's own (the server's logs, not the
+    // library's).
+    let (captured, _guard) = capture_logs("trace,mock_idp=off");
     let harness = Harness::start().await;
     let app = harness
         .public_client(fixture::CLI_CLIENT_ID)

@@ -2,36 +2,15 @@
 //! Debug/Display of results and errors.
 #![allow(clippy::unwrap_used)] // A panic in a test is a failed test.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use entra_auth::AuthError;
-use entra_tests::{Harness, fixture, password};
+use entra_tests::{Harness, capture_logs, fixture, password};
 use secrecy::SecretString;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn no_secret_reaches_logs_debug_or_display() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = capture_logs("trace");
 
     let harness = Harness::start().await;
     let app = harness
@@ -94,7 +73,7 @@ async fn no_secret_reaches_logs_debug_or_display() {
         shown.push_str(&format!("{error:?}\n{error}\n"));
     }
     shown.push_str(&format!("{app:?}\n{daemon:?}\n{:?}\n", app.token_cache()));
-    shown.push_str(&String::from_utf8(captured.0.lock().unwrap().clone()).unwrap());
+    shown.push_str(&captured.text());
 
     let refresh_tokens = refresh_tokens_in(&app.token_cache().serialize());
     assert!(!refresh_tokens.is_empty(), "the cache holds refresh tokens");
