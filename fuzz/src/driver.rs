@@ -52,8 +52,18 @@ pub struct ChildOptions {
     pub seconds: f64,
     /// `fuzz/`, where cases are saved.
     pub fuzz_dir: PathBuf,
-    /// An input that runs longer than this (twice) is a crasher of kind `slow`.
+    /// An input that runs longer than this per started MiB (twice) is a crasher of kind
+    /// `slow`.
     pub slow: Duration,
+}
+
+/// How long `bytes` of input may take before it counts as slow: `slow` per started MiB.
+/// A linear parser takes longer on a bigger input and is not a defect; a quadratic one
+/// shows on a 1 MiB input already (the size entra-http lets a response reach).
+fn slow_limit(slow: Duration, bytes: usize) -> Duration {
+    const MIB: usize = 1 << 20;
+    let mebibytes = u32::try_from(bytes.div_ceil(MIB).max(1)).unwrap_or(u32::MAX);
+    slow.saturating_mul(mebibytes)
 }
 
 /// The child's loop over inputs; runs on the fuzz stack.
@@ -76,21 +86,22 @@ pub fn child(target: &Target, options: &ChildOptions) {
         done += 1;
         let started = Instant::now();
         let result = regressions::run_caught(target, &input);
+        let limit = slow_limit(options.slow, input.len());
         let crash = match result {
             Err(crash) => crash,
-            Ok(()) if started.elapsed() < options.slow => continue,
+            Ok(()) if started.elapsed() < limit => continue,
             Ok(()) => {
                 // Slow: run it again (a loaded machine may have starved this run) and
                 // keep the faster time.
                 let again = Instant::now();
                 let _ = regressions::run_caught(target, &input);
                 let seconds = again.elapsed().min(started.elapsed()).as_secs_f64();
-                if seconds < options.slow.as_secs_f64() {
+                if seconds < limit.as_secs_f64() {
                     continue;
                 }
                 Crash {
                     kind: "slow".to_owned(),
-                    location: format!("(over {} s)", options.slow.as_secs_f64()),
+                    location: format!("(over {} s per MiB)", options.slow.as_secs_f64()),
                     message: format!(
                         "one input of {} bytes took {seconds:.1} s (quadratic or worse?)",
                         input.len()
@@ -401,4 +412,17 @@ fn describe(rest: &str, new_defect: bool) -> String {
             "known open"
         }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_slow_limit_grows_with_each_started_mebibyte() {
+        use std::time::Duration;
+        let slow = Duration::from_secs(2);
+        assert_eq!(super::slow_limit(slow, 0), slow);
+        assert_eq!(super::slow_limit(slow, 1 << 20), slow);
+        assert_eq!(super::slow_limit(slow, (1 << 20) + 1), 2 * slow);
+        assert_eq!(super::slow_limit(slow, 4 << 20), 4 * slow);
+    }
 }

@@ -19,8 +19,9 @@ usage: entra-fuzz [--seconds N] [--target NAME] [--seed S] [--iterations N] [--t
 A pass runs every target (or one) for N seconds each (default 10), seed S (default 0),
 in a child process; crashers are minimised and saved under DIR/regressions/<target>/
 (DIR/open/<target>/ when DIR/open/signatures.txt lists them as known open defects).
-An input that runs over S seconds twice (--slow, default 2) is a crasher too; one that
-gives no sign of life for --timeout seconds (default 10) is a hang.
+An input that runs over S seconds per started MiB twice (--slow, default 2) is a
+crasher too; one that gives no sign of life for --timeout seconds (default 10) is a
+hang.
 Exit status 1 if a crasher is not a known open defect.";
 
 struct Args(Vec<String>);
