@@ -117,16 +117,9 @@ impl Tools {
     }
 }
 
-/// `cargo xtask bench [--quick]`.
-pub(crate) fn run(root: &Path, args: &[String]) -> ExitCode {
-    let plan = match args {
-        [] => Plan::full(),
-        [flag] if flag == "--quick" => Plan::quick(),
-        _ => {
-            eprintln!("usage: cargo xtask bench [--quick]");
-            return ExitCode::from(2);
-        }
-    };
+/// `cargo xtask bench [--quick]` (the arguments are checked in `args`).
+pub(crate) fn run(root: &Path, quick: bool) -> ExitCode {
+    let plan = if quick { Plan::quick() } else { Plan::full() };
     match bench(root, &plan) {
         Ok(results) if results.problems.is_empty() => ExitCode::SUCCESS,
         Ok(results) => {

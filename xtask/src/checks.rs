@@ -16,7 +16,7 @@ struct Outcome {
 }
 
 /// Runs every check in order and prints the summary.
-pub(crate) fn run_all(root: &Path, _args: &[String]) -> ExitCode {
+pub(crate) fn run_all(root: &Path) -> ExitCode {
     let mut outcomes = Vec::new();
     let mut run = |name: &'static str, check: &mut dyn FnMut() -> Result<String, String>| {
         println!("==> {name}");
@@ -74,6 +74,7 @@ pub(crate) fn run_all(root: &Path, _args: &[String]) -> ExitCode {
         )
     });
     run("layering", &mut || layering::check(root));
+    run("package", &mut || crate::package::check(root));
     run("conformance", &mut || crate::conformance::msal_python(root));
     run("msal-node", &mut || {
         crate::conformance_node::msal_node(root)

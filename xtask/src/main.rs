@@ -2,74 +2,86 @@
 //!
 //! - `test`: every check CI runs, with a one-screen summary.
 //! - `demo`: the main job against an in-process mock-idp (see `tests/src/demo.rs`).
-//! - `layering`: only the crate-boundary check of DESIGN.md §2.
+//! - `layering`: only the crate-boundary check (docs/architecture.md).
+//! - `package`: only the packaging check of the crates published to crates.io.
 //! - `bench`: entra-auth side by side with MSAL Python; writes `docs/benchmarks.md`.
 //! - `fuzz`: a fuzz pass over every parser and the code after them (`fuzz/`).
 
+mod args;
 mod bench;
 mod checks;
 mod conformance;
 mod conformance_node;
 mod fuzz;
 mod layering;
+mod package;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use args::Task;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = match args::parse(&args) {
+        Ok(task) => task,
+        Err(problem) => {
+            eprintln!("{problem}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
     let root = project_root();
-    match args.first().map(String::as_str) {
-        Some("test") => checks::run_all(&root, &args[1..]),
-        Some("bench") => bench::run(&root, &args[1..]),
-        Some("fuzz") => fuzz::run(&root, &args[1..]),
-        Some("demo") => match checks::cargo(
-            &root,
-            &[
-                "run",
-                "--quiet",
-                "--package",
-                "entra-tests",
-                "--bin",
-                "demo",
-            ],
-            &[],
-        ) {
-            Ok(_) => ExitCode::SUCCESS,
-            Err(problem) => {
-                eprintln!("demo: {problem}");
-                ExitCode::FAILURE
-            }
-        },
-        Some("layering") => match layering::check(&root) {
-            Ok(summary) => {
-                println!("layering: {summary}");
-                ExitCode::SUCCESS
-            }
-            Err(problem) => {
-                eprintln!("layering: {problem}");
-                ExitCode::FAILURE
-            }
-        },
-        Some("help" | "--help" | "-h") | None => {
+    match task {
+        Task::Test => checks::run_all(&root),
+        Task::Bench { quick } => bench::run(&root, quick),
+        Task::Fuzz(args) => fuzz::run(&root, &args),
+        Task::Demo => reported(
+            "demo",
+            checks::cargo(
+                &root,
+                &[
+                    "run",
+                    "--quiet",
+                    "--package",
+                    "entra-tests",
+                    "--bin",
+                    "demo",
+                ],
+                &[],
+            ),
+        ),
+        Task::Layering => reported("layering", layering::check(&root)),
+        Task::Package => reported("package", package::check(&root)),
+        Task::Help => {
             println!("{USAGE}");
             ExitCode::SUCCESS
         }
-        Some(other) => {
-            eprintln!("unknown command `{other}`\n\n{USAGE}");
-            ExitCode::from(2)
+    }
+}
+
+/// Prints a one-step command's outcome under its name.
+fn reported(name: &str, outcome: Result<String, String>) -> ExitCode {
+    match outcome {
+        Ok(summary) => {
+            println!("{name}: {summary}");
+            ExitCode::SUCCESS
+        }
+        Err(problem) => {
+            eprintln!("{name}: {problem}");
+            ExitCode::FAILURE
         }
     }
 }
 
 const USAGE: &str = "\
-usage: cargo xtask <command>
+usage: cargo xtask <command> [options]
 
 commands:
-  test       fmt, clippy, tests, a short fuzz pass, doc tests, docs, layering and
-             conformance checks
+  test       fmt, clippy, tests, a short fuzz pass, doc tests, docs, layering,
+             packaging and conformance checks
   demo       the main job: sign in against an in-process mock-idp, then show the errors
-  layering   check the crate import rules of DESIGN.md section 2
+  layering   check the crate import rules of docs/architecture.md
+  package    package each crate published to crates.io on its own and check its files
   bench      entra-auth beside MSAL Python 1.39 and a bare reqwest client against
              mock-idp; prints the table and writes docs/benchmarks.md
              (--quick: fewer calls, under two minutes after building)
