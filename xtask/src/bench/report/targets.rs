@@ -1,0 +1,177 @@
+//! The benchmark's targets and whether a run met each.
+
+use super::numbers::{ratio, times};
+use super::results::{Results, Silent};
+
+/// Whether a target was reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Status {
+    Met,
+    Missed,
+    NotMeasured,
+}
+
+impl Status {
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            Status::Met => "met",
+            Status::Missed => "**missed**",
+            Status::NotMeasured => "not measured",
+        }
+    }
+
+    fn all(statuses: impl IntoIterator<Item = Option<bool>>) -> Status {
+        let mut any = false;
+        for status in statuses {
+            match status {
+                None => return Status::NotMeasured,
+                Some(false) => return Status::Missed,
+                Some(true) => any = true,
+            }
+        }
+        if any {
+            Status::Met
+        } else {
+            Status::NotMeasured
+        }
+    }
+}
+
+/// One target and where the run stands.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Target {
+    pub(crate) goal: &'static str,
+    pub(crate) measured: String,
+    pub(crate) status: Status,
+}
+
+fn silent_at(results: &Results, accounts: usize) -> Option<&Silent> {
+    results.silent.iter().find(|s| s.accounts == accounts)
+}
+
+/// Where the run stands against each target.
+pub(crate) fn targets(results: &Results) -> Vec<Target> {
+    let mut targets = Vec::new();
+
+    let at_10k = silent_at(results, 10_000);
+    let speedup = at_10k.and_then(|s| ratio(s.msal_ns, s.entra_ns));
+    targets.push(Target {
+        goal: "silent hit at 10k accounts at least 100x faster than MSAL Python",
+        measured: format!("{} faster", times(speedup)),
+        status: Status::all([speedup.map(|r| r >= 100.0)]),
+    });
+
+    let growth = ratio(
+        silent_at(results, 100_000).and_then(|s| s.entra_ns),
+        silent_at(results, 1).and_then(|s| s.entra_ns),
+    );
+    targets.push(Target {
+        goal: "silent hit at 100k accounts no slower than 2x the 1-account time",
+        measured: format!("{} the 1-account time", times(growth)),
+        status: Status::all([growth.map(|r| r <= 2.0)]),
+    });
+
+    let versus_msal: Vec<(usize, Option<f64>)> = results
+        .signin
+        .iter()
+        .map(|s| (s.concurrency, ratio(s.entra, s.msal)))
+        .collect();
+    targets.push(Target {
+        goal: "sign-in throughput at least 5x MSAL Python",
+        measured: per_concurrency(&versus_msal, "entra-auth / MSAL Python"),
+        status: Status::all(versus_msal.iter().map(|(_, r)| r.map(|r| r >= 5.0))),
+    });
+
+    let versus_floor: Vec<(usize, Option<f64>)> = results
+        .signin
+        .iter()
+        .map(|s| (s.concurrency, ratio(s.floor, s.entra)))
+        .collect();
+    targets.push(Target {
+        goal: "sign-in throughput within 1.2x of the bare reqwest floor",
+        measured: per_concurrency(&versus_floor, "floor / entra-auth"),
+        status: Status::all(versus_floor.iter().map(|(_, r)| r.map(|r| r <= 1.2))),
+    });
+
+    let requests: Vec<u64> = results.storms.iter().map(|s| s.token_requests).collect();
+    targets.push(Target {
+        goal: "exactly one refresh request for 100 concurrent silent calls after expiry",
+        measured: if requests.is_empty() {
+            "n/a".to_owned()
+        } else {
+            format!(
+                "{} refresh request(s)",
+                requests
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        },
+        status: Status::all(
+            results
+                .storms
+                .iter()
+                .map(|s| Some(s.token_requests == 1 && s.errors == 0)),
+        ),
+    });
+    targets
+}
+
+fn per_concurrency(values: &[(usize, Option<f64>)], what: &str) -> String {
+    if values.is_empty() {
+        return "n/a".to_owned();
+    }
+    let parts: Vec<String> = values
+        .iter()
+        .map(|(concurrency, r)| {
+            let callers = if *concurrency == 1 {
+                "caller"
+            } else {
+                "callers"
+            };
+            format!("{} ({concurrency} {callers})", times(*r))
+        })
+        .collect();
+    format!("{what}: {}", parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::report::results::sample;
+
+    #[test]
+    fn targets_report_met_and_missed_from_the_numbers() {
+        let targets = targets(&sample());
+        let status: Vec<Status> = targets.iter().map(|t| t.status).collect();
+        assert_eq!(
+            status,
+            [
+                Status::Met,    // 940x at 10k
+                Status::Missed, // 2.33x growth
+                Status::Missed, // 1.56x at 1 caller
+                Status::Met,    // 1.03x and 1.06x of the floor
+                Status::Met,    // one refresh
+            ]
+        );
+        assert_eq!(targets[0].measured, "940x faster");
+        assert_eq!(
+            targets[2].measured,
+            "entra-auth / MSAL Python: 1.56x (1 caller), 9.00x (16 callers)"
+        );
+    }
+
+    #[test]
+    fn a_target_without_numbers_is_not_measured() {
+        let targets = targets(&Results::default());
+        assert!(targets.iter().all(|t| t.status == Status::NotMeasured));
+    }
+
+    #[test]
+    fn more_than_one_refresh_request_misses_the_target() {
+        let mut results = sample();
+        results.storms[0].token_requests = 3;
+        assert_eq!(targets(&results)[4].status, Status::Missed);
+    }
+}
