@@ -153,7 +153,7 @@ fn bench(root: &Path, plan: &Plan) -> Result<Results, String> {
         ],
         &[],
     )?;
-    let release = crate::conformance::target_dir(root).join("release");
+    let release = crate::mock_idp::target_dir(root).join("release");
     let exe = |name: &str| release.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     let work = root.join("target").join("bench");
     fs::create_dir_all(&work).map_err(|err| format!("cannot create {}: {err}", work.display()))?;

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, ExitCode};
 
-use crate::conformance::target_dir;
+use crate::mock_idp::target_dir;
 
 /// Seconds per target in the pass of `cargo xtask test`.
 const TEST_SECONDS_PER_TARGET: &str = "1.5";

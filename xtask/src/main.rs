@@ -14,6 +14,7 @@ mod conformance;
 mod conformance_node;
 mod fuzz;
 mod layering;
+mod mock_idp;
 mod package;
 
 use std::path::{Path, PathBuf};

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::measure::{cpu_seconds, one, peak_memory_kib, strings};
 use super::report::{self, IdpLoad, Results, Signin, Storm};
 use super::{CONCURRENCIES, IDP_CONCURRENCY, Plan, STORM_CALLERS, Tools};
-use crate::conformance::{MockIdpProcess, STARTUP_TIMEOUT};
+use crate::mock_idp::{MockIdpProcess, STARTUP_TIMEOUT};
 
 /// Items 2, 4 and 5, against one mock-idp process started here.
 pub(super) fn online(
