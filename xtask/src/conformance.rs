@@ -1,4 +1,5 @@
-//! The `conformance` check: MSAL Python 1.39 against mock-idp (DESIGN.md §4, layer 4).
+//! The `conformance` check: MSAL Python 1.39 against mock-idp (the layer of
+//! tests that checks mock-idp against Microsoft's own clients).
 //!
 //! Steps: find python3, keep a virtualenv with `msal==1.39.0` at `target/msal-venv`,
 //! build and start mock-idp on an ephemeral port, run

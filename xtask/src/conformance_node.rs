@@ -1,6 +1,5 @@
 //! The `msal-node` check: MSAL Node (`@azure/msal-node`, the exact version pinned in
-//! `mock-idp/conformance/msal-node/package.json`) against mock-idp (DESIGN.md §4,
-//! layer 4), beside the MSAL Python `conformance` check.
+//! `mock-idp/conformance/msal-node/package.json`) against mock-idp, beside the MSAL Python `conformance` check.
 //!
 //! Steps: check that Node.js 20+ and npm are on PATH; `npm ci --no-audit --no-fund` in
 //! `mock-idp/conformance/msal-node` when its `node_modules` is missing or was installed

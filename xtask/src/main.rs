@@ -2,7 +2,7 @@
 //!
 //! - `test`: every check CI runs, with a one-screen summary.
 //! - `demo`: the main job against an in-process mock-idp (see `tests/src/demo.rs`).
-//! - `layering`: only the crate-boundary check of DESIGN.md §2.
+//! - `layering`: only the crate-boundary check (docs/architecture.md, "Import rules").
 //! - `bench`: entra-auth side by side with MSAL Python; writes `docs/benchmarks.md`.
 //! - `fuzz`: a fuzz pass over every parser and the code after them (`fuzz/`).
 
@@ -69,7 +69,7 @@ commands:
   test       fmt, clippy, tests, a short fuzz pass, doc tests, docs, layering and
              conformance checks
   demo       the main job: sign in against an in-process mock-idp, then show the errors
-  layering   check the crate import rules of DESIGN.md section 2
+  layering   check the crate import rules of docs/architecture.md
   bench      entra-auth beside MSAL Python 1.39 and a bare reqwest client against
              mock-idp; prints the table and writes docs/benchmarks.md
              (--quick: fewer calls, under two minutes after building)
