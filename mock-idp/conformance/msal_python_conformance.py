@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Drive MSAL Python (msal==1.39.0) against a running mock-idp and check that every
-row of the default fixture (DESIGN.md section 3) gives the documented outcome: managed
+row of the default fixture (mock-idp/README.md) gives the documented outcome: managed
 users, the federated user through the mock ADFS, and the personal account that MSAL
 Python refuses before the password is sent.
 
@@ -48,7 +48,7 @@ except ImportError as err:  # pragma: no cover - environment problem, not a case
     )
     sys.exit(2)
 
-# The default fixture (DESIGN.md section 3, "The default fixture").
+# The default fixture (mock-idp/README.md, "The default fixture").
 CONTOSO_TENANT = "aaaabbbb-0000-cccc-1111-dddd2222eeee"
 CONTOSO_CLI = "00001111-aaaa-2222-bbbb-3333cccc4444"
 CONTOSO_DAEMON = "11112222-bbbb-3333-cccc-4444dddd5555"
@@ -397,7 +397,7 @@ class Conformance:
 
         self.run("alice@contoso.com with Contoso Daemon (confidential, ROPC)", daemon)
 
-        # Personal accounts and the federated user (DESIGN.md section 3, mock ADFS).
+        # Personal accounts and the federated user (mock-idp/README.md, "Mock ADFS").
         def personal():
             app, http = self.public_app()
             self.clear_requests()

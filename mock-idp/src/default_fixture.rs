@@ -1,4 +1,5 @@
-//! The default fixture's ids, names and credentials (DESIGN.md §3), so tests elsewhere
+//! The default fixture's ids, names and credentials (listed in
+//! mock-idp/README.md, "The default fixture"), so tests elsewhere
 //! never repeat literals. [`crate::Fixture::default`] is built from these.
 //!
 //! Everything here is test data: the password, the daemon's secret and its private key

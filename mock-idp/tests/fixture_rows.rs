@@ -1,4 +1,4 @@
-//! Every row of DESIGN.md's default fixture posted straight to the token endpoint (the
+//! Every row of mock-idp's default fixture posted straight to the token endpoint (the
 //! sign-in through the mock ADFS is in adfs.rs), against an in-process server.
 
 mod common;

@@ -1,8 +1,12 @@
-//! The crate-boundary check of DESIGN.md §2, read from `cargo metadata`:
+//! The crate-boundary check (docs/architecture.md, "Import rules"):
 //!
 //! - `entra-protocol` is sans-IO: no I/O crate anywhere in its normal dependency
-//!   tree, and no socket or clock use in its sources;
+//!   tree (read from `cargo metadata`), and no path to sockets, files, the clock, the
+//!   environment, processes, threads or OS randomness in its sources (parsed with
+//!   `syn`, renamed imports resolved; see [`sources`]);
 //! - `mock-idp` is an independent implementation: no `entra-*` crate in its tree.
+
+mod sources;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -28,19 +32,6 @@ const IO_CRATES: &[&str] = &[
     "axum",
 ];
 
-/// Source patterns that betray I/O or clock reads in `entra-protocol`.
-const PROTOCOL_FORBIDDEN_SOURCE: &[&str] = &[
-    "TcpStream",
-    "TcpListener",
-    "UdpSocket",
-    "ToSocketAddrs",
-    "std::fs",
-    "SystemTime::now",
-    "Instant::now",
-    "thread_rng",
-    "OsRng",
-];
-
 /// Runs `cargo metadata` and checks the rules; `Ok` holds a one-line summary.
 pub(crate) fn check(root: &Path) -> Result<String, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
@@ -58,9 +49,12 @@ pub(crate) fn check(root: &Path) -> Result<String, String> {
     let metadata: Value = serde_json::from_slice(&output.stdout)
         .map_err(|err| format!("cargo metadata printed invalid JSON: {err}"))?;
     let mut problems = check_metadata(&metadata)?;
-    problems.extend(check_protocol_sources(&root.join("crates/protocol/src")));
+    problems.extend(sources::check_dir(&root.join("crates/protocol/src")));
     if problems.is_empty() {
-        Ok("entra-protocol has no I/O dependency; mock-idp imports no entra-* crate".to_owned())
+        Ok(
+            "entra-protocol has no I/O dependency and names no I/O path; mock-idp imports no entra-* crate"
+                .to_owned(),
+        )
     } else {
         Err(problems.join("; "))
     }
@@ -90,37 +84,6 @@ pub(crate) fn check_metadata(metadata: &Value) -> Result<Vec<String>, String> {
         problems.push("package mock-idp not found in the workspace".to_owned());
     }
     Ok(problems)
-}
-
-/// Lines in `entra-protocol`'s sources that use sockets, files or the clock.
-fn check_protocol_sources(dir: &Path) -> Vec<String> {
-    let mut problems = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|ext| ext == "rs") {
-                let text = std::fs::read_to_string(&path).unwrap_or_default();
-                for (number, line) in text.lines().enumerate() {
-                    for pattern in PROTOCOL_FORBIDDEN_SOURCE {
-                        if line.contains(pattern) && !line.trim_start().starts_with("//") {
-                            problems.push(format!(
-                                "{}:{}: entra-protocol uses `{pattern}`",
-                                path.display(),
-                                number + 1
-                            ));
-                        }
-                    }
-                }
-            }
-        }
-    }
-    problems
 }
 
 /// The resolved dependency graph: package id -> (name, normal dependency ids).
@@ -273,12 +236,25 @@ mod tests {
     }
 
     #[test]
-    fn protocol_sources_reading_the_clock_fail() {
+    fn protocol_sources_are_read_from_the_directory_tree() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("lib.rs"), "// SystemTime::now in a comment is fine\nfn f() { let _ = std::time::SystemTime::now(); }\n").unwrap();
-        let problems = check_protocol_sources(dir.path());
+        std::fs::create_dir(dir.path().join("nested")).unwrap();
+        std::fs::write(
+            dir.path().join("lib.rs"),
+            "//! SystemTime::now in a comment is fine\nmod nested;\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("nested/clock.rs"),
+            "use std::time::SystemTime as Clock;\nfn f() { let _ = Clock::now(); }\n",
+        )
+        .unwrap();
+        let problems = sources::check_dir(dir.path());
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].ends_with(":2: entra-protocol uses `SystemTime::now`"));
+        assert!(
+            problems[0].ends_with("clock.rs:2: entra-protocol names `std::time::SystemTime::now` (written `Clock::now`), under the rule against `std::time::SystemTime::now`"),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Every error answer of DESIGN.md's default fixture, as Entra shapes it, mapped to the
+//! Every error answer of mock-idp's default fixture, as Entra shapes it, mapped to the
 //! `AuthError` variant that says what to do; Display texts pinned by snapshots (trace
 //! and correlation ids redacted). Also throttling, server failures and the network.
 

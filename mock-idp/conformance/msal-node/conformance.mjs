@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Drives MSAL Node (@azure/msal-node, the version pinned in package.json) against a
-// running mock-idp and checks that every row of the default fixture (DESIGN.md section 3)
+// running mock-idp and checks that every row of the default fixture (mock-idp/README.md)
 // that `acquireTokenByUsernamePassword` can express gives the documented outcome.
 //
 // Usage:
@@ -33,7 +33,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
-// The default fixture (DESIGN.md section 3, "The default fixture").
+// The default fixture (mock-idp/README.md, "The default fixture").
 const CONTOSO_TENANT = "aaaabbbb-0000-cccc-1111-dddd2222eeee";
 const CONTOSO_CLI = "00001111-aaaa-2222-bbbb-3333cccc4444";
 const CONTOSO_DAEMON = "11112222-bbbb-3333-cccc-4444dddd5555";

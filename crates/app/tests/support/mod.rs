@@ -2,7 +2,7 @@
 //! loopback, a manual clock, realistic token and error bodies, and readers for what the
 //! client sent.
 //!
-//! Values follow DESIGN.md's default fixture (Contoso, the CLI and Daemon apps, alice,
+//! Values follow mock-idp's default fixture (Contoso, the CLI and Daemon apps, alice,
 //! the password with reserved characters).
 #![allow(dead_code)] // each test binary uses a different part of this module
 
