@@ -547,11 +547,7 @@ async fn a_400_that_is_not_json_is_an_invalid_response() {
 
 #[tokio::test]
 async fn a_refused_connection_is_a_network_error() {
-    // A port that was free a moment ago: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port();
+    let (_refusing, port) = support::refused_port();
     let app = entra_auth::PublicClientApplication::builder(CLIENT_ID)
         .allow_insecure_loopback_authority(true)
         .authority(&format!("http://127.0.0.1:{port}/organizations"))

@@ -256,12 +256,7 @@ fn network_an_untrusted_certificate_is_exit_6() {
 #[test]
 fn network_an_unreachable_server_is_exit_6() {
     let env = Env::start();
-    // A port that was free a moment ago: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (_refusing, port) = support::refused_port();
     let authority = format!("https://127.0.0.1:{port}/organizations");
     let run = env.login_as(fixture::ALICE, &["--authority", &authority]);
     check(&env, "network_unreachable", 6, run);
