@@ -28,8 +28,10 @@ enum Client {
     Daemon(&'static str),
 }
 
-/// One error answer of the token endpoint.
+/// One error answer of the token endpoint, the variant it maps to, and the name of its
+/// Display snapshot (which also names the row in a failure).
 struct Row {
+    name: &'static str,
     username: &'static str,
     client: Client,
     scopes: &'static [&'static str],
@@ -39,11 +41,17 @@ struct Row {
     message: &'static str,
     suberror: Option<&'static str>,
     claims: Option<&'static str>,
+    /// Whether the error is the variant this row maps to.
+    is: fn(&AuthError) -> bool,
+    /// `is_interaction_required()`, where the row pins it.
+    interaction_required: Option<bool>,
 }
 
 impl Row {
-    fn new(username: &'static str, status: u16, error: &'static str, code: u32) -> Self {
+    fn new(name: &'static str, username: &'static str, answer: (u16, &'static str, u32)) -> Self {
+        let (status, error, code) = answer;
         Self {
+            name,
             username,
             client: Client::Public(CLIENT_ID),
             scopes: SCOPES,
@@ -53,6 +61,8 @@ impl Row {
             message: "",
             suberror: None,
             claims: None,
+            is: |_| false,
+            interaction_required: None,
         }
     }
 
@@ -78,6 +88,13 @@ impl Row {
 
     fn scopes(mut self, scopes: &'static [&'static str]) -> Self {
         self.scopes = scopes;
+        self
+    }
+
+    /// The variant the answer maps to, and `is_interaction_required()` where pinned.
+    fn is(mut self, is: fn(&AuthError) -> bool, interaction_required: Option<bool>) -> Self {
+        self.is = is;
+        self.interaction_required = interaction_required;
         self
     }
 
@@ -119,29 +136,128 @@ impl Row {
                     .await
             }
         };
-        let error = outcome.expect_err("the server refused");
+        let name = self.name;
+        let Err(error) = outcome else {
+            panic!("row {name}: the server refused, yet tokens came back")
+        };
         self.check_server_details(&error, id);
         assert_eq!(
             idp.posts_to(TOKEN_PATH).await.len(),
             1,
-            "a 4xx answer is not retried"
+            "row {name}: a 4xx answer is not retried"
         );
         error
     }
 
     fn check_server_details(&self, error: &AuthError, id: Uuid) {
+        let name = self.name;
         let server = error
             .server()
-            .unwrap_or_else(|| panic!("the server error is kept: {error:?}"));
-        assert_eq!(server.status, self.status);
-        assert_eq!(server.error, self.error);
-        assert_eq!(server.suberror.as_deref(), self.suberror);
-        assert_eq!(server.trace_id.as_deref(), Some(TRACE_ID));
-        assert_eq!(server.timestamp.as_deref(), Some(ERROR_TIMESTAMP));
-        assert_eq!(error.aadsts_code(), Some(self.code));
-        assert_eq!(error.claims(), self.claims);
-        assert_eq!(error.correlation_id(), Some(id.to_string()));
-        assert!(!error.is_transient(), "{error:?}");
+            .unwrap_or_else(|| panic!("row {name}: the server error is kept: {error:?}"));
+        assert_eq!(server.status, self.status, "row {name}");
+        assert_eq!(server.error, self.error, "row {name}");
+        assert_eq!(server.suberror.as_deref(), self.suberror, "row {name}");
+        assert_eq!(server.trace_id.as_deref(), Some(TRACE_ID), "row {name}");
+        assert_eq!(
+            server.timestamp.as_deref(),
+            Some(ERROR_TIMESTAMP),
+            "row {name}"
+        );
+        assert_eq!(error.aadsts_code(), Some(self.code), "row {name}");
+        assert_eq!(error.claims(), self.claims, "row {name}");
+        assert_eq!(error.correlation_id(), Some(id.to_string()), "row {name}");
+        assert!(!error.is_transient(), "row {name}: {error:?}");
+    }
+}
+
+const MFA_MESSAGE: &str = "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000003-0000-0000-c000-000000000000'.";
+const ENROLLMENT_MESSAGE: &str = "Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access '00000003-0000-0000-c000-000000000000'.";
+const CONSENT_MESSAGE: &str = "The user or administrator has not consented to use the application with ID '00001111-aaaa-2222-bbbb-3333cccc4444' named 'Contoso CLI'. Send an interactive authorization request for this user and resource.";
+
+/// Every error answer of the default fixture, once.
+fn rows() -> Vec<Row> {
+    use AuthError as E;
+    vec![
+        Row::new("mfa_required", "mfa-required@contoso.com", (400, "invalid_grant", 50076))
+            .message(MFA_MESSAGE)
+            .suberror("basic_action")
+            .claims(MFA_CLAIMS)
+            .is(|e| matches!(e, E::MfaRequired { .. }), Some(true)),
+        Row::new("mfa_enrollment_required", "mfa-enrollment@contoso.com", (400, "interaction_required", 50079))
+            .message(ENROLLMENT_MESSAGE)
+            .claims(ENROLLMENT_CLAIMS)
+            .is(|e| matches!(e, E::MfaEnrollmentRequired { .. }), Some(true)),
+        Row::new("consent_required", "consent-required@contoso.com", (400, "invalid_grant", 65001))
+            .message(CONSENT_MESSAGE)
+            .suberror("consent_required")
+            .is(|e| matches!(e, E::ConsentRequired { admin_consent_required: false, .. }), Some(true)),
+        Row::new("scope_without_consent", ALICE, (400, "invalid_grant", 65001))
+            .scopes(&["Mail.Send"])
+            .message(CONSENT_MESSAGE)
+            .suberror("consent_required")
+            .is(|e| matches!(e, E::ConsentRequired { .. }), None),
+        Row::new("admin_consent_required", ALICE, (400, "invalid_grant", 90094))
+            .message("Admin consent is required for the permissions requested by this application. An admin consent request may be sent to the admin.")
+            .suberror("consent_required")
+            .is(|e| matches!(e, E::ConsentRequired { admin_consent_required: true, .. }), None),
+        Row::new("password_expired", "password-expired@contoso.com", (400, "invalid_grant", 50055))
+            .message("The password is expired.")
+            .suberror("user_password_expired")
+            .is(|e| matches!(e, E::PasswordExpired { .. }), Some(true)),
+        Row::new("account_locked", "locked@contoso.com", (400, "invalid_grant", 50053))
+            .message("The account is locked, you've tried to sign in too many times with an incorrect user ID or password.")
+            .is(|e| matches!(e, E::AccountLocked { .. }), None),
+        Row::new("account_disabled", "disabled@contoso.com", (400, "invalid_grant", 50057))
+            .message("The user account is disabled.")
+            .is(|e| matches!(e, E::AccountDisabled { .. }), None),
+        Row::new("conditional_access_blocked", "ca-blocked@contoso.com", (400, "invalid_grant", 53003))
+            .message("Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.")
+            .suberror("message_only")
+            .is(|e| matches!(e, E::ConditionalAccessBlocked { .. }), None),
+        Row::new("user_not_found", "nobody@contoso.com", (400, "invalid_grant", 50034))
+            .message("The user account {EUII Hidden} does not exist in the aaaabbbb-0000-cccc-1111-dddd2222eeee directory. To sign into this application, the account must be added to the directory.")
+            .is(|e| matches!(e, E::UserNotFound { .. }), Some(false)),
+        Row::new("invalid_credentials", ALICE, (400, "invalid_grant", 50126))
+            .message("Error validating credentials due to invalid username or password.")
+            .is(|e| matches!(e, E::InvalidCredentials { .. }), Some(false)),
+        Row::new("public_client_flows_not_allowed", ALICE, (401, "invalid_client", 7000218))
+            .client(Client::Public(WEB_CLIENT_ID))
+            .message("The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+            .is(|e| matches!(e, E::PublicClientFlowsNotAllowed { .. }), None),
+        Row::new("grant_not_supported_at_endpoint", ALICE, (400, "invalid_request", 9001023))
+            .message("The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.")
+            .is(|e| matches!(e, E::Server { .. }), None),
+        Row::new("invalid_client_credential", ALICE, (401, "invalid_client", 7000215))
+            .client(Client::Daemon("not-the-daemon-secret"))
+            .message("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '11112222-bbbb-3333-cccc-4444dddd5555'.")
+            .is(|e| matches!(e, E::InvalidClientCredential { .. }), None),
+        Row::new("application_not_found", ALICE, (400, "unauthorized_client", 700016))
+            .client(Client::Public(UNKNOWN_CLIENT_ID))
+            .message("Application with identifier '99998888-ffff-7777-eeee-6666dddd5555' was not found in the directory 'Contoso'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.")
+            .is(|e| matches!(e, E::ApplicationNotFound { .. }), None),
+        Row::new("tenant_not_found", ALICE, (400, "invalid_request", 90002))
+            .message("Tenant 'nowhere.example' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")
+            .is(|e| matches!(e, E::TenantNotFound { .. }), None),
+        Row::new("invalid_scope", ALICE, (400, "invalid_scope", 70011))
+            .scopes(&["https://graph.microsoft.com/User.Read/extra"])
+            .message("The provided value for the input parameter 'scope' isn't valid.")
+            .is(|e| matches!(e, E::InvalidScope { .. }), None),
+    ]
+}
+
+/// Each row maps to its variant, keeps what every server error keeps, is sent once, and
+/// reads as its snapshot says.
+#[tokio::test]
+async fn every_error_answer_maps_to_its_variant() {
+    for row in rows() {
+        let name = row.name;
+        let error = row.run().await;
+        assert!((row.is)(&error), "row {name}: {error:?}");
+        if let Some(expected) = row.interaction_required {
+            let actual = error.is_interaction_required();
+            assert_eq!(actual, expected, "row {name}: is_interaction_required");
+        }
+        insta::assert_snapshot!(name, redacted(&error));
     }
 }
 
@@ -152,268 +268,6 @@ fn redacted(error: &AuthError) -> String {
         text = text.replace(&id, "[correlation-id]");
     }
     text
-}
-
-#[tokio::test]
-async fn mfa_required_keeps_the_claims_challenge() {
-    let error = Row::new("mfa-required@contoso.com", 400, "invalid_grant", 50076)
-        .message("Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000003-0000-0000-c000-000000000000'.")
-        .suberror("basic_action")
-        .claims(MFA_CLAIMS)
-        .run()
-        .await;
-
-    assert!(matches!(error, AuthError::MfaRequired { .. }), "{error:?}");
-    assert!(error.is_interaction_required());
-    insta::assert_snapshot!("mfa_required", redacted(&error));
-}
-
-#[tokio::test]
-async fn mfa_enrollment_required_keeps_the_claims_challenge() {
-    let error = Row::new(
-        "mfa-enrollment@contoso.com",
-        400,
-        "interaction_required",
-        50079,
-    )
-    .message("Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access '00000003-0000-0000-c000-000000000000'.")
-    .claims(ENROLLMENT_CLAIMS)
-    .run()
-    .await;
-
-    assert!(
-        matches!(error, AuthError::MfaEnrollmentRequired { .. }),
-        "{error:?}"
-    );
-    assert!(error.is_interaction_required());
-    insta::assert_snapshot!("mfa_enrollment_required", redacted(&error));
-}
-
-#[tokio::test]
-async fn consent_required_says_the_user_can_consent() {
-    let error = Row::new("consent-required@contoso.com", 400, "invalid_grant", 65001)
-        .message("The user or administrator has not consented to use the application with ID '00001111-aaaa-2222-bbbb-3333cccc4444' named 'Contoso CLI'. Send an interactive authorization request for this user and resource.")
-        .suberror("consent_required")
-        .run()
-        .await;
-
-    assert!(
-        matches!(
-            error,
-            AuthError::ConsentRequired {
-                admin_consent_required: false,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
-    assert!(error.is_interaction_required());
-    insta::assert_snapshot!("consent_required", redacted(&error));
-}
-
-#[tokio::test]
-async fn a_scope_without_consent_is_consent_required() {
-    let error = Row::new(ALICE, 400, "invalid_grant", 65001)
-        .scopes(&["Mail.Send"])
-        .message("The user or administrator has not consented to use the application with ID '00001111-aaaa-2222-bbbb-3333cccc4444' named 'Contoso CLI'. Send an interactive authorization request for this user and resource.")
-        .suberror("consent_required")
-        .run()
-        .await;
-
-    assert!(
-        matches!(error, AuthError::ConsentRequired { .. }),
-        "{error:?}"
-    );
-    insta::assert_snapshot!("scope_without_consent", redacted(&error));
-}
-
-#[tokio::test]
-async fn admin_consent_required_says_an_administrator_must_grant_it() {
-    let error = Row::new(ALICE, 400, "invalid_grant", 90094)
-        .message("Admin consent is required for the permissions requested by this application. An admin consent request may be sent to the admin.")
-        .suberror("consent_required")
-        .run()
-        .await;
-
-    assert!(
-        matches!(
-            error,
-            AuthError::ConsentRequired {
-                admin_consent_required: true,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
-    insta::assert_snapshot!("admin_consent_required", redacted(&error));
-}
-
-#[tokio::test]
-async fn an_expired_password_is_password_expired() {
-    let error = Row::new("password-expired@contoso.com", 400, "invalid_grant", 50055)
-        .message("The password is expired.")
-        .suberror("user_password_expired")
-        .run()
-        .await;
-
-    assert!(
-        matches!(error, AuthError::PasswordExpired { .. }),
-        "{error:?}"
-    );
-    assert!(error.is_interaction_required());
-    insta::assert_snapshot!("password_expired", redacted(&error));
-}
-
-#[tokio::test]
-async fn a_locked_account_is_account_locked() {
-    let error = Row::new("locked@contoso.com", 400, "invalid_grant", 50053)
-        .message("The account is locked, you've tried to sign in too many times with an incorrect user ID or password.")
-        .run()
-        .await;
-
-    assert!(
-        matches!(error, AuthError::AccountLocked { .. }),
-        "{error:?}"
-    );
-    insta::assert_snapshot!("account_locked", redacted(&error));
-}
-
-#[tokio::test]
-async fn a_disabled_account_is_account_disabled() {
-    let error = Row::new("disabled@contoso.com", 400, "invalid_grant", 50057)
-        .message("The user account is disabled.")
-        .run()
-        .await;
-
-    assert!(
-        matches!(error, AuthError::AccountDisabled { .. }),
-        "{error:?}"
-    );
-    insta::assert_snapshot!("account_disabled", redacted(&error));
-}
-
-#[tokio::test]
-async fn a_conditional_access_block_is_conditional_access_blocked() {
-    let error = Row::new("ca-blocked@contoso.com", 400, "invalid_grant", 53003)
-        .message("Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.")
-        .suberror("message_only")
-        .run()
-        .await;
-
-    assert!(
-        matches!(error, AuthError::ConditionalAccessBlocked { .. }),
-        "{error:?}"
-    );
-    insta::assert_snapshot!("conditional_access_blocked", redacted(&error));
-}
-
-#[tokio::test]
-async fn an_unknown_user_is_user_not_found() {
-    let error = Row::new("nobody@contoso.com", 400, "invalid_grant", 50034)
-        .message("The user account {EUII Hidden} does not exist in the aaaabbbb-0000-cccc-1111-dddd2222eeee directory. To sign into this application, the account must be added to the directory.")
-        .run()
-        .await;
-
-    assert!(matches!(error, AuthError::UserNotFound { .. }), "{error:?}");
-    assert!(!error.is_interaction_required());
-    insta::assert_snapshot!("user_not_found", redacted(&error));
-}
-
-#[tokio::test]
-async fn a_wrong_password_is_invalid_credentials() {
-    let error = Row::new(ALICE, 400, "invalid_grant", 50126)
-        .message("Error validating credentials due to invalid username or password.")
-        .run()
-        .await;
-
-    assert!(
-        matches!(error, AuthError::InvalidCredentials { .. }),
-        "{error:?}"
-    );
-    assert!(!error.is_interaction_required());
-    insta::assert_snapshot!("invalid_credentials", redacted(&error));
-}
-
-#[tokio::test]
-async fn an_app_without_public_client_flows_is_public_client_flows_not_allowed() {
-    let error = Row::new(ALICE, 401, "invalid_client", 7000218)
-        .client(Client::Public(WEB_CLIENT_ID))
-        .message("The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
-        .run()
-        .await;
-
-    assert!(
-        matches!(error, AuthError::PublicClientFlowsNotAllowed { .. }),
-        "{error:?}"
-    );
-    insta::assert_snapshot!("public_client_flows_not_allowed", redacted(&error));
-}
-
-#[tokio::test]
-async fn the_password_grant_refused_at_the_endpoint_is_a_server_error() {
-    let error = Row::new(ALICE, 400, "invalid_request", 9001023)
-        .message("The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.")
-        .run()
-        .await;
-
-    assert!(matches!(error, AuthError::Server { .. }), "{error:?}");
-    insta::assert_snapshot!("grant_not_supported_at_endpoint", redacted(&error));
-}
-
-#[tokio::test]
-async fn a_wrong_client_secret_is_invalid_client_credential() {
-    let error = Row::new(ALICE, 401, "invalid_client", 7000215)
-        .client(Client::Daemon("not-the-daemon-secret"))
-        .message("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '11112222-bbbb-3333-cccc-4444dddd5555'.")
-        .run()
-        .await;
-
-    assert!(
-        matches!(error, AuthError::InvalidClientCredential { .. }),
-        "{error:?}"
-    );
-    insta::assert_snapshot!("invalid_client_credential", redacted(&error));
-}
-
-#[tokio::test]
-async fn an_unknown_client_id_is_application_not_found() {
-    let error = Row::new(ALICE, 400, "unauthorized_client", 700016)
-        .client(Client::Public(UNKNOWN_CLIENT_ID))
-        .message("Application with identifier '99998888-ffff-7777-eeee-6666dddd5555' was not found in the directory 'Contoso'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.")
-        .run()
-        .await;
-
-    assert!(
-        matches!(error, AuthError::ApplicationNotFound { .. }),
-        "{error:?}"
-    );
-    insta::assert_snapshot!("application_not_found", redacted(&error));
-}
-
-#[tokio::test]
-async fn an_unknown_tenant_is_tenant_not_found() {
-    let error = Row::new(ALICE, 400, "invalid_request", 90002)
-        .message("Tenant 'nowhere.example' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")
-        .run()
-        .await;
-
-    assert!(
-        matches!(error, AuthError::TenantNotFound { .. }),
-        "{error:?}"
-    );
-    insta::assert_snapshot!("tenant_not_found", redacted(&error));
-}
-
-#[tokio::test]
-async fn an_invalid_scope_is_invalid_scope() {
-    let error = Row::new(ALICE, 400, "invalid_scope", 70011)
-        .scopes(&["https://graph.microsoft.com/User.Read/extra"])
-        .message("The provided value for the input parameter 'scope' isn't valid.")
-        .run()
-        .await;
-
-    assert!(matches!(error, AuthError::InvalidScope { .. }), "{error:?}");
-    insta::assert_snapshot!("invalid_scope", redacted(&error));
 }
 
 #[tokio::test]
