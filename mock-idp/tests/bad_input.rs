@@ -94,48 +94,6 @@ async fn unknown_grant_types_are_70003() {
 }
 
 #[tokio::test]
-async fn unknown_tenants_are_90002_and_unknown_clients_700016() {
-    let h = start().await;
-    let a = h
-        .password_at(
-            "nowhere.example",
-            d::CLI_CLIENT_ID,
-            d::ALICE,
-            d::PASSWORD,
-            SCOPES,
-            &[],
-        )
-        .await;
-    assert_eq!(a.outcome(), (400, "invalid_request", 90002, None));
-    let b = h
-        .password_at(
-            d::CONTOSO_TENANT_ID,
-            "not-a-guid",
-            d::ALICE,
-            d::PASSWORD,
-            SCOPES,
-            &[],
-        )
-        .await;
-    assert_eq!(b.outcome(), (400, "unauthorized_client", 700016, None));
-    let web_elsewhere = h
-        .password_at(
-            d::FABRIKAM_TENANT_ID,
-            d::WEB_CLIENT_ID,
-            d::FEDUSER,
-            d::PASSWORD,
-            SCOPES,
-            &[],
-        )
-        .await;
-    assert_eq!(
-        web_elsewhere.code(),
-        700016,
-        "a single-tenant app is unknown in other tenants"
-    );
-}
-
-#[tokio::test]
 async fn wrong_media_types_and_undecodable_bodies_get_entra_errors() {
     let h = start().await;
     let json = h
