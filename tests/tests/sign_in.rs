@@ -124,7 +124,15 @@ impl Row {
 
 const UUID: &str = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 
-/// Every refused row of the fixture, once.
+/// A row's check that the error is this variant of [`AuthError`].
+macro_rules! is {
+    ($variant:ident) => {
+        |e: &AuthError| matches!(e, AuthError::$variant { .. })
+    };
+}
+
+/// Every refused row of the fixture, once (one line a row: not reflowed).
+#[rustfmt::skip]
 fn rows() -> Vec<Row> {
     use AuthError as E;
     vec![
@@ -136,47 +144,22 @@ fn rows() -> Vec<Row> {
         Row::new("mfa_enrollment", fixture::MFA_ENROLLMENT, 50079, |e| {
             matches!(e, E::MfaEnrollmentRequired { .. }) && e.claims().is_some()
         }),
-        Row::new("consent_required", fixture::CONSENT_REQUIRED, 65001, |e| {
-            matches!(e, E::ConsentRequired { .. })
-        }),
-        Row::new("scope_without_consent", fixture::ALICE, 65001, |e| {
-            matches!(e, E::ConsentRequired { .. })
-        })
-        .scopes(&["Mail.Send"]),
-        Row::new("password_expired", fixture::PASSWORD_EXPIRED, 50055, |e| {
-            matches!(e, E::PasswordExpired { .. })
-        }),
-        Row::new("locked", fixture::LOCKED, 50053, |e| {
-            matches!(e, E::AccountLocked { .. })
-        }),
-        Row::new("disabled", fixture::DISABLED, 50057, |e| {
-            matches!(e, E::AccountDisabled { .. })
-        }),
-        Row::new("ca_blocked", fixture::CA_BLOCKED, 53003, |e| {
-            matches!(e, E::ConditionalAccessBlocked { .. })
-        }),
-        Row::new("nobody", fixture::NOBODY, 50034, |e| {
-            matches!(e, E::UserNotFound { .. })
-        }),
-        Row::new("wrong_password", fixture::ALICE, 50126, |e| {
-            matches!(e, E::InvalidCredentials { .. })
-        })
-        .password("wrong"),
-        Row::new(
-            "public_client_flows_not_allowed",
-            fixture::ALICE,
-            7000218,
-            |e| matches!(e, E::PublicClientFlowsNotAllowed { .. }),
-        )
-        .client(Client::Public(fixture::WEB_CLIENT_ID)),
-        Row::new("unknown_client", fixture::ALICE, 700016, |e| {
-            matches!(e, E::ApplicationNotFound { .. })
-        })
-        .client(Client::Public("99999999-9999-9999-9999-999999999999")),
-        Row::new("daemon_wrong_secret", fixture::ALICE, 7000215, |e| {
-            matches!(e, E::InvalidClientCredential { .. })
-        })
-        .client(Client::Daemon("not-the-secret")),
+        Row::new("consent_required", fixture::CONSENT_REQUIRED, 65001, is!(ConsentRequired)),
+        Row::new("scope_without_consent", fixture::ALICE, 65001, is!(ConsentRequired))
+            .scopes(&["Mail.Send"]),
+        Row::new("password_expired", fixture::PASSWORD_EXPIRED, 50055, is!(PasswordExpired)),
+        Row::new("locked", fixture::LOCKED, 50053, is!(AccountLocked)),
+        Row::new("disabled", fixture::DISABLED, 50057, is!(AccountDisabled)),
+        Row::new("ca_blocked", fixture::CA_BLOCKED, 53003, is!(ConditionalAccessBlocked)),
+        Row::new("nobody", fixture::NOBODY, 50034, is!(UserNotFound)),
+        Row::new("wrong_password", fixture::ALICE, 50126, is!(InvalidCredentials))
+            .password("wrong"),
+        Row::new("public_client_flows_not_allowed", fixture::ALICE, 7000218, is!(PublicClientFlowsNotAllowed))
+            .client(Client::Public(fixture::WEB_CLIENT_ID)),
+        Row::new("unknown_client", fixture::ALICE, 700016, is!(ApplicationNotFound))
+            .client(Client::Public("99999999-9999-9999-9999-999999999999")),
+        Row::new("daemon_wrong_secret", fixture::ALICE, 7000215, is!(InvalidClientCredential))
+            .client(Client::Daemon("not-the-secret")),
     ]
 }
 
