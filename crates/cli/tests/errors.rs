@@ -30,6 +30,8 @@ fn login(env: &Env, username: &str) -> Run {
 struct Row {
     name: &'static str,
     username: &'static str,
+    /// The password on standard input.
+    password: &'static str,
     code: i32,
     /// Flags beyond `login_as`'s defaults.
     flags: &'static [&'static str],
@@ -39,6 +41,8 @@ struct Row {
     fault: Option<(u32, FaultAction)>,
     /// The row checks that no request carried the password.
     password_not_sent: bool,
+    /// A secret in the tool's environment (variable, value), never printed.
+    secret_env: Option<(&'static str, &'static str)>,
 }
 
 impl Row {
@@ -46,11 +50,24 @@ impl Row {
         Self {
             name,
             username,
+            password: fixture::PASSWORD,
             code,
             flags: &[],
             tenant: None,
             fault: None,
             password_not_sent: false,
+            secret_env: None,
+        }
+    }
+
+    fn password(self, password: &'static str) -> Self {
+        Self { password, ..self }
+    }
+
+    fn secret_env(self, variable: &'static str, value: &'static str) -> Self {
+        Self {
+            secret_env: Some((variable, value)),
+            ..self
         }
     }
 
@@ -89,7 +106,11 @@ impl Row {
         if let Some(authority) = &authority {
             flags.extend(["--authority", authority.as_str()]);
         }
-        let run = env.login_as(self.username, &flags);
+        let envs: Vec<_> = self.secret_env.into_iter().collect();
+        let run = env.login_with(self.username, self.password, &flags, &envs);
+        for (_, secret) in envs {
+            assert!(!run.stderr.contains(secret), "row {}: {run:#?}", self.name);
+        }
         if self.password_not_sent {
             let requests = env.requests();
             let carried = requests.iter().filter(|r| r.carried_password).count();
@@ -120,6 +141,7 @@ fn every_refused_login_has_its_exit_code_and_paragraph() {
             fixture::CA_BLOCKED,
             3,
         ),
+        Row::new("credentials_wrong_password", fixture::ALICE, 4).password("not the password"),
         Row::new("credentials_unknown_user", fixture::NOBODY, 4),
         Row::new("credentials_locked", fixture::LOCKED, 4),
         Row::new("credentials_disabled", fixture::DISABLED, 4),
@@ -135,6 +157,14 @@ fn every_refused_login_has_its_exit_code_and_paragraph() {
         .flags(&["--client-id", fixture::WEB_CLIENT_ID]),
         Row::new("configuration_unknown_application", fixture::ALICE, 7)
             .flags(&["--client-id", "99999999-9999-4999-8999-999999999999"]),
+        Row::new("configuration_wrong_client_secret", fixture::ALICE, 7)
+            .flags(&[
+                "--client-id",
+                fixture::DAEMON_CLIENT_ID,
+                "--client-secret-env",
+                "APP_SECRET",
+            ])
+            .secret_env("APP_SECRET", "not-the-secret"),
         Row::new("configuration_invalid_scope", fixture::ALICE, 7)
             .flags(&["--scope", "https://graph.microsoft.com/"]),
     ];
@@ -144,7 +174,7 @@ fn every_refused_login_has_its_exit_code_and_paragraph() {
 }
 
 /// The usage errors (exit 2) and the token command without an account (exit 3): the
-/// arguments of each run, once each.
+/// arguments of each run, once each. None sends a request or prints the password.
 #[test]
 fn every_refused_command_line_has_its_exit_code_and_paragraph() {
     const LOGIN: &[&str] = &[
@@ -157,11 +187,16 @@ fn every_refused_command_line_has_its_exit_code_and_paragraph() {
         "User.Read",
     ];
     let token = ["token", "--client-id", fixture::CLI_CLIENT_ID];
-    let rows: [(&str, Vec<&str>, i32); 4] = [
+    let rows: [(&str, Vec<&str>, i32); 5] = [
         ("usage_no_password_source", LOGIN.to_vec(), 2),
         (
             "usage_missing_password_variable",
             [LOGIN, &["--password-env", "ENTRA_AUTH_TEST_UNSET_VARIABLE"]].concat(),
+            2,
+        ),
+        (
+            "usage_password_argument",
+            [LOGIN, &["--password", fixture::PASSWORD]].concat(),
             2,
         ),
         (
@@ -178,6 +213,8 @@ fn every_refused_command_line_has_its_exit_code_and_paragraph() {
     for (name, args, code) in rows {
         let env = Env::start();
         let run = env.run(&args, None);
+        assert!(!run.stderr.contains(fixture::PASSWORD), "{name}: {run:#?}");
+        assert!(env.requests().is_empty(), "{name}: a request was sent");
         check(&env, name, code, run);
     }
 }
@@ -195,28 +232,6 @@ fn usage_a_missing_scope_is_exit_2() {
     assert_error_snapshot!(env, "usage_missing_scope", run);
 }
 
-#[test]
-fn usage_a_password_argument_is_refused() {
-    let env = Env::start();
-    let run = env.run(
-        &[
-            "login",
-            "--client-id",
-            fixture::CLI_CLIENT_ID,
-            "--username",
-            fixture::ALICE,
-            "--scope",
-            "User.Read",
-            "--password",
-            fixture::PASSWORD,
-        ],
-        None,
-    );
-    assert!(!run.stderr.contains(fixture::PASSWORD));
-    assert!(env.requests().is_empty());
-    check(&env, "usage_password_argument", 2, run);
-}
-
 // 3: interaction required.
 
 #[test]
@@ -226,30 +241,6 @@ fn interaction_a_revoked_refresh_token_is_exit_3() {
     env.revoke_refresh_tokens(fixture::ALICE);
     let run = env.run(&["token", "--scope", "User.Read", "--force-refresh"], None);
     check(&env, "interaction_refresh_token_revoked", 3, run);
-}
-
-// 4: invalid credentials.
-
-#[test]
-fn credentials_a_wrong_password_is_exit_4() {
-    let env = Env::start();
-    let authority = env.authority("organizations");
-    let run = env.run(
-        &[
-            "login",
-            "--client-id",
-            fixture::CLI_CLIENT_ID,
-            "--authority",
-            &authority,
-            "--username",
-            fixture::ALICE,
-            "--scope",
-            "User.Read",
-            "--password-stdin",
-        ],
-        Some("not the password\n"),
-    );
-    check(&env, "credentials_wrong_password", 4, run);
 }
 
 // 6: network.
@@ -286,31 +277,6 @@ fn network_an_unreachable_server_is_exit_6() {
     let authority = format!("https://127.0.0.1:{port}/organizations");
     let run = env.login_as(fixture::ALICE, &["--authority", &authority]);
     check(&env, "network_unreachable", 6, run);
-}
-
-// 7: configuration.
-
-#[test]
-fn configuration_a_wrong_client_secret_is_exit_7() {
-    let env = Env::start();
-    let mut command = env.command(&[
-        "login",
-        "--client-id",
-        fixture::DAEMON_CLIENT_ID,
-        "--authority",
-        &env.authority("organizations"),
-        "--client-secret-env",
-        "APP_SECRET",
-        "--username",
-        fixture::ALICE,
-        "--scope",
-        "User.Read",
-        "--password-stdin",
-    ]);
-    command.env("APP_SECRET", "not-the-secret");
-    let run = env.run_command(command, Some(&format!("{}\n", fixture::PASSWORD)));
-    assert!(!run.stderr.contains("not-the-secret"));
-    check(&env, "configuration_wrong_client_secret", 7, run);
 }
 
 // 8: local state.

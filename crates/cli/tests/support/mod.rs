@@ -152,6 +152,18 @@ impl Env {
     /// flags; `--client-id`, `--authority` and `--scope` default to the Contoso CLI app,
     /// `/organizations` and `User.Read` unless `extra` has them.
     pub fn login_as(&self, username: &str, extra: &[&str]) -> Run {
+        self.login_with(username, fixture::PASSWORD, extra, &[])
+    }
+
+    /// [`Env::login_as`] with `password` on standard input and `envs` set in the tool's
+    /// environment.
+    pub fn login_with(
+        &self,
+        username: &str,
+        password: &str,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Run {
         let authority = self.authority("organizations");
         let mut args = vec!["login", "--username", username, "--password-stdin"];
         for (flag, default) in [
@@ -164,7 +176,9 @@ impl Env {
             }
         }
         args.extend_from_slice(extra);
-        self.run(&args, Some(&format!("{}\n", fixture::PASSWORD)))
+        let mut command = self.command(&args);
+        command.envs(envs.iter().copied());
+        self.run_command(command, Some(&format!("{password}\n")))
     }
 
     /// Alice signs in; panics unless it works.
