@@ -270,133 +270,135 @@ fn redacted(error: &AuthError) -> String {
     text
 }
 
-#[tokio::test]
-async fn a_429_with_retry_after_is_throttled_with_the_wait() {
-    let idp = Idp::start().await;
-    idp.mount_managed_realm().await;
-    let id = correlation_id(429);
-    idp.mount_password_grant(
-        ResponseTemplate::new(429)
-            .insert_header("Retry-After", "120")
-            .set_body_json(entra_error(
-                "temporarily_unavailable",
-                50196,
-                "The server terminated an operation because it encountered a client request loop.",
-                None,
-                None,
-                id,
+/// One failing answer that is not a refusal: throttling, a server down, a body that is
+/// not OAuth. The name names its snapshot and leads every failure message.
+struct Failure {
+    name: &'static str,
+    /// Seeds the correlation id the call sends.
+    id: u128,
+    /// The token endpoint's answer, given the correlation id.
+    answer: fn(Uuid) -> ResponseTemplate,
+    /// Whether the error is the variant (and holds the values) the row expects.
+    is: fn(&AuthError) -> bool,
+    /// `is_transient()`, where the row pins it.
+    transient: Option<bool>,
+    /// How many POSTs reached the token endpoint, where the row pins it, and why.
+    posts: Option<(usize, &'static str)>,
+}
+
+impl Failure {
+    async fn run(&self) {
+        let name = self.name;
+        let idp = Idp::start().await;
+        idp.mount_managed_realm().await;
+        let id = correlation_id(self.id);
+        idp.mount_password_grant((self.answer)(id)).await;
+        let app = idp.public_app();
+
+        let outcome = app
+            .acquire_token_by_username_password(SCOPES, ALICE, password())
+            .correlation_id(id)
+            .await;
+
+        let Err(error) = outcome else {
+            panic!("row {name}: signed in")
+        };
+        assert!((self.is)(&error), "row {name}: {error:?}");
+        assert_eq!(error.correlation_id(), Some(id.to_string()), "row {name}");
+        if let Some(transient) = self.transient {
+            assert_eq!(error.is_transient(), transient, "row {name}: is_transient");
+        }
+        if let Some((posts, why)) = self.posts {
+            let sent = idp.posts_to(TOKEN_PATH).await.len();
+            assert_eq!(sent, posts, "row {name}: {why}");
+        }
+        insta::assert_snapshot!(name, redacted(&error));
+    }
+}
+
+const HTML_503: &str = "<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head>\n<body><h1>Service Unavailable</h1><p>The service is temporarily overloaded.</p></body></html>";
+
+/// Every failing answer, once.
+fn failures() -> Vec<Failure> {
+    vec![
+        Failure {
+            name: "throttled",
+            id: 429,
+            answer: |id| {
+                let body = entra_error(
+                    "temporarily_unavailable",
+                    50196,
+                    "The server terminated an operation because it encountered a client request loop.",
+                    None,
+                    None,
+                    id,
+                );
+                ResponseTemplate::new(429)
+                    .insert_header("Retry-After", "120")
+                    .set_body_json(body)
+            },
+            is: |e| {
+                matches!(e, AuthError::Throttled { retry_after: Some(wait), .. }
+                    if *wait == Duration::from_secs(120))
+            },
+            transient: Some(true),
+            posts: Some((1, "a wait over the policy's limit goes back to the caller")),
+        },
+        Failure {
+            name: "throttled_without_ids",
+            id: 0x429,
+            answer: |_| {
+                ResponseTemplate::new(429)
+                    .insert_header("Retry-After", "600")
+                    .set_body_json(serde_json::json!({
+                        "error": "temporarily_unavailable",
+                        "error_description": "Too many requests.",
+                    }))
+            },
+            is: |e| matches!(e, AuthError::Throttled { .. }),
+            transient: None,
+            posts: None,
+        },
+        Failure {
+            name: "server_unavailable_500",
+            id: 500,
+            answer: |_| ResponseTemplate::new(500),
+            is: |e| matches!(e, AuthError::ServerUnavailable { status: 500, .. }),
+            transient: Some(true),
+            posts: Some((
+                1,
+                "a request carrying the password is sent once, never retried",
             )),
-    )
-    .await;
-    let app = idp.public_app();
-
-    let error = app
-        .acquire_token_by_username_password(SCOPES, ALICE, password())
-        .correlation_id(id)
-        .await
-        .expect_err("throttled");
-
-    assert!(
-        matches!(
-            error,
-            AuthError::Throttled {
-                retry_after: Some(wait),
-                ..
-            } if wait == Duration::from_secs(120)
-        ),
-        "{error:?}"
-    );
-    assert!(error.is_transient());
-    assert_eq!(error.correlation_id(), Some(id.to_string()));
-    assert_eq!(
-        idp.posts_to(TOKEN_PATH).await.len(),
-        1,
-        "a wait over the policy's limit goes back to the caller"
-    );
-    insta::assert_snapshot!("throttled", redacted(&error));
+        },
+        Failure {
+            name: "server_unavailable_html_503",
+            id: 503,
+            answer: |_| ResponseTemplate::new(503).set_body_raw(HTML_503, "text/html"),
+            is: |e| {
+                matches!(e, AuthError::ServerUnavailable { status: 503, excerpt, .. }
+                    if excerpt.contains("Service Unavailable"))
+            },
+            transient: Some(true),
+            posts: None,
+        },
+        Failure {
+            name: "invalid_response_not_json",
+            id: 400,
+            answer: |_| ResponseTemplate::new(400).set_body_raw("Bad Request", "text/plain"),
+            is: |e| matches!(e, AuthError::InvalidResponse { .. }),
+            transient: None,
+            posts: None,
+        },
+    ]
 }
 
+/// Each failing answer maps to its variant and keeps the correlation id sent (the
+/// server's, or the one the call sent when the body has none).
 #[tokio::test]
-async fn a_persistent_500_is_server_unavailable_with_the_correlation_id_given() {
-    let idp = Idp::start().await;
-    idp.mount_managed_realm().await;
-    idp.mount_password_grant(ResponseTemplate::new(500)).await;
-    let app = idp.public_app();
-    let id = correlation_id(500);
-
-    let error = app
-        .acquire_token_by_username_password(SCOPES, ALICE, password())
-        .correlation_id(id)
-        .await
-        .expect_err("the server keeps failing");
-
-    assert!(
-        matches!(
-            error,
-            AuthError::ServerUnavailable { status: 500, correlation_id, .. } if correlation_id == id
-        ),
-        "{error:?}"
-    );
-    assert!(error.is_transient());
-    assert_eq!(error.correlation_id(), Some(id.to_string()));
-    assert_eq!(
-        idp.posts_to(TOKEN_PATH).await.len(),
-        1,
-        "a request carrying the password is sent once, never retried"
-    );
-    insta::assert_snapshot!("server_unavailable_500", redacted(&error));
-}
-
-#[tokio::test]
-async fn an_html_503_page_is_server_unavailable_with_an_excerpt() {
-    let idp = Idp::start().await;
-    idp.mount_managed_realm().await;
-    idp.mount_password_grant(ResponseTemplate::new(503).set_body_raw(
-        "<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head>\n<body><h1>Service Unavailable</h1><p>The service is temporarily overloaded.</p></body></html>",
-        "text/html",
-    ))
-    .await;
-    let app = idp.public_app();
-    let id = correlation_id(503);
-
-    let error = app
-        .acquire_token_by_username_password(SCOPES, ALICE, password())
-        .correlation_id(id)
-        .await
-        .expect_err("the server is down");
-
-    let AuthError::ServerUnavailable {
-        status, excerpt, ..
-    } = &error
-    else {
-        panic!("expected ServerUnavailable, got {error:?}");
-    };
-    assert_eq!(*status, 503);
-    assert!(excerpt.contains("Service Unavailable"), "{excerpt}");
-    assert!(error.is_transient());
-    insta::assert_snapshot!("server_unavailable_html_503", redacted(&error));
-}
-
-#[tokio::test]
-async fn a_400_that_is_not_json_is_an_invalid_response() {
-    let idp = Idp::start().await;
-    idp.mount_managed_realm().await;
-    idp.mount_password_grant(ResponseTemplate::new(400).set_body_raw("Bad Request", "text/plain"))
-        .await;
-    let app = idp.public_app();
-    let id = correlation_id(400);
-
-    let error = app
-        .acquire_token_by_username_password(SCOPES, ALICE, password())
-        .correlation_id(id)
-        .await
-        .expect_err("not an OAuth answer");
-
-    assert!(
-        matches!(error, AuthError::InvalidResponse { .. }),
-        "{error:?}"
-    );
-    assert_eq!(error.correlation_id(), Some(id.to_string()));
+async fn every_failing_answer_maps_to_its_variant() {
+    for failure in failures() {
+        failure.run().await;
+    }
 }
 
 #[tokio::test]
@@ -422,32 +424,6 @@ async fn a_refused_connection_is_a_network_error() {
         "{error:?}"
     );
     assert!(error.is_transient());
-    assert_eq!(error.correlation_id(), Some(id.to_string()));
-}
-
-#[tokio::test]
-async fn a_throttling_body_without_ids_reports_the_correlation_id_sent() {
-    let idp = Idp::start().await;
-    idp.mount_managed_realm().await;
-    idp.mount_password_grant(
-        ResponseTemplate::new(429)
-            .insert_header("Retry-After", "600")
-            .set_body_json(serde_json::json!({
-                "error": "temporarily_unavailable",
-                "error_description": "Too many requests.",
-            })),
-    )
-    .await;
-    let app = idp.public_app();
-    let id = correlation_id(0x429);
-
-    let error = app
-        .acquire_token_by_username_password(SCOPES, ALICE, password())
-        .correlation_id(id)
-        .await
-        .expect_err("throttled");
-
-    assert!(matches!(error, AuthError::Throttled { .. }), "{error:?}");
     assert_eq!(error.correlation_id(), Some(id.to_string()));
 }
 
