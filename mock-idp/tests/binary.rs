@@ -88,22 +88,35 @@ fn it_prints_the_base_url_first_then_the_ca_path_and_a_summary() {
 /// its `CA certificate:` line once it has written the file; the process is stopped.
 #[cfg(unix)]
 fn ca_path_written(args: &[&std::ffi::OsStr], temp_dir: &std::path::Path) -> std::path::PathBuf {
+    try_ca_path_written(args, temp_dir).expect("mock-idp started")
+}
+
+/// [`ca_path_written`], or `None` when the binary did not start (its port was taken).
+#[cfg(unix)]
+fn try_ca_path_written(
+    args: &[&std::ffi::OsStr],
+    temp_dir: &std::path::Path,
+) -> Option<std::path::PathBuf> {
     let mut child = Command::new(BIN)
         .args(args)
         .env("TMPDIR", temp_dir)
         .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let _listening = lines.next().unwrap().unwrap();
+    let Some(Ok(_listening)) = lines.next() else {
+        child.wait().unwrap();
+        return None;
+    };
     let second = lines.next().unwrap().unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
-    std::path::PathBuf::from(
+    Some(std::path::PathBuf::from(
         second
             .strip_prefix("CA certificate: ")
             .expect("second line"),
-    )
+    ))
 }
 
 #[cfg(unix)]
@@ -112,17 +125,20 @@ fn a_symlink_planted_at_the_old_default_ca_path_is_not_followed() {
     let dir = tempfile::tempdir().unwrap();
     let victim = dir.path().join("victim");
     std::fs::write(&victim, "precious").unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    // The CA used to go to `$TMPDIR/mock-idp-{port}-ca.pem`, a name anyone can predict.
-    let planted = dir.path().join(format!("mock-idp-{port}-ca.pem"));
-    std::os::unix::fs::symlink(&victim, &planted).unwrap();
-
-    let port = port.to_string();
-    let ca = ca_path_written(&["--port".as_ref(), port.as_ref()], dir.path());
+    // The binary binds the port itself, so the test picks one without binding it (no
+    // bind-then-release race) and moves on to the next when another socket holds it.
+    let first = 20_000 + u16::try_from(std::process::id() % 10_000).unwrap();
+    let (planted, ca) = (first..first + 50)
+        .find_map(|port| {
+            // The CA used to go to `$TMPDIR/mock-idp-{port}-ca.pem`, a name anyone can
+            // predict.
+            let planted = dir.path().join(format!("mock-idp-{port}-ca.pem"));
+            std::os::unix::fs::symlink(&victim, &planted).unwrap();
+            let port = port.to_string();
+            try_ca_path_written(&["--port".as_ref(), port.as_ref()], dir.path())
+                .map(|ca| (planted, ca))
+        })
+        .expect("mock-idp started on one of 50 ports");
 
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
     assert_ne!(ca, planted);

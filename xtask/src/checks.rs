@@ -61,7 +61,10 @@ pub(crate) fn run_all(root: &Path) -> ExitCode {
         msal_python = Some(python);
         Ok(format!("MSAL Python at {shown}"))
     });
-    run("tests", &mut || run_tests(root, msal_python.as_deref()));
+    run("tests", &mut || run_tests(root));
+    run("msal interop", &mut || {
+        run_msal_interop(root, msal_python.as_deref())
+    });
     run("fuzz", &mut || crate::fuzz::short_pass(root));
     run("doc tests", &mut || {
         cargo(root, &["test", "--workspace", "--doc"], &[])
@@ -86,28 +89,58 @@ pub(crate) fn run_all(root: &Path) -> ExitCode {
 /// The test suite: cargo-nextest when installed, else cargo test (doc tests run
 /// separately either way). Benchmarks are compiled by clippy but not run here: they
 /// measure, under `cargo xtask bench`.
-fn run_tests(root: &Path, msal_python: Option<&Path>) -> Result<String, String> {
+fn run_tests(root: &Path) -> Result<String, String> {
+    if has_nextest() {
+        cargo(
+            root,
+            &["nextest", "run", "--workspace", "--no-fail-fast"],
+            &[],
+        )
+        .map(|_| "cargo nextest run".to_owned())
+    } else {
+        cargo(root, &["test", "--workspace", "--no-fail-fast"], &[])
+            .map(|_| "cargo test (cargo-nextest not installed)".to_owned())
+    }
+}
+
+/// The cache tests that run MSAL Python (`#[ignore]`d for a plain `cargo test`). Without
+/// the virtualenv they run anyway, without `ENTRA_MSAL_PYTHON`, and fail.
+fn run_msal_interop(root: &Path, msal_python: Option<&Path>) -> Result<String, String> {
     let msal_python = msal_python.map(|path| path.display().to_string());
     let envs: Vec<(&str, &str)> = msal_python
         .as_deref()
         .map(|path| ("ENTRA_MSAL_PYTHON", path))
         .into_iter()
         .collect();
-    let has_nextest = Command::new("cargo")
+    let args: &[&str] = if has_nextest() {
+        &[
+            "nextest",
+            "run",
+            "--workspace",
+            "--run-ignored",
+            "only",
+            "-E",
+            "package(entra-cache) & binary(msal_python_interop)",
+        ]
+    } else {
+        &[
+            "test",
+            "--workspace",
+            "--test",
+            "msal_python_interop",
+            "--",
+            "--ignored",
+        ]
+    };
+    cargo(root, args, &envs)
+}
+
+/// Whether cargo-nextest is installed.
+fn has_nextest() -> bool {
+    Command::new("cargo")
         .args(["nextest", "--version"])
         .output()
-        .is_ok_and(|out| out.status.success());
-    if has_nextest {
-        cargo(
-            root,
-            &["nextest", "run", "--workspace", "--no-fail-fast"],
-            &envs,
-        )
-        .map(|_| "cargo nextest run".to_owned())
-    } else {
-        cargo(root, &["test", "--workspace", "--no-fail-fast"], &envs)
-            .map(|_| "cargo test (cargo-nextest not installed)".to_owned())
-    }
+        .is_ok_and(|out| out.status.success())
 }
 
 /// Runs `cargo <args>` in `root`, streaming its output.

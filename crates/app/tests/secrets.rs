@@ -117,10 +117,7 @@ async fn no_result_account_app_or_error_text_contains_a_secret() {
     }
 
     // The network failing, and a confidential client with its secret.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port();
+    let (_refusing, port) = support::refused_port();
     let offline = entra_auth::PublicClientApplication::builder(CLIENT_ID)
         .allow_insecure_loopback_authority(true)
         .authority(&format!("http://127.0.0.1:{port}/organizations"))

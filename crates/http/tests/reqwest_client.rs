@@ -2,6 +2,8 @@
 //! whatever its status, and timeouts, body caps and TLS failures are typed errors.
 #![allow(clippy::unwrap_used)] // Test helpers may panic: a panic is a failed test.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -157,10 +159,7 @@ async fn a_chunked_body_is_cut_off_at_the_cap_without_reading_it_all() {
 
 #[tokio::test]
 async fn a_refused_connection_is_a_connect_error() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let (_refusing, port) = support::refused_port();
 
     let error = ReqwestClient::builder()
         .build()

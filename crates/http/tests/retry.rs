@@ -3,6 +3,8 @@
 //! any other request (one carrying a password, say) is sent exactly once.
 #![allow(clippy::unwrap_used)] // Test helpers may panic: a panic is a failed test.
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -287,10 +289,7 @@ async fn a_retried_request_carries_the_same_headers_and_body() {
 
 #[tokio::test]
 async fn a_connect_failure_is_retried_then_reported() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let (_refusing, port) = support::refused_port();
     let sleeper = RecordingSleeper::new();
     let mut request = http::Request::get(format!("http://127.0.0.1:{port}/x?user=alice"))
         .body(entra_http::Body::empty())
@@ -308,12 +307,6 @@ async fn a_connect_failure_is_retried_then_reported() {
         Some(format!("http://127.0.0.1:{port}/x").as_str())
     );
     assert_eq!(sleeper.waits(), vec![Duration::from_secs(1)]);
-}
-
-/// A port nothing listens on (it was free a moment ago).
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
 }
 
 #[tokio::test]
@@ -359,12 +352,10 @@ async fn an_unmarked_request_is_sent_once_whatever_the_status() {
 #[tokio::test]
 async fn an_unmarked_request_is_not_resent_after_a_connect_failure() {
     let sleeper = RecordingSleeper::new();
+    let (_refusing, port) = support::refused_port();
 
     let error = client(RetryPolicy::default(), &sleeper)
-        .send(password_post(&format!(
-            "http://127.0.0.1:{}",
-            closed_port()
-        )))
+        .send(password_post(&format!("http://127.0.0.1:{port}")))
         .await
         .unwrap_err();
 

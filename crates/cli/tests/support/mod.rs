@@ -152,6 +152,18 @@ impl Env {
     /// flags; `--client-id`, `--authority` and `--scope` default to the Contoso CLI app,
     /// `/organizations` and `User.Read` unless `extra` has them.
     pub fn login_as(&self, username: &str, extra: &[&str]) -> Run {
+        self.login_with(username, fixture::PASSWORD, extra, &[])
+    }
+
+    /// [`Env::login_as`] with `password` on standard input and `envs` set in the tool's
+    /// environment.
+    pub fn login_with(
+        &self,
+        username: &str,
+        password: &str,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Run {
         let authority = self.authority("organizations");
         let mut args = vec!["login", "--username", username, "--password-stdin"];
         for (flag, default) in [
@@ -164,7 +176,9 @@ impl Env {
             }
         }
         args.extend_from_slice(extra);
-        self.run(&args, Some(&format!("{}\n", fixture::PASSWORD)))
+        let mut command = self.command(&args);
+        command.envs(envs.iter().copied());
+        self.run_command(command, Some(&format!("{password}\n")))
     }
 
     /// Alice signs in; panics unless it works.
@@ -259,4 +273,16 @@ pub fn write_file(env: &Env, name: &str, contents: &str) -> PathBuf {
 pub fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// A loopback port that refuses connections: the socket is bound but never listens, and
+/// holds the port (no other test can take it) until it is dropped.
+pub fn refused_port() -> (socket2::Socket, u16) {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("a TCP socket");
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    socket.bind(&loopback.into()).expect("a loopback port");
+    let address = socket.local_addr().expect("the bound address");
+    let port = address.as_socket().expect("an IP address").port();
+    (socket, port)
 }
