@@ -205,13 +205,10 @@ impl Core {
     /// the transport remembers a `Retry-After` per key, so one account's or one scope
     /// set's throttling does not block another.
     fn throttle_key(&self, authority: &str, scopes: &[&str], account: &str) -> ThrottleKey {
-        let mut scopes: Vec<String> = scopes.iter().map(|scope| scope.to_lowercase()).collect();
-        scopes.sort_unstable();
-        scopes.dedup();
         ThrottleKey::new([
             self.client_id.as_str(),
             authority,
-            scopes.join(" ").as_str(),
+            silent::scope_set(scopes).join(" ").as_str(),
             account.to_lowercase().as_str(),
         ])
     }

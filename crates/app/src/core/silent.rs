@@ -40,7 +40,7 @@ impl SharedFailure {
 }
 
 /// `scopes` as a comparable set: sorted, lowercased, without repeats.
-fn scope_set(scopes: &[&str]) -> Vec<String> {
+pub(super) fn scope_set(scopes: &[&str]) -> Vec<String> {
     let mut set: Vec<String> = scopes.iter().map(|scope| scope.to_lowercase()).collect();
     set.sort_unstable();
     set.dedup();
