@@ -325,6 +325,21 @@ impl Authority {
         crate::user_realm::user_realm_url(&self.base_url(), username)
     }
 
+    /// The user realm endpoint with `[username]` in place of the username (and no
+    /// query): what logs and errors show for a user realm request by default.
+    ///
+    /// ```
+    /// let authority = entra_protocol::Authority::parse("https://login.microsoftonline.com/organizations")?;
+    /// assert_eq!(
+    ///     authority.user_realm_url_without_username(),
+    ///     "https://login.microsoftonline.com/common/userrealm/[username]"
+    /// );
+    /// # Ok::<(), entra_protocol::ProtocolError>(())
+    /// ```
+    pub fn user_realm_url_without_username(&self) -> String {
+        crate::user_realm::user_realm_url_without_username(&self.base_url())
+    }
+
     /// The same authority with another tenant (after discovery said which one).
     pub fn with_tenant(&self, tenant: Tenant) -> Self {
         Self {

@@ -24,6 +24,12 @@ pub(crate) fn user_realm_url(base_url: &str, username: &str) -> String {
     )
 }
 
+/// The user realm endpoint with `[username]` in place of the username and no query: how
+/// logs and errors name a user realm request without personal data.
+pub(crate) fn user_realm_url_without_username(base_url: &str) -> String {
+    format!("{base_url}/common/userrealm/[username]")
+}
+
 /// `GET https://{host[:port]}/common/userrealm/{username}?api-version=1.0`, port kept,
 /// username percent-encoded.
 pub fn user_realm_request(

@@ -123,16 +123,10 @@ impl Core {
                     reason: error.to_string(),
                 })?;
         if !self.pii_logging {
-            // The username is the last segment of the path: logs and errors name the
-            // request without it.
-            let url = entra_http::redact_url(request.uri());
-            let shown = match url.rsplit_once('/') {
-                Some((endpoint, _username)) => format!("{endpoint}/[username]"),
-                None => url,
-            };
-            request
-                .extensions_mut()
-                .insert(entra_http::DisplayUrl::new(shown));
+            // Logs and errors name the request without the username in its path.
+            request.extensions_mut().insert(entra_http::DisplayUrl::new(
+                authority.user_realm_url_without_username(),
+            ));
         }
         // A GET carrying no credential: the transport may send it again.
         let response = self.send(retryable(request), correlation_id).await?;
