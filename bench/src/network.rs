@@ -69,7 +69,6 @@ impl Target {
     fn app(&self) -> Result<PublicClientApplication, String> {
         PublicClientApplication::builder(d::CLI_CLIENT_ID)
             .authority(&self.authority())
-            .map_err(|err| err.to_string())?
             .extra_root_certificates_pem(self.ca_pem.as_bytes())
             .build()
             .map_err(|err| err.to_string())
@@ -363,7 +362,6 @@ pub(crate) fn refresh_storm(target: &Target, callers: usize) -> Result<(), Strin
         ));
         let app = PublicClientApplication::builder(d::CLI_CLIENT_ID)
             .authority(&target.authority())
-            .map_err(|err| err.to_string())?
             .extra_root_certificates_pem(target.ca_pem.as_bytes())
             .clock(clock.clone())
             .build()

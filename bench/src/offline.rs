@@ -64,7 +64,6 @@ pub(crate) fn silent(
     let bytes = read(cache)?;
     let app = PublicClientApplication::builder(probes.client_id.clone())
         .authority(&format!("https://{ENVIRONMENT}/{}", probes.tenant))
-        .map_err(|err| err.to_string())?
         .build()
         .map_err(|err| err.to_string())?;
     let loading = Instant::now();

@@ -34,7 +34,7 @@ pub async fn run(out: &mut dyn Write, seed: Option<u64>) -> Result<(), Box<dyn s
         SystemTime::UNIX_EPOCH + Duration::from_secs(server_now),
     ));
     let app = PublicClientApplication::builder(fixture::CLI_CLIENT_ID)
-        .authority(&idp.authority("organizations"))?
+        .authority(&idp.authority("organizations"))
         .extra_root_certificates_pem(idp.ca_pem())
         .clock(clock.clone())
         .build()?;

@@ -87,7 +87,6 @@ impl Harness {
     ) -> PublicClientApplicationBuilder {
         entra_auth::PublicClientApplication::builder(client_id)
             .authority(&self.authority(tenant))
-            .expect("authority parses")
             .http_client(self.http_client())
             .clock(self.clock.clone())
     }
@@ -96,7 +95,6 @@ impl Harness {
     pub fn confidential_client(&self, client_id: &str) -> ConfidentialClientApplicationBuilder {
         entra_auth::ConfidentialClientApplication::builder(client_id)
             .authority(&self.authority("organizations"))
-            .expect("authority parses")
             .http_client(self.http_client())
             .clock(self.clock.clone())
     }

@@ -31,7 +31,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scopes: Vec<&str> = scopes.split_whitespace().collect();
 
     let app = PublicClientApplication::builder(client_id)
-        .authority(&authority)?
+        .authority(&authority)
         .build()?;
     let first = match app
         .acquire_token_by_username_password(&scopes, &username, password)

@@ -10,7 +10,7 @@ use entra_protocol::{Authority, AuthorityOptions, ClientCertificate, LibraryInfo
 use secrecy::SecretString;
 
 use crate::clock::{Clock, ClockSleeper, SystemClock};
-use crate::core::{Core, Credential};
+use crate::core::{Core, CoreConfig, Credential};
 use crate::error::AuthError;
 
 /// The default authority: any work or school account.
@@ -78,13 +78,14 @@ impl<K: ClientKind> std::fmt::Debug for Application<K> {
 /// use entra_auth::PublicClientApplication;
 /// # async fn run(password: secrecy::SecretString) -> Result<(), entra_auth::AuthError> {
 /// let app = PublicClientApplication::builder("00001111-aaaa-2222-bbbb-3333cccc4444")
-///     .authority("https://login.microsoftonline.com/organizations")?
+///     .authority("https://login.microsoftonline.com/organizations")
 ///     .build()?;
 /// let first = app
 ///     .acquire_token_by_username_password(&["User.Read"], "alice@contoso.com", password)
 ///     .await?;
-/// let account = app.accounts().await?.remove(0);
-/// let later = app.acquire_token_silent(&["User.Read"], &account).await?;
+/// if let Some(account) = app.accounts().await?.first() {
+///     let later = app.acquire_token_silent(&["User.Read"], account).await?;
+/// }
 /// # Ok(()) }
 /// ```
 pub type PublicClientApplication = Application<Public>;
@@ -111,26 +112,41 @@ impl Application<Confidential> {
     }
 }
 
-/// Configures an [`Application`]. Mistakes are reported by the setters that parse
-/// their input and by [`build`](ApplicationBuilder::build).
+/// Configures an [`Application`]. The setters only record what they are given, in
+/// any order; [`build`](ApplicationBuilder::build) checks it all and names the setter
+/// at fault in [`AuthError::Configuration`].
+///
+/// Each dependency is injected one way, as `impl Trait + 'static`:
+/// [`http_client`](Self::http_client), [`cache_store`](Self::cache_store) and
+/// [`clock`](Self::clock). To keep a handle on what you pass (a
+/// [`ManualClock`](crate::ManualClock) to move, a transport to inspect), pass an
+/// `Arc` of it: `Arc<T>` implements [`HttpClient`] and [`Clock`] when `T` does.
 pub struct ApplicationBuilder<K: ClientKind> {
     client_id: String,
-    authority: Result<Authority, AuthError>,
-    authority_options: AuthorityOptions,
+    authority: String,
+    allow_insecure_loopback: bool,
     http_client: Option<Arc<dyn HttpClient>>,
     extra_root_pem: Vec<u8>,
     cache_store: Option<Arc<dyn CacheStore>>,
     client_capabilities: Vec<String>,
-    clock: Arc<dyn Clock>,
+    clock: Option<Arc<dyn Clock>>,
     pii_logging: bool,
-    credential: Option<Result<Credential, AuthError>>,
+    client_secret: Option<SecretString>,
+    client_certificate: Option<CertificatePem>,
     kind: PhantomData<K>,
+}
+
+/// A certificate and its private key as given, parsed by `build()`.
+struct CertificatePem {
+    certificate: Vec<u8>,
+    private_key: SecretString,
 }
 
 impl<K: ClientKind> std::fmt::Debug for ApplicationBuilder<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApplicationBuilder")
             .field("client_id", &self.client_id)
+            .field("authority", &self.authority)
             .finish_non_exhaustive()
     }
 }
@@ -139,15 +155,16 @@ impl<K: ClientKind> ApplicationBuilder<K> {
     fn new(client_id: String) -> Self {
         Self {
             client_id,
-            authority: Authority::parse(DEFAULT_AUTHORITY).map_err(config_error),
-            authority_options: AuthorityOptions::default(),
+            authority: DEFAULT_AUTHORITY.to_owned(),
+            allow_insecure_loopback: false,
             http_client: None,
             extra_root_pem: Vec::new(),
             cache_store: None,
             client_capabilities: Vec::new(),
-            clock: Arc::new(SystemClock),
+            clock: None,
             pii_logging: false,
-            credential: None,
+            client_secret: None,
+            client_certificate: None,
             kind: PhantomData,
         }
     }
@@ -155,37 +172,40 @@ impl<K: ClientKind> ApplicationBuilder<K> {
     /// The authority: `https://{host}/{tenant}` where the tenant is `organizations`
     /// (the default), a tenant id or a verified domain. `common` acts as
     /// `organizations` for username/password sign-in; `consumers` is refused when
-    /// signing in, as personal accounts cannot use this flow.
-    pub fn authority(mut self, authority: &str) -> Result<Self, AuthError> {
-        self.authority =
-            Ok(Authority::parse_with(authority, self.authority_options).map_err(config_error)?);
-        Ok(self)
+    /// signing in, as personal accounts cannot use this flow. Checked by
+    /// [`build`](Self::build).
+    pub fn authority(mut self, authority: &str) -> Self {
+        authority.clone_into(&mut self.authority);
+        self
     }
 
-    /// Allows a plain `http://` authority on a loopback host (for local test servers).
-    /// Call it before [`authority`](Self::authority).
+    /// Allows a plain `http://` authority on a loopback host (for local test servers),
+    /// whether called before or after [`authority`](Self::authority).
     pub fn allow_insecure_loopback_authority(mut self, allow: bool) -> Self {
-        self.authority_options.allow_insecure_loopback = allow;
+        self.allow_insecure_loopback = allow;
         self
     }
 
     /// Sends requests through `http_client` instead of the default (reqwest with one
     /// retry of the requests that carry no password). Retries are then that client's
     /// business: if it retries, it must leave alone the requests without the
-    /// [`entra_http::Retryable`] extension, which carry a password.
+    /// [`entra_http::Retryable`] extension, which carry a password. Cannot be combined
+    /// with [`extra_root_certificates_pem`](Self::extra_root_certificates_pem): give
+    /// your client its roots yourself.
     ///
     /// Throttling still applies: the application wraps `http_client` in its own
     /// [`entra_http::Throttle`], as it does the default, so a `Retry-After` the server
     /// gave and a refused password are remembered whatever the transport (MSAL wraps
     /// any client it is given the same way).
-    pub fn http_client(mut self, http_client: Arc<dyn HttpClient>) -> Self {
-        self.http_client = Some(http_client);
+    pub fn http_client(mut self, http_client: impl HttpClient + 'static) -> Self {
+        self.http_client = Some(Arc::new(http_client));
         self
     }
 
     /// Trusts the CA certificates in `pem` in addition to the built-in roots (for
-    /// mock-idp, or a TLS-inspecting proxy). Ignored when an
-    /// [`http_client`](Self::http_client) is given.
+    /// mock-idp, or a TLS-inspecting proxy). Applies to the default transport only:
+    /// [`build`](Self::build) refuses it together with an
+    /// [`http_client`](Self::http_client).
     pub fn extra_root_certificates_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
         self.extra_root_pem.extend_from_slice(pem.as_ref());
         self.extra_root_pem.push(b'\n');
@@ -209,10 +229,10 @@ impl<K: ClientKind> ApplicationBuilder<K> {
         self
     }
 
-    /// Reads the time from `clock` (the default is the system clock); tests pass a
-    /// [`crate::ManualClock`].
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
+    /// Reads the time from `clock` (the default is the system clock); tests pass an
+    /// `Arc<`[`ManualClock`](crate::ManualClock)`>` and keep a clone to move it.
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
         self
     }
 
@@ -227,31 +247,77 @@ impl<K: ClientKind> ApplicationBuilder<K> {
         self
     }
 
+    /// Checks everything the setters recorded and builds the engine.
     fn build_core(self) -> Result<Arc<Core>, AuthError> {
         if self.client_id.trim().is_empty() {
-            return Err(config_error("the client id is empty"));
+            return Err(configuration(
+                "client_id",
+                "it is empty: pass the application (client) id of the app registration",
+            ));
         }
-        let authority = self.authority?;
-        let credential = match self.credential {
-            Some(credential) => credential?,
-            None if K::PUBLIC => Credential::None,
-            None => {
-                return Err(config_error(
-                    "a confidential client needs a credential: call client_secret or client_certificate",
+        let options = AuthorityOptions {
+            allow_insecure_loopback: self.allow_insecure_loopback,
+        };
+        let authority = Authority::parse_with(&self.authority, options).map_err(|error| {
+            configuration_caused_by(
+                "authority",
+                "it is not a usable authority URL: give `https://{host}/{tenant}`, or call \
+                 allow_insecure_loopback_authority(true) for an `http://` loopback test server",
+                error,
+            )
+        })?;
+        let credential = match (self.client_secret, self.client_certificate) {
+            (Some(_), Some(_)) => {
+                return Err(configuration(
+                    "client_secret",
+                    "it conflicts with client_certificate: set one credential",
+                ));
+            }
+            (Some(secret), None) => Credential::Secret(secret),
+            (None, Some(pem)) => ClientCertificate::from_pem(&pem.certificate, &pem.private_key)
+                .map(|certificate| Credential::Certificate(Box::new(certificate)))
+                .map_err(|error| {
+                    configuration_caused_by(
+                        "client_certificate",
+                        "the certificate or private key PEM is unusable: pass an RSA \
+                         certificate and its private key, both PEM",
+                        error,
+                    )
+                })?,
+            (None, None) if K::PUBLIC => Credential::None,
+            (None, None) => {
+                return Err(configuration(
+                    "credential",
+                    "a confidential client needs one: call client_secret or client_certificate",
                 ));
             }
         };
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         // Waits use tokio's timer; `Retry-After` dates and throttling read the
         // application's clock.
-        let time = Arc::new(ClockSleeper(self.clock.clone()));
+        let time = Arc::new(ClockSleeper(clock.clone()));
         let transport: Arc<dyn HttpClient> = match self.http_client {
+            Some(_) if !self.extra_root_pem.is_empty() => {
+                return Err(configuration(
+                    "extra_root_certificates_pem",
+                    "it applies to the default transport only and conflicts with http_client: \
+                     give your HTTP client its root certificates instead",
+                ));
+            }
             Some(client) => client,
             None => {
                 let mut transport = ReqwestClient::builder();
                 if !self.extra_root_pem.is_empty() {
                     transport = transport.add_root_certificates_pem(&self.extra_root_pem);
                 }
-                let transport = transport.build().map_err(config_error)?;
+                let transport = transport.build().map_err(|error| {
+                    configuration_caused_by(
+                        "extra_root_certificates_pem",
+                        "the HTTP client could not be built with these root certificates: \
+                         pass PEM CA certificates",
+                        error,
+                    )
+                })?;
                 Arc::new(Retry::with_sleeper(
                     transport,
                     RetryPolicy::default(),
@@ -261,28 +327,28 @@ impl<K: ClientKind> ApplicationBuilder<K> {
         };
         // Outside the retries, so it remembers what the retries ended with; one per
         // application, so its memory is this application's.
-        let http_client = Arc::new(Throttle::with_sleeper(transport, time));
+        let http = Arc::new(Throttle::with_sleeper(transport, time));
         let cache = match self.cache_store {
             Some(store) => TokenCache::with_shared_store(store),
             None => TokenCache::new(),
         };
-        Ok(Arc::new(Core::new(
-            self.client_id,
+        Ok(Arc::new(Core::new(CoreConfig {
+            client_id: self.client_id,
             authority,
-            http_client,
+            http,
             cache,
             credential,
-            self.client_capabilities,
-            self.clock,
-            LibraryInfo::default(),
-            K::PUBLIC,
-            self.pii_logging,
-        )))
+            capabilities: self.client_capabilities,
+            clock,
+            library: LibraryInfo::default(),
+            pii_logging: self.pii_logging,
+        })))
     }
 }
 
 impl ApplicationBuilder<Public> {
-    /// Builds the application.
+    /// Checks the configuration and builds the application; an
+    /// [`AuthError::Configuration`] names the setter at fault.
     pub fn build(self) -> Result<Application<Public>, AuthError> {
         Ok(Application {
             core: self.build_core()?,
@@ -294,26 +360,29 @@ impl ApplicationBuilder<Public> {
 impl ApplicationBuilder<Confidential> {
     /// Authenticates with a client secret.
     pub fn client_secret(mut self, secret: SecretString) -> Self {
-        self.credential = Some(Ok(Credential::Secret(secret)));
+        self.client_secret = Some(secret);
         self
     }
 
     /// Authenticates with a certificate: signed client assertions (RS256, `x5t#S256`)
-    /// from the certificate and its private key, both PEM.
+    /// from the certificate and its private key, both PEM, parsed by
+    /// [`build`](Self::build).
     pub fn client_certificate(
         mut self,
-        certificate_pem: &[u8],
+        certificate_pem: impl AsRef<[u8]>,
         private_key_pem: &SecretString,
     ) -> Self {
-        self.credential = Some(
-            ClientCertificate::from_pem(certificate_pem, private_key_pem)
-                .map(|certificate| Credential::Certificate(Box::new(certificate)))
-                .map_err(config_error),
-        );
+        self.client_certificate = Some(CertificatePem {
+            certificate: certificate_pem.as_ref().to_vec(),
+            private_key: private_key_pem.clone(),
+        });
         self
     }
 
-    /// Builds the application; fails without a credential.
+    /// Checks the configuration and builds the application; fails without exactly one
+    /// credential ([`client_secret`](Self::client_secret) or
+    /// [`client_certificate`](Self::client_certificate)). An
+    /// [`AuthError::Configuration`] names the setter at fault.
     pub fn build(self) -> Result<Application<Confidential>, AuthError> {
         Ok(Application {
             core: self.build_core()?,
@@ -322,8 +391,24 @@ impl ApplicationBuilder<Confidential> {
     }
 }
 
-fn config_error(reason: impl std::fmt::Display) -> AuthError {
+/// A configuration error of `field` with no lower-layer cause.
+fn configuration(field: &'static str, reason: &str) -> AuthError {
     AuthError::Configuration {
-        reason: reason.to_string(),
+        field,
+        reason: reason.to_owned(),
+        source: None,
+    }
+}
+
+/// A configuration error of `field` caused by `source`.
+fn configuration_caused_by(
+    field: &'static str,
+    reason: &str,
+    source: impl std::error::Error + Send + Sync + 'static,
+) -> AuthError {
+    AuthError::Configuration {
+        field,
+        reason: reason.to_owned(),
+        source: Some(Arc::new(source)),
     }
 }

@@ -12,6 +12,13 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> SystemTime;
 }
 
+/// A shared clock: pass an `Arc` to the builder and keep a clone to move the clock.
+impl<T: Clock + ?Sized> Clock for Arc<T> {
+    fn now(&self) -> SystemTime {
+        (**self).now()
+    }
+}
+
 /// The system's wall clock.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemClock;

@@ -288,16 +288,34 @@ pub enum AuthError {
         reason: String,
     },
 
-    /// The application's configuration is unusable (found when building it).
-    #[error("invalid configuration: {reason}")]
+    /// The application's configuration is unusable: found by
+    /// [`ApplicationBuilder::build`](crate::ApplicationBuilder::build), or, for an
+    /// authority a flow cannot use, when that flow starts.
+    #[error("invalid configuration of `{field}`: {reason}")]
     Configuration {
-        /// What was wrong.
+        /// The builder setter whose value is at fault (`"authority"`, `"client_id"`,
+        /// `"client_certificate"`, ...).
+        field: &'static str,
+        /// What was wrong, and what to do about it.
         reason: String,
+        /// The lower-layer error that caused it, if any (not repeated in the Display).
+        #[source]
+        source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
     },
 
     /// The token cache could not be read or written.
     #[error("token cache error: {0}")]
     Cache(#[from] CacheError),
+}
+
+/// What the call that failed was redeeming: an `invalid_grant` reads differently on a
+/// refresh.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Redeeming {
+    /// A refresh token: an `invalid_grant` means it is dead.
+    RefreshToken,
+    /// Anything else (a password, a SAML assertion, or no grant at all).
+    Other,
 }
 
 /// `duration` in whole seconds, rounded up, so "retry in N s" is never too early.
@@ -386,12 +404,12 @@ impl AuthError {
     }
 
     /// Maps a protocol-level failure of a call with `correlation_id` at `now` to the
-    /// variant that says what to do next. `refreshing` marks a refresh-token redemption, where
+    /// variant that says what to do next. [`Redeeming::RefreshToken`] marks a refresh-token redemption, where
     /// an `invalid_grant` means the refresh token is dead.
     pub(crate) fn from_protocol(
         error: ProtocolError,
         correlation_id: Uuid,
-        refreshing: bool,
+        redeeming: Redeeming,
         now: SystemTime,
     ) -> Self {
         let class = error.class();
@@ -469,10 +487,12 @@ impl AuthError {
                 reason: "the refresh token has expired or was revoked",
                 server: Some(server),
             },
-            ErrorClass::InteractionRequired if refreshing => AuthError::InteractionRequired {
-                reason: "the identity provider refused the refresh token",
-                server: Some(server),
-            },
+            ErrorClass::InteractionRequired if redeeming == Redeeming::RefreshToken => {
+                AuthError::InteractionRequired {
+                    reason: "the identity provider refused the refresh token",
+                    server: Some(server),
+                }
+            }
             ErrorClass::InteractionRequired => AuthError::InteractionRequired {
                 reason: "the identity provider requires user interaction",
                 server: Some(server),

@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::builder::{Application, ClientKind};
-use crate::core::{CallOptions, Core};
+use crate::core::{CallOptions, ClientType, Core};
 use crate::error::AuthError;
 use crate::result::{Account, AuthenticationResult};
 
@@ -33,7 +33,7 @@ impl<K: ClientKind> Application<K> {
             scopes,
             username,
             password,
-            options: CallOptions::default(),
+            options: CallOptions::new(ClientType::of::<K>()),
         }
     }
 
@@ -48,7 +48,7 @@ impl<K: ClientKind> Application<K> {
             core: &self.core,
             scopes,
             account,
-            options: CallOptions::default(),
+            options: CallOptions::new(ClientType::of::<K>()),
         }
     }
 

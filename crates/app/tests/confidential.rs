@@ -1,8 +1,8 @@
-//! The confidential client: a credential is required, and it goes in the token POST.
+//! The confidential client: its credential goes in the token POST (the builder's
+//! refusals are in `builder.rs`).
 
 mod support;
 
-use entra_auth::AuthError;
 use entra_auth::secrecy::SecretString;
 use serde_json::Value;
 use support::*;
@@ -10,45 +10,6 @@ use support::*;
 /// A self-signed test certificate and its RSA key (test data only).
 const CERT_PEM: &[u8] = include_bytes!("data/client-cert.pem");
 const KEY_PEM: &str = include_str!("data/client-key.pem");
-
-#[tokio::test]
-async fn a_confidential_client_without_a_credential_does_not_build() {
-    let idp = Idp::start().await;
-
-    let error = idp
-        .confidential_builder()
-        .and_then(|builder| builder.build())
-        .expect_err("a credential is required");
-
-    assert!(
-        matches!(&error, AuthError::Configuration { reason } if reason.contains("credential")),
-        "{error:?}"
-    );
-}
-
-#[tokio::test]
-async fn an_invalid_certificate_pem_fails_the_build_with_configuration() {
-    let idp = Idp::start().await;
-
-    let error = idp
-        .confidential_builder()
-        .map(|builder| {
-            builder.client_certificate(
-                b"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n",
-                &SecretString::from(
-                    "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n",
-                ),
-            )
-        })
-        .and_then(|builder| builder.build())
-        .expect_err("the certificate is unusable");
-
-    assert!(
-        matches!(error, AuthError::Configuration { .. }),
-        "{error:?}"
-    );
-    assert!(!format!("{error:?}{error}").contains("nope"), "{error:?}");
-}
 
 #[tokio::test]
 async fn a_client_secret_goes_in_the_password_post() {
@@ -59,8 +20,8 @@ async fn a_client_secret_goes_in_the_password_post() {
     idp.mount_password_grant(tokens.response()).await;
     let app = idp
         .confidential_builder()
-        .map(|builder| builder.client_secret(SecretString::from(DAEMON_SECRET)))
-        .and_then(|builder| builder.build())
+        .client_secret(SecretString::from(DAEMON_SECRET))
+        .build()
         .expect("the app builds");
 
     app.acquire_token_by_username_password(SCOPES, ALICE, password())
@@ -91,8 +52,8 @@ async fn a_client_certificate_sends_a_signed_assertion_for_the_token_endpoint() 
     idp.mount_password_grant(tokens.response()).await;
     let app = idp
         .confidential_builder()
-        .map(|builder| builder.client_certificate(CERT_PEM, &SecretString::from(KEY_PEM)))
-        .and_then(|builder| builder.build())
+        .client_certificate(CERT_PEM, &SecretString::from(KEY_PEM))
+        .build()
         .expect("the app builds");
 
     app.acquire_token_by_username_password(SCOPES, ALICE, password())

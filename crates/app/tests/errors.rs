@@ -6,9 +6,9 @@ mod support;
 
 use std::time::Duration;
 
+use entra_auth::AuthError;
 use entra_auth::secrecy::SecretString;
 use entra_auth::uuid::Uuid;
-use entra_auth::{AuthError, PublicClientApplicationBuilder};
 use support::*;
 use wiremock::ResponseTemplate;
 
@@ -119,7 +119,7 @@ impl Row {
             Client::Public(client_id) => {
                 let app = idp
                     .public_builder(client_id, "organizations")
-                    .and_then(PublicClientApplicationBuilder::build)
+                    .build()
                     .expect("the app builds");
                 app.acquire_token_by_username_password(self.scopes, self.username, password)
                     .correlation_id(id)
@@ -128,8 +128,8 @@ impl Row {
             Client::Daemon(secret) => {
                 let app = idp
                     .confidential_builder()
-                    .map(|b| b.client_secret(SecretString::from(secret)))
-                    .and_then(|b| b.build())
+                    .client_secret(SecretString::from(secret))
+                    .build()
                     .expect("the app builds");
                 app.acquire_token_by_username_password(self.scopes, self.username, password)
                     .correlation_id(id)
@@ -407,7 +407,6 @@ async fn a_refused_connection_is_a_network_error() {
     let app = entra_auth::PublicClientApplication::builder(CLIENT_ID)
         .allow_insecure_loopback_authority(true)
         .authority(&format!("http://127.0.0.1:{port}/organizations"))
-        .expect("a loopback authority")
         .http_client(http_client())
         .build()
         .expect("the app builds");

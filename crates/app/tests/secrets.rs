@@ -121,7 +121,6 @@ async fn no_result_account_app_or_error_text_contains_a_secret() {
     let offline = entra_auth::PublicClientApplication::builder(CLIENT_ID)
         .allow_insecure_loopback_authority(true)
         .authority(&format!("http://127.0.0.1:{port}/organizations"))
-        .expect("authority")
         .http_client(http_client())
         .build()
         .expect("builds");
@@ -132,7 +131,6 @@ async fn no_result_account_app_or_error_text_contains_a_secret() {
     texts.error("network", &network);
     let builder = idp
         .confidential_builder()
-        .expect("builder")
         .client_secret(SecretString::from(DAEMON_SECRET));
     texts.debug("confidential builder", &builder);
     texts.debug("confidential app", &builder.build().expect("builds"));

@@ -81,7 +81,6 @@ async fn the_password_grant_is_not_resent_after_a_connect_failure() {
     let app = PublicClientApplication::builder(CLIENT_ID)
         .allow_insecure_loopback_authority(true)
         .authority(&idp.authority("organizations"))
-        .expect("a loopback authority")
         .http_client(transport.clone())
         .clock(idp.clock.clone())
         .build()

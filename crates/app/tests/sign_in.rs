@@ -232,7 +232,7 @@ async fn the_consumers_authority_is_refused_without_any_request() {
     idp.mount_password_grant(TokenBody::new(1).response()).await;
     let app = idp
         .public_builder(CLIENT_ID, "consumers")
-        .and_then(|builder| builder.build())
+        .build()
         .expect("the app builds; the tenant is checked when signing in");
 
     let error = app
@@ -254,7 +254,7 @@ async fn the_common_authority_posts_the_password_to_organizations() {
     idp.mount_password_grant(TokenBody::new(1).response()).await;
     let app = idp
         .public_builder(CLIENT_ID, "common")
-        .and_then(|builder| builder.build())
+        .build()
         .expect("the app builds");
 
     let result = app

@@ -367,7 +367,7 @@ async fn with_the_common_authority_silent_finds_the_token_cached_under_organizat
     idp.mount_password_grant(TokenBody::new(1).response()).await;
     let app = idp
         .public_builder(CLIENT_ID, "common")
-        .and_then(|builder| builder.build())
+        .build()
         .expect("the app builds");
     let account = app
         .acquire_token_by_username_password(SCOPES, ALICE, password())

@@ -43,7 +43,6 @@ impl CacheStore for Shared {
 
 fn app_on(idp: &Idp, store: &Shared) -> PublicClientApplication {
     idp.public_builder(CLIENT_ID, "organizations")
-        .expect("the authority parses")
         .cache_store(store.clone())
         .build()
         .expect("the public client builds")

@@ -224,7 +224,7 @@ impl Session {
             Credential::None => {
                 let builder = PublicClientApplication::builder(config.client_id.as_str());
                 let app = self
-                    .configure(builder, &config, &context)?
+                    .configure(builder, &config)?
                     .build()
                     .map_err(|e| CliError::auth(e, &context))?;
                 self.execute(&app, &config, confidential, action, &mut context)
@@ -233,7 +233,7 @@ impl Session {
             Credential::Secret(ref secret) => {
                 let builder = ConfidentialClientApplication::builder(config.client_id.as_str());
                 let app = self
-                    .configure(builder, &config, &context)?
+                    .configure(builder, &config)?
                     .client_secret(secret.clone())
                     .build()
                     .map_err(|e| CliError::auth(e, &context))?;
@@ -246,7 +246,7 @@ impl Session {
             } => {
                 let builder = ConfidentialClientApplication::builder(config.client_id.as_str());
                 let app = self
-                    .configure(builder, &config, &context)?
+                    .configure(builder, &config)?
                     .client_certificate(certificate_pem, private_key_pem)
                     .build()
                     .map_err(|e| CliError::auth(e, &context))?;
@@ -261,11 +261,9 @@ impl Session {
         &self,
         builder: ApplicationBuilder<K>,
         config: &AppConfig,
-        context: &Context,
     ) -> Result<ApplicationBuilder<K>, CliError> {
         let mut builder = builder
             .authority(&config.authority)
-            .map_err(|e| CliError::auth(e, context))?
             .cache_store(FileStore::new(&self.cache_path))
             .clock(self.clock.clone())
             .pii_logging(self.log_pii);

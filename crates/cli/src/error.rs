@@ -319,9 +319,9 @@ fn auth_paragraph(error: &AuthError, context: &Context) -> String {
             "the scopes {scopes} are not valid for the application {client_id}. Check the names \
              given to --scope (for example User.Read, or https://graph.microsoft.com/.default)."
         ),
-        AuthError::Configuration { reason } => format!(
-            "the configuration is unusable: {reason}. Check --client-id, --authority and the \
-             credential flags."
+        AuthError::Configuration { field, reason, .. } => format!(
+            "the configuration of `{field}` is unusable: {reason}. Check --client-id, \
+             --authority and the credential flags."
         ),
         AuthError::InvalidArgument { reason } => {
             format!("invalid argument: {reason}. Check --username and --scope.")

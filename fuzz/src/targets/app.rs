@@ -115,7 +115,6 @@ fn app(
 ) -> Option<PublicClientApplication> {
     PublicClientApplication::builder(CLIENT_ID)
         .authority("https://login.microsoftonline.com/organizations")
-        .ok()?
         .http_client(http.clone())
         .cache_store(Shared(store.clone()))
         .clock(clock.clone())

@@ -21,8 +21,9 @@ use entra_protocol::{
 use secrecy::SecretString;
 use uuid::Uuid;
 
+use crate::builder::ClientKind;
 use crate::clock::{Clock, from_unix_seconds, saturating_from_unix_seconds, unix_seconds};
-use crate::error::AuthError;
+use crate::error::{AuthError, Redeeming};
 use crate::result::{AccessToken, Account, AuthenticationResult, TokenSource};
 
 /// How a confidential client proves its identity.
@@ -32,10 +33,15 @@ pub(crate) enum Credential {
     Certificate(Box<ClientCertificate>),
 }
 
-/// What a token request redeems, and for whom: decides whether the transport may send
-/// it twice, its throttle key, and how its errors read.
+/// A token request: where, for which scopes, and what it redeems for whom. The grant
+/// decides whether the transport may send it twice, how its errors read, and how the
+/// answer is cached; the account is its throttle key.
 #[derive(Clone, Copy)]
-pub(crate) struct Redemption<'a> {
+pub(crate) struct TokenRequest<'a> {
+    pub(crate) authority: &'a Authority,
+    pub(crate) scopes: &'a [&'a str],
+    pub(crate) claims: Option<&'a str>,
+    pub(crate) correlation_id: Uuid,
     pub(crate) grant: Grant,
     /// The account it is for: the username signing in, or the `home_account_id`
     /// whose refresh token is redeemed.
@@ -55,6 +61,35 @@ pub(crate) enum Grant {
     RefreshToken,
 }
 
+impl Grant {
+    /// How the cache records the sign-in that created an account (MSAL's
+    /// `account_source`): a federated sign-in is a password sign-in too.
+    fn account_source(self) -> &'static str {
+        match self {
+            Grant::Password | Grant::SamlBearer => "password",
+            Grant::RefreshToken => "refresh_token",
+        }
+    }
+
+    /// Whether the answer may create the cache's account entry: a sign-in does, a
+    /// refresh only updates the account it was for.
+    fn creates_account(self) -> bool {
+        match self {
+            Grant::Password | Grant::SamlBearer => true,
+            Grant::RefreshToken => false,
+        }
+    }
+
+    /// How a failed redemption reads: an `invalid_grant` on a refresh means the
+    /// refresh token is dead.
+    fn redeeming(self) -> Redeeming {
+        match self {
+            Grant::Password | Grant::SamlBearer => Redeeming::Other,
+            Grant::RefreshToken => Redeeming::RefreshToken,
+        }
+    }
+}
+
 /// Marks `request` as one the transport may send again on a transient failure: it
 /// carries no password.
 pub(crate) fn retryable(mut request: entra_protocol::Request) -> entra_protocol::Request {
@@ -62,12 +97,60 @@ pub(crate) fn retryable(mut request: entra_protocol::Request) -> entra_protocol:
     request
 }
 
+/// Which kind of application makes a call: the value of its `ClientKind` parameter,
+/// for the flows that behave differently.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ClientType {
+    /// A public client: username/password sign-in warns that it is deprecated.
+    Public,
+    /// A confidential client.
+    Confidential,
+}
+
+impl ClientType {
+    /// The client type of an `Application<K>`.
+    pub(crate) fn of<K: ClientKind>() -> Self {
+        if K::PUBLIC {
+            ClientType::Public
+        } else {
+            ClientType::Confidential
+        }
+    }
+}
+
 /// Per-call options shared by the request builders.
-#[derive(Default)]
 pub(crate) struct CallOptions {
+    pub(crate) client: ClientType,
     pub(crate) correlation_id: Option<Uuid>,
     pub(crate) claims: Option<String>,
     pub(crate) force_refresh: bool,
+}
+
+impl CallOptions {
+    /// The defaults for a call made by a `client` application.
+    pub(crate) fn new(client: ClientType) -> Self {
+        Self {
+            client,
+            correlation_id: None,
+            claims: None,
+            force_refresh: false,
+        }
+    }
+}
+
+/// What the builder checked and assembled: everything [`Core`] is made of.
+pub(crate) struct CoreConfig {
+    pub(crate) client_id: String,
+    pub(crate) authority: Authority,
+    /// The transport, throttling included.
+    pub(crate) http: Arc<dyn HttpClient>,
+    pub(crate) cache: TokenCache,
+    pub(crate) credential: Credential,
+    pub(crate) capabilities: Vec<String>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) library: LibraryInfo,
+    /// Whether usernames and other personal data may appear in logs and errors.
+    pub(crate) pii_logging: bool,
 }
 
 pub(crate) struct Core {
@@ -80,7 +163,6 @@ pub(crate) struct Core {
     capabilities: Vec<String>,
     clock: Arc<dyn Clock>,
     library: LibraryInfo,
-    public: bool,
     /// Whether usernames and other personal data may appear in logs and errors.
     pii_logging: bool,
     flights: Mutex<HashMap<String, Arc<silent::Flight>>>,
@@ -88,19 +170,18 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        client_id: String,
-        authority: Authority,
-        http: Arc<dyn HttpClient>,
-        cache: TokenCache,
-        credential: Credential,
-        capabilities: Vec<String>,
-        clock: Arc<dyn Clock>,
-        library: LibraryInfo,
-        public: bool,
-        pii_logging: bool,
-    ) -> Self {
+    pub(crate) fn new(config: CoreConfig) -> Self {
+        let CoreConfig {
+            client_id,
+            authority,
+            http,
+            cache,
+            credential,
+            capabilities,
+            clock,
+            library,
+            pii_logging,
+        } = config;
         Self {
             client_id,
             authority,
@@ -111,7 +192,6 @@ impl Core {
             capabilities,
             clock,
             library,
-            public,
             pii_logging,
             flights: Mutex::new(HashMap::new()),
             discovered: memo::Discovered::new(),
@@ -163,7 +243,9 @@ impl Core {
                     AuthError::ConsumersTenantNotSupported
                 }
                 other => AuthError::Configuration {
-                    reason: other.to_string(),
+                    field: "authority",
+                    reason: "username/password sign-in cannot use it".to_owned(),
+                    source: Some(Arc::new(other)),
                 },
             })
     }
@@ -183,7 +265,9 @@ impl Core {
                         false,
                     )
                     .map_err(|error| AuthError::Configuration {
+                        field: "client_certificate",
                         reason: error.to_string(),
+                        source: None,
                     })?,
             ),
         })
@@ -215,67 +299,67 @@ impl Core {
 
     /// Builds a token request with this application's client authentication (through
     /// `grant`), sends it and parses the answer: the one place a grant is redeemed.
-    /// `redemption` says whether it may be resent, whom it is for (its throttle key:
-    /// a 400 answer is replayed to an identical request for a minute) and, for a
+    /// `request` says whether it may be resent, whom it is for (its throttle key: a
+    /// 400 answer is replayed to an identical request for a minute) and, for a
     /// refresh, how to read an `invalid_grant`.
     async fn redeem(
         &self,
-        authority: &Authority,
-        scopes: &[&str],
-        claims: Option<&str>,
-        correlation_id: Uuid,
-        redemption: Redemption<'_>,
+        request: &TokenRequest<'_>,
         grant: impl FnOnce(&TokenParams<'_>) -> Result<entra_protocol::Request, ProtocolError> + Send,
     ) -> Result<TokenResponse, AuthError> {
-        let refreshing = redemption.grant == Grant::RefreshToken;
-        let token_endpoint = authority.token_endpoint();
+        let redeeming = request.grant.redeeming();
+        let correlation_id = request.correlation_id;
+        let token_endpoint = request.authority.token_endpoint();
         let client_auth = self.client_auth(&token_endpoint, self.clock.now())?;
         let capabilities: Vec<&str> = self.capabilities.iter().map(String::as_str).collect();
         let params = TokenParams {
             token_endpoint: &token_endpoint,
             client_id: &self.client_id,
-            scopes,
-            claims,
+            scopes: request.scopes,
+            claims: request.claims,
             client_capabilities: &capabilities,
             client_auth: &client_auth,
             correlation_id,
             library: &self.library,
         };
-        let mut request = grant(&params)
-            .map_err(|error| self.protocol_error(error, correlation_id, refreshing))?;
-        if redemption.grant != Grant::Password {
-            request = retryable(request);
+        let mut http_request = grant(&params)
+            .map_err(|error| self.protocol_error(error, correlation_id, redeeming))?;
+        if request.grant != Grant::Password {
+            http_request = retryable(http_request);
         }
-        request.extensions_mut().insert(
-            self.throttle_key(&authority.url(), scopes, redemption.account)
+        http_request.extensions_mut().insert(
+            self.throttle_key(&request.authority.url(), request.scopes, request.account)
                 .replay_bad_request(true),
         );
-        let response = self.send(request, correlation_id).await?;
+        let response = self.send(http_request, correlation_id).await?;
         parse_token_response(&response)
-            .map_err(|error| self.protocol_error(error, correlation_id, refreshing))
+            .map_err(|error| self.protocol_error(error, correlation_id, redeeming))
     }
 
     fn protocol_error(
         &self,
         error: ProtocolError,
         correlation_id: Uuid,
-        refreshing: bool,
+        redeeming: Redeeming,
     ) -> AuthError {
-        AuthError::from_protocol(error, correlation_id, refreshing, self.clock.now())
+        AuthError::from_protocol(error, correlation_id, redeeming, self.clock.now())
     }
 
-    /// Writes a token response into the cache, persists it, and builds the result.
-    #[allow(clippy::too_many_arguments)]
+    /// Writes the answer `tokens` to `request` into the cache, persists it, and builds
+    /// the result. `username` names the account when the ID token does not.
     async fn store(
         &self,
-        authority: &Authority,
-        scopes: &[&str],
+        request: &TokenRequest<'_>,
         tokens: TokenResponse,
         username: Option<&str>,
-        grant: &str,
-        create_account: bool,
-        correlation_id: Uuid,
     ) -> Result<AuthenticationResult, AuthError> {
+        let TokenRequest {
+            authority,
+            scopes,
+            correlation_id,
+            grant,
+            ..
+        } = *request;
         let claims = tokens
             .id_token
             .as_ref()
@@ -293,7 +377,7 @@ impl Core {
             .home_account_id()
             .or_else(|| claims.as_ref().and_then(|c| c.sub.clone()));
         let requested: Vec<String> = decorate_scopes(scopes)
-            .map_err(|error| self.protocol_error(error, correlation_id, false))?;
+            .map_err(|error| self.protocol_error(error, correlation_id, Redeeming::Other))?;
         let mut ingest = TokenIngest::new(
             authority.host(),
             self.client_id.clone(),
@@ -321,8 +405,8 @@ impl Core {
             .and_then(|c| c.username().map(str::to_owned))
             .or(username.map(str::to_owned));
         ingest.family_id = tokens.foci.clone();
-        ingest.account_source = Some(grant.to_owned());
-        ingest.create_account = create_account;
+        ingest.account_source = Some(grant.account_source().to_owned());
+        ingest.create_account = grant.creates_account();
         self.cache.ingest(&ingest);
         self.save().await?;
 
@@ -391,7 +475,9 @@ async fn run_blocking(
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|error| AuthError::Configuration {
+            field: "cache_store",
             reason: format!("cache task failed: {error}"),
+            source: None,
         })?
         .map_err(AuthError::from)
 }

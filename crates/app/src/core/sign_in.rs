@@ -9,8 +9,8 @@ use entra_protocol::{
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
-use super::{CallOptions, Core, Grant, Redemption, retryable};
-use crate::error::AuthError;
+use super::{CallOptions, ClientType, Core, Grant, TokenRequest, retryable};
+use crate::error::{AuthError, Redeeming};
 use crate::result::AuthenticationResult;
 
 static DEPRECATION_WARNING: Once = Once::new();
@@ -24,7 +24,7 @@ impl Core {
         password: SecretString,
         options: CallOptions,
     ) -> Result<AuthenticationResult, AuthError> {
-        if self.public {
+        if options.client == ClientType::Public {
             DEPRECATION_WARNING.call_once(|| {
                 tracing::warn!(
                     "username/password sign-in is deprecated for public clients: it cannot satisfy \
@@ -69,7 +69,11 @@ impl Core {
             }
         }
 
-        let redemption = Redemption {
+        let request = TokenRequest {
+            authority: &authority,
+            scopes,
+            claims: options.claims.as_deref(),
+            correlation_id,
             grant: if saml_assertion.is_some() {
                 Grant::SamlBearer
             } else {
@@ -78,31 +82,15 @@ impl Core {
             account: username,
         };
         let tokens = self
-            .redeem(
-                &authority,
-                scopes,
-                options.claims.as_deref(),
-                correlation_id,
-                redemption,
-                move |params| {
-                    // The password is dropped (zeroized) as soon as the request is built.
-                    match &saml_assertion {
-                        Some(assertion) => entra_protocol::saml_bearer_grant(params, assertion),
-                        None => entra_protocol::password_grant(params, username, &password),
-                    }
-                },
-            )
+            .redeem(&request, move |params| {
+                // The password is dropped (zeroized) as soon as the request is built.
+                match &saml_assertion {
+                    Some(assertion) => entra_protocol::saml_bearer_grant(params, assertion),
+                    None => entra_protocol::password_grant(params, username, &password),
+                }
+            })
             .await?;
-        self.store(
-            &authority,
-            scopes,
-            tokens,
-            Some(username),
-            "password",
-            true,
-            correlation_id,
-        )
-        .await
+        self.store(&request, tokens, Some(username)).await
     }
 
     /// User realm discovery for `username`, remembered for a day; `None` when the
@@ -130,14 +118,14 @@ impl Core {
         }
         // A GET carrying no credential: the transport may send it again.
         let response = self.send(retryable(request), correlation_id).await?;
-        let realm = if response.status() == http::StatusCode::NOT_FOUND {
-            None
-        } else {
-            Some(
-                parse_user_realm(&response)
-                    .map_err(|error| self.protocol_error(error, correlation_id, false))?,
-            )
-        };
+        let realm =
+            if response.status() == http::StatusCode::NOT_FOUND {
+                None
+            } else {
+                Some(parse_user_realm(&response).map_err(|error| {
+                    self.protocol_error(error, correlation_id, Redeeming::Other)
+                })?)
+            };
         self.discovered
             .realms
             .put(key, realm.clone(), self.clock.now());

@@ -9,9 +9,10 @@ use entra_protocol::{decode_id_token, decorate_scopes};
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
-use super::{CallOptions, Core, Grant, Redemption};
+use super::{CallOptions, Core, Grant, TokenRequest};
 use crate::clock::{from_unix_seconds, unix_seconds};
 use crate::error::AuthError;
+use crate::error::Redeeming;
 use crate::result::{AccessToken, Account, AuthenticationResult, TokenSource};
 
 /// One refresh at a time per account: later callers wait, then find the new token, or
@@ -56,7 +57,7 @@ impl Core {
     ) -> Result<AuthenticationResult, AuthError> {
         let correlation_id = options.correlation_id.unwrap_or_else(Uuid::new_v4);
         decorate_scopes(scopes)
-            .map_err(|error| self.protocol_error(error, correlation_id, false))?;
+            .map_err(|error| self.protocol_error(error, correlation_id, Redeeming::Other))?;
         self.ensure_loaded().await?;
         let bypass_cache = options.force_refresh || options.claims.is_some();
         let mut aging = None;
@@ -220,36 +221,24 @@ impl Core {
             .authority
             .for_password_grant()
             .unwrap_or_else(|_| self.authority.clone());
-        let redemption = Redemption {
+        let request = TokenRequest {
+            authority: &authority,
+            scopes,
+            claims,
+            correlation_id,
             grant: Grant::RefreshToken,
             account: &account.home_account_id,
         };
         let tokens = self
-            .redeem(
-                &authority,
-                scopes,
-                claims,
-                correlation_id,
-                redemption,
-                |params| {
-                    entra_protocol::refresh_token_grant(
-                        params,
-                        &refresh_token.entry.secret,
-                        Some(&account.home_account_id),
-                    )
-                },
-            )
+            .redeem(&request, |params| {
+                entra_protocol::refresh_token_grant(
+                    params,
+                    &refresh_token.entry.secret,
+                    Some(&account.home_account_id),
+                )
+            })
             .await?;
-        self.store(
-            &authority,
-            scopes,
-            tokens,
-            Some(&account.username),
-            "refresh_token",
-            false,
-            correlation_id,
-        )
-        .await
+        self.store(&request, tokens, Some(&account.username)).await
     }
 }
 

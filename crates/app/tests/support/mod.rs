@@ -16,8 +16,8 @@ use entra_auth::entra_http::{ReqwestClient, Retry, RetryPolicy, Sleeper};
 use entra_auth::secrecy::SecretString;
 use entra_auth::uuid::Uuid;
 use entra_auth::{
-    Account, AuthError, ConfidentialClientApplication, ConfidentialClientApplicationBuilder,
-    ManualClock, PublicClientApplication, PublicClientApplicationBuilder,
+    Account, ConfidentialClientApplication, ConfidentialClientApplicationBuilder, ManualClock,
+    PublicClientApplication, PublicClientApplicationBuilder,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, method, path, path_regex};
@@ -119,33 +119,29 @@ impl Idp {
 
     /// A public client builder for `client_id` at `/{tenant}`, with the no-wait
     /// transport and the manual clock.
-    pub fn public_builder(
-        &self,
-        client_id: &str,
-        tenant: &str,
-    ) -> Result<PublicClientApplicationBuilder, AuthError> {
-        Ok(PublicClientApplication::builder(client_id)
+    pub fn public_builder(&self, client_id: &str, tenant: &str) -> PublicClientApplicationBuilder {
+        PublicClientApplication::builder(client_id)
             .allow_insecure_loopback_authority(true)
-            .authority(&self.authority(tenant))?
+            .authority(&self.authority(tenant))
             .http_client(http_client())
-            .clock(self.clock.clone()))
+            .clock(self.clock.clone())
     }
 
     /// The Contoso CLI at `/organizations`.
     pub fn public_app(&self) -> PublicClientApplication {
         self.public_builder(CLIENT_ID, "organizations")
-            .and_then(PublicClientApplicationBuilder::build)
+            .build()
             .expect("the public client builds")
     }
 
     /// A confidential client builder for the Daemon at `/organizations`, no credential
     /// yet.
-    pub fn confidential_builder(&self) -> Result<ConfidentialClientApplicationBuilder, AuthError> {
-        Ok(ConfidentialClientApplication::builder(DAEMON_CLIENT_ID)
+    pub fn confidential_builder(&self) -> ConfidentialClientApplicationBuilder {
+        ConfidentialClientApplication::builder(DAEMON_CLIENT_ID)
             .allow_insecure_loopback_authority(true)
-            .authority(&self.authority("organizations"))?
+            .authority(&self.authority("organizations"))
             .http_client(http_client())
-            .clock(self.clock.clone()))
+            .clock(self.clock.clone())
     }
 
     /// Every request the server received, in order.
