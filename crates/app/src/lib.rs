@@ -14,16 +14,17 @@
 //!
 //! # async fn run() -> Result<(), entra_auth::AuthError> {
 //! let app = PublicClientApplication::builder("00001111-aaaa-2222-bbbb-3333cccc4444")
-//!     .authority("https://login.microsoftonline.com/organizations")?
-//!     .build()?;
+//!     .authority("https://login.microsoftonline.com/organizations")
+//!     .build()?; // checks the configuration: AuthError::Configuration names the setter
 //! let password = SecretString::from(std::env::var("PASSWORD").unwrap_or_default());
 //! match app.acquire_token_by_username_password(&["User.Read"], "alice@contoso.com", password).await {
 //!     Ok(result) => println!("token expires at {:?}", result.expires_on),
 //!     Err(error) if error.is_interaction_required() => println!("needs the user: {error}"),
 //!     Err(error) => return Err(error),
 //! }
-//! let account = app.accounts().await?.remove(0);
-//! let later = app.acquire_token_silent(&["User.Read"], &account).await?; // cache or refresh
+//! if let Some(account) = app.accounts().await?.first() {
+//!     let later = app.acquire_token_silent(&["User.Read"], account).await?; // cache or refresh
+//! }
 //! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
