@@ -49,7 +49,7 @@ pub(crate) struct TokenRequest<'a> {
 }
 
 /// The grant a token request redeems.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Grant {
     /// The password: sent at most once, whatever happens.
     Password,
@@ -480,4 +480,28 @@ async fn run_blocking(
             source: None,
         })?
         .map_err(AuthError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sign_in_creates_a_password_account_and_a_refresh_only_updates_one() {
+        let rows = [
+            (Grant::Password, "password", true, Redeeming::Other),
+            (Grant::SamlBearer, "password", true, Redeeming::Other),
+            (
+                Grant::RefreshToken,
+                "refresh_token",
+                false,
+                Redeeming::RefreshToken,
+            ),
+        ];
+        for (grant, source, creates, redeeming) in rows {
+            assert_eq!(grant.account_source(), source);
+            assert_eq!(grant.creates_account(), creates, "{source}");
+            assert_eq!(grant.redeeming(), redeeming, "{source}");
+        }
+    }
 }

@@ -15,6 +15,19 @@ use crate::result::AuthenticationResult;
 
 static DEPRECATION_WARNING: Once = Once::new();
 
+/// The warning a username/password sign-in by a `client` application logs (once per
+/// process), if any: the flow is deprecated for public clients only.
+fn deprecation_warning(client: ClientType) -> Option<&'static str> {
+    match client {
+        ClientType::Public => Some(
+            "username/password sign-in is deprecated for public clients: it cannot satisfy \
+             MFA or conditional access. Prefer an interactive or device code flow \
+             (https://aka.ms/msal-ropc-migration)",
+        ),
+        ClientType::Confidential => None,
+    }
+}
+
 impl Core {
     /// Username/password sign-in: user realm discovery, then the password grant.
     pub(crate) async fn username_password(
@@ -24,14 +37,8 @@ impl Core {
         password: SecretString,
         options: CallOptions,
     ) -> Result<AuthenticationResult, AuthError> {
-        if options.client == ClientType::Public {
-            DEPRECATION_WARNING.call_once(|| {
-                tracing::warn!(
-                    "username/password sign-in is deprecated for public clients: it cannot satisfy \
-                     MFA or conditional access. Prefer an interactive or device code flow \
-                     (https://aka.ms/msal-ropc-migration)"
-                );
-            });
+        if let Some(warning) = deprecation_warning(options.client) {
+            DEPRECATION_WARNING.call_once(|| tracing::warn!("{warning}"));
         }
         let username = username.trim();
         if username.is_empty() {
@@ -196,5 +203,20 @@ impl Core {
             ProtocolError::WsTrustFault { .. } => AuthError::from_ws_trust_fault(error),
             other => AuthError::Federation { source: other },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builder::{Confidential, Public};
+
+    #[test]
+    fn only_a_public_client_is_warned_that_the_flow_is_deprecated() {
+        let public = deprecation_warning(ClientType::of::<Public>());
+        let confidential = deprecation_warning(ClientType::of::<Confidential>());
+
+        assert!(public.is_some_and(|warning| warning.contains("deprecated")));
+        assert_eq!(confidential, None);
     }
 }
