@@ -319,9 +319,17 @@ fn auth_paragraph(error: &AuthError, context: &Context) -> String {
             "the scopes {scopes} are not valid for the application {client_id}. Check the names \
              given to --scope (for example User.Read, or https://graph.microsoft.com/.default)."
         ),
-        AuthError::Configuration { field, reason, .. } => format!(
-            "the configuration of `{field}` is unusable: {reason}. Check --client-id, \
-             --authority and the credential flags."
+        AuthError::Configuration {
+            field,
+            reason,
+            source,
+        } => format!(
+            "the configuration of `{field}` is unusable: {reason}{}. Check --client-id, \
+             --authority and the credential flags.",
+            source
+                .as_ref()
+                .map(|source| format!(" ({source})"))
+                .unwrap_or_default()
         ),
         AuthError::InvalidArgument { reason } => {
             format!("invalid argument: {reason}. Check --username and --scope.")
@@ -445,6 +453,23 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains('\n'));
+    }
+
+    #[test]
+    fn a_configuration_error_names_the_setting_and_its_cause() {
+        let cause = std::io::Error::other("not a URL");
+        let error = CliError::auth(
+            AuthError::Configuration {
+                field: "authority",
+                reason: "it is not a usable authority URL".into(),
+                source: Some(std::sync::Arc::new(cause)),
+            },
+            &Context::default(),
+        );
+        assert_eq!(error.class(), ExitClass::Configuration);
+        let text = error.paragraph();
+        assert!(text.contains("`authority`"), "{text}");
+        assert!(text.contains("(not a URL)"), "{text}");
     }
 
     #[test]
