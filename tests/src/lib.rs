@@ -3,6 +3,7 @@
 //! The tests live in `tests/tests/`; this library holds the helpers they share and the
 //! demo that `cargo xtask demo` runs (see [`demo`]).
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 
 pub mod demo;
 

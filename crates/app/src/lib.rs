@@ -27,6 +27,7 @@
 //! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 
 mod builder;
 mod clock;

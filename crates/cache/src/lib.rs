@@ -36,6 +36,7 @@
 //! assert_eq!(found.unwrap().entry.secret.expose_secret(), "access-token");
 //! ```
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 
 mod cache;
 mod data;

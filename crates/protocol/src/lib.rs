@@ -43,6 +43,7 @@
 //! # Ok::<(), entra_protocol::ProtocolError>(())
 //! ```
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 
 pub mod authority;
 pub mod client_assertion;
