@@ -51,8 +51,8 @@ mod store;
 
 pub use cache::TokenCache;
 pub use entry::{
-    ACCESS_TOKEN, AUTHORITY_TYPE_ADFS, AUTHORITY_TYPE_MSSTS, AccessToken, Account, AppMetadata,
-    ExtraFields, ID_TOKEN, IdToken, REFRESH_TOKEN, RefreshToken,
+    ACCESS_TOKEN, AUTHORITY_TYPE_ADFS, AUTHORITY_TYPE_MSSTS, AccessTokenEntry, AccountEntry,
+    AppMetadataEntry, ExtraFields, ID_TOKEN, IdTokenEntry, REFRESH_TOKEN, RefreshTokenEntry,
 };
 pub use error::CacheError;
 pub use file::FileStore;
