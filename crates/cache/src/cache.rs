@@ -228,16 +228,6 @@ impl TokenCache {
         self.write().update_refresh_token(key, secret, now)
     }
 
-    /// Removes the refresh token stored under `key`; false if there was none.
-    pub fn remove_refresh_token(&self, key: &str) -> bool {
-        self.write().remove::<RefreshTokenEntry>(key)
-    }
-
-    /// Removes the access token stored under `key`; false if there was none.
-    pub fn remove_access_token(&self, key: &str) -> bool {
-        self.write().remove::<AccessTokenEntry>(key)
-    }
-
     /// Removes every access token that expired before `now` (or whose expiry is past
     /// [`crate::LATEST_TIME`], which is never served); returns how many went.
     pub fn remove_expired_access_tokens(&self, now: u64) -> usize {

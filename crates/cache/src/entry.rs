@@ -12,15 +12,15 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::json::{Json, Object};
 
 /// `credential_type` of an access token entry.
-pub const ACCESS_TOKEN: &str = "AccessToken";
+pub(crate) const ACCESS_TOKEN: &str = "AccessToken";
 /// `credential_type` of a refresh token entry.
-pub const REFRESH_TOKEN: &str = "RefreshToken";
+pub(crate) const REFRESH_TOKEN: &str = "RefreshToken";
 /// `credential_type` of an id token entry.
-pub const ID_TOKEN: &str = "IdToken";
+pub(crate) const ID_TOKEN: &str = "IdToken";
 /// `authority_type` of an Entra (AAD v2) account.
-pub const AUTHORITY_TYPE_MSSTS: &str = "MSSTS";
+pub(crate) const AUTHORITY_TYPE_MSSTS: &str = "MSSTS";
 /// `authority_type` of an ADFS account.
-pub const AUTHORITY_TYPE_ADFS: &str = "ADFS";
+pub(crate) const AUTHORITY_TYPE_ADFS: &str = "ADFS";
 
 /// Fields of an entry that this crate does not model, in document order.
 #[derive(Clone, Debug, Default, PartialEq)]

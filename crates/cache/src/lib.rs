@@ -51,11 +51,10 @@ mod store;
 
 pub use cache::TokenCache;
 pub use entry::{
-    ACCESS_TOKEN, AUTHORITY_TYPE_ADFS, AUTHORITY_TYPE_MSSTS, AccessTokenEntry, AccountEntry,
-    AppMetadataEntry, ExtraFields, ID_TOKEN, IdTokenEntry, REFRESH_TOKEN, RefreshTokenEntry,
+    AccessTokenEntry, AccountEntry, AppMetadataEntry, ExtraFields, IdTokenEntry, RefreshTokenEntry,
 };
 pub use error::CacheError;
 pub use file::FileStore;
 pub use ingest::{Ingested, TokenIngest};
-pub use query::{AccessTokenQuery, EXPIRY_MARGIN_SECS, Keyed, LATEST_TIME, RefreshTokenQuery};
+pub use query::{AccessTokenQuery, Keyed, LATEST_TIME, RefreshTokenQuery};
 pub use store::{CacheStore, MemoryStore, Merge};

@@ -13,7 +13,7 @@ use crate::entry::{
 use crate::scopes::target_contains_all;
 
 /// An access token with less than this many seconds left is treated as expired (MSAL's rule).
-pub const EXPIRY_MARGIN_SECS: u64 = 300;
+pub(crate) const EXPIRY_MARGIN_SECS: u64 = 300;
 
 /// The latest time the cache serves, in unix seconds: 9999-12-31T23:59:59Z.
 ///
@@ -60,7 +60,7 @@ pub struct AccessTokenQuery<'a> {
     pub realms: &'a [&'a str],
     /// Scopes the token must carry (a subset of its target).
     pub scopes: &'a [&'a str],
-    /// The current time, unix seconds; tokens expiring within [`EXPIRY_MARGIN_SECS`] are skipped.
+    /// The current time, unix seconds; tokens expiring within five minutes (MSAL's margin) are skipped.
     pub now: u64,
 }
 

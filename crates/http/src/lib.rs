@@ -47,8 +47,9 @@ use std::sync::Arc;
 pub use async_trait::async_trait;
 pub use body::Body;
 pub use error::{DisplayUrl, HttpError, display_url, redact_url};
-pub use reqwest_client::{DEFAULT_MAX_RESPONSE_BYTES, ReqwestClient, ReqwestClientBuilder};
-pub use retry::{Retry, RetryPolicy, Retryable, Sleeper, TokioSleeper, parse_retry_after};
+pub use reqwest_client::{ReqwestClient, ReqwestClientBuilder};
+pub use retry::{Retry, RetryPolicy, Retryable, Sleeper};
+pub(crate) use retry::{TokioSleeper, parse_retry_after};
 pub use throttle::{
     BAD_REQUEST_MEMORY, CAPACITY as THROTTLE_CAPACITY, MAX_RETRY_AFTER, Replayed, Throttle,
     ThrottleKey,

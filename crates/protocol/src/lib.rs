@@ -7,6 +7,12 @@
 //! zeroized when dropped: it may carry a password or a secret) and
 //! `http::Response<Vec<u8>>`.
 //!
+//! This crate is a sans-IO protocol library, and its public API is that and nothing
+//! else: request builders (`*_request`, `*_grant`) that return a [`Request`] for the
+//! caller to send, parsers (`parse_*`, `decode_*`) that take the response bytes back,
+//! and the plain values they exchange. Sending, retrying, caching and waiting belong
+//! to the caller.
+//!
 //! Architecture invariant: no I/O, no async runtime, no clock reads, no global state.
 //! Time comes in as an argument; randomness comes from a caller-supplied source. Every
 //! parser is total: any bytes in, a value or a typed error out, never a panic.
@@ -65,7 +71,7 @@ mod test_support;
 /// wiping the old allocation while it was written.
 pub type Request = http::Request<zeroize::Zeroizing<Vec<u8>>>;
 
-pub use authority::{Authority, AuthorityOptions, Cloud, KNOWN_CLOUDS, Tenant, known_cloud};
+pub use authority::{Authority, AuthorityOptions, Cloud, Tenant};
 pub use client_assertion::{ClientCertificate, DEFAULT_ASSERTION_LIFETIME};
 pub use client_info::{ClientInfo, decode_client_info};
 pub use discovery::{
@@ -78,9 +84,8 @@ pub use error::{
 };
 pub use id_token::{IdTokenClaims, decode_id_token, verify_id_token};
 pub use token::{
-    ClientAuth, IdToken, MAX_LIFETIME_SECS, TokenParams, TokenResponse, client_credentials_grant,
-    decorate_scopes, merge_claims, parse_token_response, password_grant, refresh_token_grant,
-    saml_bearer_grant,
+    ClientAuth, IdToken, MAX_LIFETIME_SECS, TokenParams, TokenResponse, decorate_scopes,
+    merge_claims, parse_token_response, password_grant, refresh_token_grant, saml_bearer_grant,
 };
 pub use user_realm::{AccountKind, AccountType, UserRealm, parse_user_realm, user_realm_request};
 pub use wire::LibraryInfo;
