@@ -8,6 +8,9 @@
 //! is a typed error and is left untouched; writes replace files atomically. No network
 //! I/O and no wire formats other than the cache's own JSON.
 //!
+//! Token secrets are `secrecy::SecretString`s in every signature (their `Debug` is
+//! redacted and they are zeroized on drop); no other crate's type is part of the API.
+//!
 //! ```
 //! use entra_cache::{AccessTokenQuery, TokenCache, TokenIngest};
 //! use secrecy::{ExposeSecret, SecretString};

@@ -14,6 +14,13 @@
 //! Architecture invariant: knows nothing of OAuth or Entra. Never logs or returns a
 //! request body (it may hold a password or a secret), and never a URL's query string.
 //!
+//! Types from other crates in this API: the `http` crate's `Request`, `Response`,
+//! `StatusCode`, `Uri` and headers are the vocabulary of [`HttpClient`] (every Rust HTTP
+//! stack speaks them, so a client written for another stack adapts without copying),
+//! and [`async_trait`](macro@async_trait) is re-exported so implementations use the same macro. reqwest
+//! and rustls are implementation details of [`ReqwestClient`]: none of their types
+//! appears in a public signature.
+//!
 //! ```no_run
 //! use std::sync::Arc;
 //! use entra_http::{HttpClient, ReqwestClient, Retry, RetryPolicy, Retryable, Throttle};

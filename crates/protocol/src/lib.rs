@@ -75,9 +75,9 @@ pub use authority::{Authority, AuthorityOptions, Cloud, Tenant};
 pub use client_assertion::{ClientCertificate, DEFAULT_ASSERTION_LIFETIME};
 pub use client_info::{ClientInfo, decode_client_info};
 pub use discovery::{
-    DEFAULT_DISCOVERY_BASE, Endpoints, InstanceDiscovery, InstanceMetadata, OidcConfiguration,
-    instance_discovery_request, jwks_request, oidc_discovery_request, oidc_discovery_request_at,
-    parse_instance_discovery, parse_jwks, parse_oidc_configuration,
+    DEFAULT_DISCOVERY_BASE, Endpoints, InstanceDiscovery, InstanceMetadata, Jwks,
+    OidcConfiguration, instance_discovery_request, jwks_request, oidc_discovery_request,
+    oidc_discovery_request_at, parse_instance_discovery, parse_jwks, parse_oidc_configuration,
 };
 pub use error::{
     ErrorClass, ProtocolError, RetryAfter, ServerError, Suberror, parse_error_response,
@@ -94,7 +94,12 @@ pub use ws_trust::{
     parse_ws_trust_response, ws_trust_request,
 };
 
-/// Re-exported so callers name the same `uuid` and `secrecy` types as this crate.
+/// Re-exported so callers name the same `uuid` and `secrecy` types as this crate:
+/// secrets (a password, a client secret, a refresh token) are `secrecy` types from the
+/// moment they enter to the moment they are written on the wire, and correlation ids
+/// are `uuid::Uuid`s. Signatures also use the `http` crate's request and response types
+/// as the plain-data vocabulary of requests and responses, and the body of a
+/// [`Request`] is a `zeroize::Zeroizing` buffer (why: see [`Request`]).
 pub use {secrecy, uuid};
 
 /// Runs the README's example as a doctest.
