@@ -51,23 +51,23 @@ pub use result::{AccessToken, Account, AuthenticationResult, TokenSource};
 // sources kept by `AuthError`, `AuthenticationResult`'s fields) and what an
 // implementation of `CacheStore` or `HttpClient` must name.
 
-/// The token cache's persistence, for [`ApplicationBuilder::cache_store`]: the
-/// [`CacheStore`] trait, its file and in-memory implementations, and what an own
-/// implementation needs.
+// The token cache's persistence, for `ApplicationBuilder::cache_store`: the
+// `CacheStore` trait, its file and in-memory implementations, and what an own
+// implementation needs.
 pub use entra_cache::{CacheError, CacheStore, FileStore, MemoryStore, Merge};
-/// The transport, for [`ApplicationBuilder::http_client`]: the [`HttpClient`] trait and
-/// what an implementation of it receives, returns and honours (a request marked
-/// [`Retryable`] may be sent again; any other request must be sent at most once).
+// The transport, for `ApplicationBuilder::http_client`: the `HttpClient` trait and
+// what an implementation of it receives, returns and honours (a request marked
+// `Retryable` may be sent again; any other request must be sent at most once).
 pub use entra_http::{
     Body, HttpClient, HttpError, Request as HttpRequest, Response as HttpResponse, Retryable,
     async_trait,
 };
-/// What Entra answered, as [`AuthError`] keeps it, and an id token's claims, as
-/// [`AuthenticationResult::id_token_claims`] holds them.
+// What Entra answered, as `AuthError` keeps it, and an id token's claims, as
+// `AuthenticationResult::id_token_claims` holds them.
 pub use entra_protocol::{
     ErrorClass, IdTokenClaims, ProtocolError, RetryAfter, ServerError, Suberror,
 };
-/// The password and client secret type (its `Debug` is redacted, it is zeroized on drop).
+// The password and client secret type (its `Debug` is redacted, it is zeroized on drop).
 pub use secrecy::SecretString;
-/// Correlation ids.
+// Correlation ids.
 pub use uuid::Uuid;
