@@ -127,7 +127,7 @@ impl TokenIngest {
     }
 
     /// The target MSAL writes: granted scopes (else requested ones), sorted, space-joined.
-    pub fn target(&self) -> String {
+    pub(crate) fn target(&self) -> String {
         match self.granted_scope.as_deref() {
             Some(granted) if !granted.trim().is_empty() => {
                 sorted_target(granted.split_whitespace())
