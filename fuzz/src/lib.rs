@@ -14,6 +14,7 @@
 //! `cargo xtask fuzz [--seconds N] [--target NAME] [--seed S]` runs a pass; see
 //! docs/fuzzing.md.
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 
 pub mod driver;
 pub mod mutate;

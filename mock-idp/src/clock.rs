@@ -17,7 +17,7 @@ pub(crate) struct Clock {
 }
 
 impl Clock {
-    pub fn new(deterministic: bool) -> Self {
+    pub(crate) fn new(deterministic: bool) -> Self {
         Self {
             deterministic,
             offset: Duration::ZERO,
@@ -25,7 +25,7 @@ impl Clock {
     }
 
     /// Seconds since the Unix epoch, never past [`MAX_INSTANT`].
-    pub fn now(&self) -> u64 {
+    pub(crate) fn now(&self) -> u64 {
         let base = if self.deterministic {
             DETERMINISTIC_START
         } else {
@@ -38,7 +38,7 @@ impl Clock {
 
     /// Moves the clock forward by `by`; refused (the clock unchanged) when that would
     /// take it past [`MAX_INSTANT`].
-    pub fn advance(&mut self, by: Duration) -> Result<(), PastMaxInstant> {
+    pub(crate) fn advance(&mut self, by: Duration) -> Result<(), PastMaxInstant> {
         let moved = self
             .now()
             .checked_add(by.as_secs())

@@ -21,12 +21,12 @@ pub(crate) struct RequestCtx {
 
 impl RequestCtx {
     /// `https://{host}`.
-    pub fn base(&self) -> String {
+    pub(crate) fn base(&self) -> String {
         format!("https://{}", self.host)
     }
 
     /// A JSON response with Entra's headers.
-    pub fn json(&self, status: StatusCode, body: &impl Serialize) -> Response {
+    pub(crate) fn json(&self, status: StatusCode, body: &impl Serialize) -> Response {
         let bytes = serde_json::to_vec(body).unwrap_or_default();
         let mut response = (status, bytes).into_response();
         let headers = response.headers_mut();
@@ -42,7 +42,7 @@ impl RequestCtx {
     }
 
     /// Renders an error as Entra does.
-    pub fn error(&self, err: EntraError) -> Response {
+    pub(crate) fn error(&self, err: EntraError) -> Response {
         let timestamp = entra_timestamp(self.now);
         let description = format!(
             "AADSTS{}: {}\r\nTrace ID: {}\r\nCorrelation ID: {}\r\nTimestamp: {}",
@@ -97,7 +97,7 @@ pub(crate) struct EntraError {
 }
 
 impl EntraError {
-    pub fn new(
+    pub(crate) fn new(
         status: StatusCode,
         error: &'static str,
         code: u32,
@@ -115,22 +115,22 @@ impl EntraError {
     }
 
     /// 400 with this `error`.
-    pub fn bad(error: &'static str, code: u32, message: impl Into<String>) -> Self {
+    pub(crate) fn bad(error: &'static str, code: u32, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, error, code, message)
     }
 
-    pub fn suberror(mut self, suberror: &'static str) -> Self {
+    pub(crate) fn suberror(mut self, suberror: &'static str) -> Self {
         self.suberror = Some(suberror);
         self
     }
 
-    pub fn claims(mut self, claims: String) -> Self {
+    pub(crate) fn claims(mut self, claims: String) -> Self {
         self.claims = Some(claims);
         self
     }
 
     /// AADSTS900144: a required parameter is missing.
-    pub fn missing(name: &str) -> Self {
+    pub(crate) fn missing(name: &str) -> Self {
         Self::bad(
             "invalid_request",
             900144,
@@ -139,7 +139,7 @@ impl EntraError {
     }
 
     /// AADSTS9002313: the request is malformed.
-    pub fn malformed(detail: &str) -> Self {
+    pub(crate) fn malformed(detail: &str) -> Self {
         Self::bad(
             "invalid_request",
             9002313,
@@ -148,7 +148,7 @@ impl EntraError {
     }
 
     /// AADSTS90002: unknown tenant.
-    pub fn unknown_tenant(error: &'static str, tenant: &str) -> Self {
+    pub(crate) fn unknown_tenant(error: &'static str, tenant: &str) -> Self {
         Self::bad(
             error,
             90002,
@@ -161,7 +161,7 @@ impl EntraError {
     }
 
     /// AADSTS700016: unknown application.
-    pub fn unknown_client(client_id: &str, directory: &str) -> Self {
+    pub(crate) fn unknown_client(client_id: &str, directory: &str) -> Self {
         Self::bad(
             "unauthorized_client",
             700016,
@@ -175,12 +175,12 @@ impl EntraError {
     }
 
     /// 401 `invalid_client`.
-    pub fn invalid_client(code: u32, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_client(code: u32, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "invalid_client", code, message)
     }
 
     /// 400 `invalid_grant`.
-    pub fn invalid_grant(code: u32, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_grant(code: u32, message: impl Into<String>) -> Self {
         Self::bad("invalid_grant", code, message)
     }
 }

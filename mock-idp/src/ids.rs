@@ -9,7 +9,7 @@ use rand_core::{RngCore, SeedableRng};
 pub(crate) struct Ids(ChaCha20Rng);
 
 impl Ids {
-    pub fn new(seed: Option<u64>) -> Self {
+    pub(crate) fn new(seed: Option<u64>) -> Self {
         Self(match seed {
             Some(seed) => ChaCha20Rng::seed_from_u64(seed),
             None => ChaCha20Rng::from_entropy(),
@@ -17,7 +17,7 @@ impl Ids {
     }
 
     /// A lowercase hyphenated GUID.
-    pub fn guid(&mut self) -> String {
+    pub(crate) fn guid(&mut self) -> String {
         let mut bytes = [0u8; 16];
         self.0.fill_bytes(&mut bytes);
         uuid::Builder::from_random_bytes(bytes)
@@ -27,14 +27,14 @@ impl Ids {
     }
 
     /// `len` random bytes, base64url without padding.
-    pub fn opaque(&mut self, len: usize) -> String {
+    pub(crate) fn opaque(&mut self, len: usize) -> String {
         let mut bytes = vec![0u8; len];
         self.0.fill_bytes(&mut bytes);
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
     /// A number in `low..=high`.
-    pub fn between(&mut self, low: u64, high: u64) -> u64 {
+    pub(crate) fn between(&mut self, low: u64, high: u64) -> u64 {
         low + self.0.next_u64() % (high - low + 1)
     }
 }

@@ -31,7 +31,7 @@ impl std::fmt::Debug for SigningKey {
 
 impl SigningKey {
     /// The key for `seed` (the same one for every start with that seed), or a fresh one.
-    pub fn for_seed(seed: Option<u64>) -> Result<Arc<Self>, String> {
+    pub(crate) fn for_seed(seed: Option<u64>) -> Result<Arc<Self>, String> {
         let Some(seed) = seed else {
             return Self::generate(ChaCha20Rng::from_entropy()).map(Arc::new);
         };
@@ -72,7 +72,7 @@ impl SigningKey {
     }
 
     /// RS256 (PKCS#1 v1.5, SHA-256) signature of `message`.
-    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+    pub(crate) fn sign(&self, message: &[u8]) -> Vec<u8> {
         let mut signature = vec![0u8; self.pair.public().modulus_len()];
         let rng = ring::rand::SystemRandom::new();
         // Signing with a valid key pair and a correctly sized buffer cannot fail.
@@ -92,7 +92,7 @@ impl SigningKey {
     }
 
     /// The JWKS document.
-    pub fn jwks(&self) -> serde_json::Value {
+    pub(crate) fn jwks(&self) -> serde_json::Value {
         serde_json::json!({
             "keys": [{
                 "kty": "RSA",

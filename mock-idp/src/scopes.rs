@@ -24,7 +24,7 @@ pub(crate) struct Requested {
 }
 
 impl Requested {
-    pub fn wants(&self, reserved: &str) -> bool {
+    pub(crate) fn wants(&self, reserved: &str) -> bool {
         self.reserved.contains(&reserved)
     }
 }

@@ -25,7 +25,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub fn new(
+    pub(crate) fn new(
         fixture: Fixture,
         certificates: Vec<Vec<AppCertificate>>,
         key: Arc<SigningKey>,
@@ -51,7 +51,7 @@ impl Shared {
     }
 
     /// The state. A panic elsewhere never makes it unusable.
-    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -79,10 +79,10 @@ pub(crate) struct RequestLog {
 
 impl RequestLog {
     /// How many requests the log holds at most.
-    pub const CAPACITY: usize = 20_000;
+    pub(crate) const CAPACITY: usize = 20_000;
 
     /// Records `request`, numbering it.
-    pub fn push(&mut self, mut request: RecordedRequest) {
+    pub(crate) fn push(&mut self, mut request: RecordedRequest) {
         if self.entries.len() >= Self::CAPACITY {
             self.entries.drain(..Self::CAPACITY / 2);
         }
@@ -92,12 +92,12 @@ impl RequestLog {
     }
 
     /// The requests held, oldest first.
-    pub fn entries(&self) -> &[RecordedRequest] {
+    pub(crate) fn entries(&self) -> &[RecordedRequest] {
         &self.entries
     }
 
     /// Forgets every request and starts numbering at 0 again.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.entries.clear();
         self.next_seq = 0;
     }
@@ -117,7 +117,7 @@ pub(crate) struct RefreshRecord {
 
 impl Inner {
     /// Takes one use of the first fault scheduled for `endpoint`.
-    pub fn take_fault(&mut self, endpoint: Endpoint) -> Option<FaultAction> {
+    pub(crate) fn take_fault(&mut self, endpoint: Endpoint) -> Option<FaultAction> {
         let index = self
             .faults
             .iter()
@@ -132,7 +132,7 @@ impl Inner {
     }
 
     /// Revokes every refresh token of `username`; returns how many were live.
-    pub fn revoke_refresh_tokens(&mut self, username: &str) -> usize {
+    pub(crate) fn revoke_refresh_tokens(&mut self, username: &str) -> usize {
         let now = self.clock.now();
         let mut revoked = 0;
         for record in self.refresh_tokens.values_mut() {
@@ -145,7 +145,7 @@ impl Inner {
     }
 
     /// Every password a fixture user has, to tell whether a request carried one.
-    pub fn passwords(&self) -> Vec<String> {
+    pub(crate) fn passwords(&self) -> Vec<String> {
         let mut passwords: Vec<String> = self
             .fixture
             .users

@@ -25,12 +25,12 @@ pub(crate) struct Element {
 
 impl Element {
     /// Whether it is `{ns}local`.
-    pub fn is(&self, ns: &str, local: &str) -> bool {
+    pub(crate) fn is(&self, ns: &str, local: &str) -> bool {
         self.ns == ns && self.local == local
     }
 
     /// An attribute without a namespace.
-    pub fn attr(&self, local: &str) -> Option<&str> {
+    pub(crate) fn attr(&self, local: &str) -> Option<&str> {
         self.attrs
             .iter()
             .find(|(ns, l, _)| ns.is_empty() && l == local)
@@ -57,7 +57,7 @@ fn position(reader: &NsReader<&[u8]>) -> Result<usize, String> {
 
 impl Doc {
     /// Parses `xml`; the error says what is wrong.
-    pub fn parse(xml: &str) -> Result<Self, String> {
+    pub(crate) fn parse(xml: &str) -> Result<Self, String> {
         let mut reader = NsReader::from_reader(xml.as_bytes());
         let mut elements: Vec<Element> = Vec::new();
         let mut stack: Vec<usize> = Vec::new();
@@ -149,12 +149,12 @@ impl Doc {
     }
 
     /// The element at `index`.
-    pub fn get(&self, index: usize) -> Option<&Element> {
+    pub(crate) fn get(&self, index: usize) -> Option<&Element> {
         self.elements.get(index)
     }
 
     /// The direct children of `parent` named `{ns}local`.
-    pub fn children<'a>(
+    pub(crate) fn children<'a>(
         &'a self,
         parent: usize,
         ns: &'a str,
@@ -169,19 +169,19 @@ impl Doc {
     }
 
     /// The first direct child of `parent` named `{ns}local`.
-    pub fn child(&self, parent: usize, ns: &str, local: &str) -> Option<usize> {
+    pub(crate) fn child(&self, parent: usize, ns: &str, local: &str) -> Option<usize> {
         self.children(parent, ns, local).next()
     }
 
     /// Follows direct children from `from` through `steps`.
-    pub fn path(&self, from: usize, steps: &[(&str, &str)]) -> Option<usize> {
+    pub(crate) fn path(&self, from: usize, steps: &[(&str, &str)]) -> Option<usize> {
         steps
             .iter()
             .try_fold(from, |at, (ns, local)| self.child(at, ns, local))
     }
 
     /// The text of the element reached by `steps` from `from`, trimmed.
-    pub fn text_at(&self, from: usize, steps: &[(&str, &str)]) -> Option<&str> {
+    pub(crate) fn text_at(&self, from: usize, steps: &[(&str, &str)]) -> Option<&str> {
         self.path(from, steps)
             .and_then(|i| self.get(i))
             .map(|e| e.text.trim())

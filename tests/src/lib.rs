@@ -3,17 +3,18 @@
 //! The tests live in `tests/tests/`; this library holds the helpers they share and the
 //! demo that `cargo xtask demo` runs (see [`demo`]).
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 
 pub mod demo;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use entra_auth::entra_http::{HttpClient, ReqwestClient, Retry, RetryPolicy, Sleeper};
 use entra_auth::{
     Account, ConfidentialClientApplicationBuilder, ManualClock, PublicClientApplication,
     PublicClientApplicationBuilder,
 };
+use entra_http::{HttpClient, ReqwestClient, Retry, RetryPolicy, Sleeper};
 use mock_idp::admin::RecordedRequest;
 use mock_idp::{Config, MockIdp};
 use secrecy::SecretString;
@@ -160,7 +161,7 @@ impl RecordingSleeper {
     }
 }
 
-#[entra_auth::entra_http::async_trait]
+#[entra_auth::async_trait]
 impl Sleeper for RecordingSleeper {
     async fn sleep(&self, duration: Duration) {
         if let Ok(mut waits) = self.waits.lock() {

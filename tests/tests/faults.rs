@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use entra_auth::AuthError;
-use entra_auth::uuid::Uuid;
+use entra_auth::Uuid;
 use entra_tests::{Harness, PAST_EXPIRY, fixture, password};
 use mock_idp::admin::{Endpoint, Fault, FaultAction};
 

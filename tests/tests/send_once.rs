@@ -7,11 +7,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use entra_auth::entra_http::{
+use entra_auth::SecretString;
+use entra_auth::{AuthError, PublicClientApplication};
+use entra_http::{
     HttpClient, HttpError, Request, ReqwestClient, Response, Retry, RetryPolicy, redact_url,
 };
-use entra_auth::secrecy::SecretString;
-use entra_auth::{AuthError, PublicClientApplication};
 use entra_tests::{Harness, fixture, password};
 use mock_idp::USERNAME_MIXED_13_PATH;
 use mock_idp::admin::{Endpoint, Fault, FaultAction, RecordedRequest};
@@ -110,7 +110,7 @@ struct WsTrustCannotConnect {
     attempts: AtomicUsize,
 }
 
-#[entra_auth::entra_http::async_trait]
+#[entra_auth::async_trait]
 impl HttpClient for WsTrustCannotConnect {
     async fn send(&self, request: Request) -> Result<Response, HttpError> {
         if request.uri().path() == USERNAME_MIXED_13_PATH {

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use entra_auth::entra_cache::FileStore;
+use entra_auth::FileStore;
 use entra_auth::{PublicClientApplication, TokenSource};
 use entra_tests::{Harness, PAST_EXPIRY, fixture, password};
 

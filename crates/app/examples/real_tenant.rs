@@ -12,8 +12,8 @@
 //! It signs in, gets a second token silently from the cache, and prints what the
 //! library says if anything fails (MFA, consent, a personal account, ...).
 
+use entra_auth::SecretString;
 use entra_auth::{AuthError, PublicClientApplication};
-use secrecy::SecretString;
 
 fn env(name: &str) -> Result<String, String> {
     std::env::var(name)

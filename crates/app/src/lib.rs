@@ -10,7 +10,7 @@
 //!
 //! ```no_run
 //! use entra_auth::PublicClientApplication;
-//! use secrecy::SecretString;
+//! use entra_auth::SecretString;
 //!
 //! # async fn run() -> Result<(), entra_auth::AuthError> {
 //! let app = PublicClientApplication::builder("00001111-aaaa-2222-bbbb-3333cccc4444")
@@ -28,6 +28,7 @@
 //! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 
 mod builder;
 mod clock;
@@ -46,5 +47,29 @@ pub use error::AuthError;
 pub use requests::{AcquireFuture, SilentRequest, UsernamePasswordRequest};
 pub use result::{AccessToken, Account, AuthenticationResult, TokenSource};
 
-/// Re-exported so callers name the same types as this crate.
-pub use {entra_cache, entra_http, entra_protocol, secrecy, uuid};
+// What a user of this crate needs from the crates below it, and nothing else: the types
+// its public signatures mention (the builder's `cache_store` and `http_client`, the
+// sources kept by `AuthError`, `AuthenticationResult`'s fields) and what an
+// implementation of `CacheStore` or `HttpClient` must name.
+
+// The token cache's persistence, for `ApplicationBuilder::cache_store`: the
+// `CacheStore` trait, its file and in-memory implementations, and what an own
+// implementation needs; and the cache itself, as `Application::token_cache` returns it
+// (to serialize it, or to read its entries, whose types are entra-cache's).
+pub use entra_cache::{CacheError, CacheStore, FileStore, MemoryStore, Merge, TokenCache};
+// The transport, for `ApplicationBuilder::http_client`: the `HttpClient` trait and
+// what an implementation of it receives, returns and honours (a request marked
+// `Retryable` may be sent again; any other request must be sent at most once).
+pub use entra_http::{
+    Body, HttpClient, HttpError, Request as HttpRequest, Response as HttpResponse, Retryable,
+    async_trait,
+};
+// What Entra answered, as `AuthError` keeps it, and an id token's claims, as
+// `AuthenticationResult::id_token_claims` holds them.
+pub use entra_protocol::{
+    ErrorClass, IdTokenClaims, ProtocolError, RetryAfter, ServerError, Suberror,
+};
+// The password and client secret type (its `Debug` is redacted, it is zeroized on drop).
+pub use secrecy::SecretString;
+// Correlation ids.
+pub use uuid::Uuid;

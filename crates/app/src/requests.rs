@@ -69,7 +69,7 @@ impl<K: ClientKind> Application<K> {
     }
 
     /// The token cache, for example to serialize it.
-    pub fn token_cache(&self) -> &entra_cache::TokenCache {
+    pub fn token_cache(&self) -> &crate::TokenCache {
         &self.core.cache
     }
 

@@ -53,8 +53,8 @@ pub struct Account {
     pub local_account_id: Option<String>,
 }
 
-impl From<entra_cache::Account> for Account {
-    fn from(account: entra_cache::Account) -> Self {
+impl From<entra_cache::AccountEntry> for Account {
+    fn from(account: entra_cache::AccountEntry) -> Self {
         Self {
             home_account_id: account.home_account_id,
             environment: account.environment,

@@ -3,7 +3,7 @@
 
 mod support;
 
-use entra_auth::secrecy::SecretString;
+use entra_auth::SecretString;
 use serde_json::Value;
 use support::*;
 

@@ -7,8 +7,8 @@ mod support;
 use std::time::Duration;
 
 use entra_auth::AuthError;
-use entra_auth::secrecy::SecretString;
-use entra_auth::uuid::Uuid;
+use entra_auth::SecretString;
+use entra_auth::Uuid;
 use support::*;
 use wiremock::ResponseTemplate;
 

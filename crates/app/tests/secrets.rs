@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use entra_auth::secrecy::SecretString;
+use entra_auth::SecretString;
 use support::*;
 use wiremock::ResponseTemplate;
 

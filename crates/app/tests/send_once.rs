@@ -7,10 +7,8 @@ mod support;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use entra_auth::entra_http::{
-    HttpClient, HttpError, Request, ReqwestClient, Response, Retry, RetryPolicy,
-};
 use entra_auth::{AuthError, PublicClientApplication};
+use entra_http::{HttpClient, HttpError, Request, ReqwestClient, Response, Retry, RetryPolicy};
 use support::*;
 use wiremock::ResponseTemplate;
 
@@ -27,7 +25,7 @@ impl HttpClient for PostsCannotConnect {
         if request.method() == http::Method::POST {
             self.posts.fetch_add(1, Ordering::SeqCst);
             return Err(HttpError::Connect {
-                url: entra_auth::entra_http::redact_url(request.uri()),
+                url: entra_http::redact_url(request.uri()),
                 reason: "connection refused".to_owned(),
             });
         }

@@ -369,7 +369,7 @@ async fn assert_refused_before_reaching(idp: &Idp, realm: serde_json::Value, ref
         matches!(
             &error,
             AuthError::Federation {
-                source: entra_auth::entra_protocol::ProtocolError::InsecureUrl { url, .. }
+                source: entra_auth::ProtocolError::InsecureUrl { url, .. }
             } if url == refused_url
         ),
         "{error:?}"

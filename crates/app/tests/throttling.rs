@@ -150,7 +150,7 @@ async fn a_wrong_password_twice_within_a_minute_sends_one_request() {
     idp.mount_managed_realm().await;
     idp.mount_password_grant(invalid_credentials()).await;
     let app = idp.public_app();
-    let wrong = || entra_auth::secrecy::SecretString::from("wrong password");
+    let wrong = || entra_auth::SecretString::from("wrong password");
 
     let first = app
         .acquire_token_by_username_password(SCOPES, ALICE, wrong())
@@ -199,13 +199,9 @@ async fn the_right_password_after_a_wrong_one_is_sent() {
         .await;
     idp.mount_password_grant(TokenBody::new(1).response()).await;
     let app = idp.public_app();
-    app.acquire_token_by_username_password(
-        SCOPES,
-        ALICE,
-        entra_auth::secrecy::SecretString::from("wrong"),
-    )
-    .await
-    .expect_err("wrong password");
+    app.acquire_token_by_username_password(SCOPES, ALICE, entra_auth::SecretString::from("wrong"))
+        .await
+        .expect_err("wrong password");
 
     app.acquire_token_by_username_password(SCOPES, ALICE, password())
         .await

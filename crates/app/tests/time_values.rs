@@ -6,9 +6,9 @@ mod support;
 
 use std::sync::Arc;
 
-use entra_auth::entra_cache::{CacheError, CacheStore, MemoryStore, Merge};
-use entra_auth::entra_protocol::MAX_LIFETIME_SECS;
 use entra_auth::{AuthError, PublicClientApplication, TokenSource};
+use entra_auth::{CacheError, CacheStore, MemoryStore, Merge};
+use entra_protocol::MAX_LIFETIME_SECS;
 use serde_json::{Value, json};
 use support::*;
 use wiremock::matchers::{body_string_contains, method, path};

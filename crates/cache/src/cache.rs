@@ -6,7 +6,9 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use secrecy::SecretString;
 
 use crate::data::CacheData;
-use crate::entry::{AccessToken, Account, AppMetadata, IdToken, RefreshToken};
+use crate::entry::{
+    AccessTokenEntry, AccountEntry, AppMetadataEntry, IdTokenEntry, RefreshTokenEntry,
+};
 use crate::error::CacheError;
 use crate::ingest::{Ingested, TokenIngest};
 use crate::query::{AccessTokenQuery, Keyed, RefreshTokenQuery};
@@ -171,18 +173,18 @@ impl TokenCache {
 
     /// The usable access token for an account (or the app), if any; the one that
     /// expires last when several match.
-    pub fn access_token(&self, query: &AccessTokenQuery<'_>) -> Option<Keyed<AccessToken>> {
+    pub fn access_token(&self, query: &AccessTokenQuery<'_>) -> Option<Keyed<AccessTokenEntry>> {
         self.read().find_access_token(query)
     }
 
     /// The refresh tokens that may serve a query, best first: the family's (when a family
     /// is given), then the client's own, each newest first.
-    pub fn refresh_tokens(&self, query: &RefreshTokenQuery<'_>) -> Vec<Keyed<RefreshToken>> {
+    pub fn refresh_tokens(&self, query: &RefreshTokenQuery<'_>) -> Vec<Keyed<RefreshTokenEntry>> {
         self.read().find_refresh_tokens(query)
     }
 
     /// The best refresh token for a query (the first of [`TokenCache::refresh_tokens`]).
-    pub fn refresh_token(&self, query: &RefreshTokenQuery<'_>) -> Option<Keyed<RefreshToken>> {
+    pub fn refresh_token(&self, query: &RefreshTokenQuery<'_>) -> Option<Keyed<RefreshTokenEntry>> {
         self.read().find_refresh_tokens(query).into_iter().next()
     }
 
@@ -193,24 +195,24 @@ impl TokenCache {
         environments: &[&str],
         client_id: &str,
         realms: &[&str],
-    ) -> Option<IdToken> {
+    ) -> Option<IdTokenEntry> {
         self.read()
             .find_id_token(home_account_id, environments, client_id, realms)
     }
 
     /// Accounts in the given environments (empty: any), optionally with one username
     /// (case-insensitive), one per `home_account_id`, as MSAL Python's `get_accounts`.
-    pub fn accounts(&self, environments: &[&str], username: Option<&str>) -> Vec<Account> {
+    pub fn accounts(&self, environments: &[&str], username: Option<&str>) -> Vec<AccountEntry> {
         self.read().list_accounts(environments, username)
     }
 
     /// The account entry of `home_account_id` in the given environments (empty: any).
-    pub fn account(&self, home_account_id: &str, environments: &[&str]) -> Option<Account> {
+    pub fn account(&self, home_account_id: &str, environments: &[&str]) -> Option<AccountEntry> {
         self.read().find_account(home_account_id, environments)
     }
 
     /// The app metadata of a client (tells whether it belongs to a family).
-    pub fn app_metadata(&self, environments: &[&str], client_id: &str) -> Option<AppMetadata> {
+    pub fn app_metadata(&self, environments: &[&str], client_id: &str) -> Option<AppMetadataEntry> {
         self.read().find_app_metadata(environments, client_id)
     }
 
@@ -224,16 +226,6 @@ impl TokenCache {
     /// rotated it, and stamps `last_modification_time`; false if there is no such token.
     pub fn update_refresh_token(&self, key: &str, secret: SecretString, now: u64) -> bool {
         self.write().update_refresh_token(key, secret, now)
-    }
-
-    /// Removes the refresh token stored under `key`; false if there was none.
-    pub fn remove_refresh_token(&self, key: &str) -> bool {
-        self.write().remove::<RefreshToken>(key)
-    }
-
-    /// Removes the access token stored under `key`; false if there was none.
-    pub fn remove_access_token(&self, key: &str) -> bool {
-        self.write().remove::<AccessToken>(key)
     }
 
     /// Removes every access token that expired before `now` (or whose expiry is past

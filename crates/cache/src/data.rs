@@ -3,7 +3,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::entry::{AccessToken, Account, AppMetadata, EntryJson, IdToken, RefreshToken};
+use crate::entry::{
+    AccessTokenEntry, AccountEntry, AppMetadataEntry, EntryJson, IdTokenEntry, RefreshTokenEntry,
+};
 use crate::error::CacheError;
 use crate::json::{self, Json, Object};
 
@@ -50,7 +52,7 @@ pub(crate) trait Entry: EntryJson + Clone {
     fn environment(&self) -> &str;
 }
 
-impl Entry for AccessToken {
+impl Entry for AccessTokenEntry {
     const KIND: Kind = Kind::AccessToken;
     fn environment(&self) -> &str {
         &self.environment
@@ -60,7 +62,7 @@ impl Entry for AccessToken {
     }
 }
 
-impl Entry for RefreshToken {
+impl Entry for RefreshTokenEntry {
     const KIND: Kind = Kind::RefreshToken;
     fn environment(&self) -> &str {
         &self.environment
@@ -70,7 +72,7 @@ impl Entry for RefreshToken {
     }
 }
 
-impl Entry for IdToken {
+impl Entry for IdTokenEntry {
     const KIND: Kind = Kind::IdToken;
     fn environment(&self) -> &str {
         &self.environment
@@ -80,7 +82,7 @@ impl Entry for IdToken {
     }
 }
 
-impl Entry for Account {
+impl Entry for AccountEntry {
     const KIND: Kind = Kind::Account;
     fn environment(&self) -> &str {
         &self.environment
@@ -90,7 +92,7 @@ impl Entry for Account {
     }
 }
 
-impl Entry for AppMetadata {
+impl Entry for AppMetadataEntry {
     const KIND: Kind = Kind::AppMetadata;
     fn environment(&self) -> &str {
         &self.environment
@@ -184,11 +186,11 @@ enum TopLevel {
 pub(crate) struct CacheData {
     order: Vec<TopLevel>,
     unknown: HashMap<String, Json>,
-    pub(crate) access_tokens: Section<AccessToken>,
-    pub(crate) refresh_tokens: Section<RefreshToken>,
-    pub(crate) id_tokens: Section<IdToken>,
-    pub(crate) accounts: Section<Account>,
-    pub(crate) app_metadata: Section<AppMetadata>,
+    pub(crate) access_tokens: Section<AccessTokenEntry>,
+    pub(crate) refresh_tokens: Section<RefreshTokenEntry>,
+    pub(crate) id_tokens: Section<IdTokenEntry>,
+    pub(crate) accounts: Section<AccountEntry>,
+    pub(crate) app_metadata: Section<AppMetadataEntry>,
     next_seq: u64,
     /// Lowercased `home_account_id` to the entries it owns.
     by_owner: HashMap<String, Vec<(Kind, String)>>,
@@ -214,11 +216,11 @@ macro_rules! has_section {
         }
     };
 }
-has_section!(AccessToken, access_tokens);
-has_section!(RefreshToken, refresh_tokens);
-has_section!(IdToken, id_tokens);
-has_section!(Account, accounts);
-has_section!(AppMetadata, app_metadata);
+has_section!(AccessTokenEntry, access_tokens);
+has_section!(RefreshTokenEntry, refresh_tokens);
+has_section!(IdTokenEntry, id_tokens);
+has_section!(AccountEntry, accounts);
+has_section!(AppMetadataEntry, app_metadata);
 
 impl CacheData {
     /// Parses a serialized cache. Empty input is an empty cache, as in MSAL Python.
@@ -270,19 +272,19 @@ impl CacheData {
         for (key, raw) in entries {
             match kind {
                 Kind::AccessToken => {
-                    self.put(key, Slot::<AccessToken>::from_json(raw));
+                    self.put(key, Slot::<AccessTokenEntry>::from_json(raw));
                 }
                 Kind::Account => {
-                    self.put(key, Slot::<Account>::from_json(raw));
+                    self.put(key, Slot::<AccountEntry>::from_json(raw));
                 }
                 Kind::IdToken => {
-                    self.put(key, Slot::<IdToken>::from_json(raw));
+                    self.put(key, Slot::<IdTokenEntry>::from_json(raw));
                 }
                 Kind::RefreshToken => {
-                    self.put(key, Slot::<RefreshToken>::from_json(raw));
+                    self.put(key, Slot::<RefreshTokenEntry>::from_json(raw));
                 }
                 Kind::AppMetadata => {
-                    self.put(key, Slot::<AppMetadata>::from_json(raw));
+                    self.put(key, Slot::<AppMetadataEntry>::from_json(raw));
                 }
             }
         }
@@ -443,11 +445,11 @@ impl CacheData {
                 continue;
             }
             match kind {
-                Kind::AccessToken => self.copy_slot::<AccessToken>(&mut base, key),
-                Kind::Account => self.copy_slot::<Account>(&mut base, key),
-                Kind::IdToken => self.copy_slot::<IdToken>(&mut base, key),
-                Kind::RefreshToken => self.copy_slot::<RefreshToken>(&mut base, key),
-                Kind::AppMetadata => self.copy_slot::<AppMetadata>(&mut base, key),
+                Kind::AccessToken => self.copy_slot::<AccessTokenEntry>(&mut base, key),
+                Kind::Account => self.copy_slot::<AccountEntry>(&mut base, key),
+                Kind::IdToken => self.copy_slot::<IdTokenEntry>(&mut base, key),
+                Kind::RefreshToken => self.copy_slot::<RefreshTokenEntry>(&mut base, key),
+                Kind::AppMetadata => self.copy_slot::<AppMetadataEntry>(&mut base, key),
             }
         }
         base.journal.clear();
@@ -465,10 +467,10 @@ impl CacheData {
         memo: &mut HashMap<String, Vec<String>>,
     ) -> bool {
         let (owner, environment) = match kind {
-            Kind::AccessToken => self.owner_and_environment::<AccessToken>(key),
-            Kind::Account => self.owner_and_environment::<Account>(key),
-            Kind::IdToken => self.owner_and_environment::<IdToken>(key),
-            Kind::RefreshToken => self.owner_and_environment::<RefreshToken>(key),
+            Kind::AccessToken => self.owner_and_environment::<AccessTokenEntry>(key),
+            Kind::Account => self.owner_and_environment::<AccountEntry>(key),
+            Kind::IdToken => self.owner_and_environment::<IdTokenEntry>(key),
+            Kind::RefreshToken => self.owner_and_environment::<RefreshTokenEntry>(key),
             Kind::AppMetadata => None,
         }
         .unzip();
@@ -567,8 +569,8 @@ mod tests {
     use super::*;
     use crate::entry::ExtraFields;
 
-    fn app(client_id: &str, family_id: Option<&str>) -> AppMetadata {
-        AppMetadata {
+    fn app(client_id: &str, family_id: Option<&str>) -> AppMetadataEntry {
+        AppMetadataEntry {
             client_id: client_id.into(),
             environment: "e".into(),
             family_id: family_id.map(str::to_owned),
@@ -600,7 +602,7 @@ mod tests {
             keys(&data),
             ["appmetadata-e-a", "appmetadata-e-b", "appmetadata-e-c"]
         );
-        data.remove::<AppMetadata>("appmetadata-e-b");
+        data.remove::<AppMetadataEntry>("appmetadata-e-b");
         let back = app("b", None);
         data.upsert(back.key(), back);
         assert_eq!(
@@ -614,7 +616,7 @@ mod tests {
         let mut data = CacheData::default();
         let entry = app("a", None);
         data.upsert(entry.key(), entry);
-        data.remove::<AppMetadata>("appmetadata-e-a");
+        data.remove::<AppMetadataEntry>("appmetadata-e-a");
         assert_eq!(data.serialize(), "{\n    \"AppMetadata\": {}\n}");
         assert_eq!(CacheData::default().serialize(), "{}");
     }

@@ -12,15 +12,15 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::json::{Json, Object};
 
 /// `credential_type` of an access token entry.
-pub const ACCESS_TOKEN: &str = "AccessToken";
+pub(crate) const ACCESS_TOKEN: &str = "AccessToken";
 /// `credential_type` of a refresh token entry.
-pub const REFRESH_TOKEN: &str = "RefreshToken";
+pub(crate) const REFRESH_TOKEN: &str = "RefreshToken";
 /// `credential_type` of an id token entry.
-pub const ID_TOKEN: &str = "IdToken";
+pub(crate) const ID_TOKEN: &str = "IdToken";
 /// `authority_type` of an Entra (AAD v2) account.
-pub const AUTHORITY_TYPE_MSSTS: &str = "MSSTS";
+pub(crate) const AUTHORITY_TYPE_MSSTS: &str = "MSSTS";
 /// `authority_type` of an ADFS account.
-pub const AUTHORITY_TYPE_ADFS: &str = "ADFS";
+pub(crate) const AUTHORITY_TYPE_ADFS: &str = "ADFS";
 
 /// Fields of an entry that this crate does not model, in document order.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -45,7 +45,7 @@ impl ExtraFields {
 
 /// An access token entry (`AccessToken` section).
 #[derive(Clone, Debug)]
-pub struct AccessToken {
+pub struct AccessTokenEntry {
     /// The token itself.
     pub secret: SecretString,
     /// `{uid}.{utid}` of the account; `None` (JSON `null`) for an app-only token.
@@ -78,7 +78,7 @@ pub struct AccessToken {
 
 /// A refresh token entry (`RefreshToken` section).
 #[derive(Clone, Debug)]
-pub struct RefreshToken {
+pub struct RefreshTokenEntry {
     /// The token itself.
     pub secret: SecretString,
     /// `{uid}.{utid}` of the account.
@@ -99,7 +99,7 @@ pub struct RefreshToken {
 
 /// An id token entry (`IdToken` section).
 #[derive(Clone, Debug)]
-pub struct IdToken {
+pub struct IdTokenEntry {
     /// The raw id token (a JWT).
     pub secret: SecretString,
     /// `{uid}.{utid}` of the account.
@@ -116,7 +116,7 @@ pub struct IdToken {
 
 /// An account entry (`Account` section).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Account {
+pub struct AccountEntry {
     /// `{uid}.{utid}`, or the id token's `sub` on ADFS.
     pub home_account_id: String,
     /// The authority host.
@@ -137,7 +137,7 @@ pub struct Account {
 
 /// An application metadata entry (`AppMetadata` section).
 #[derive(Clone, Debug, PartialEq)]
-pub struct AppMetadata {
+pub struct AppMetadataEntry {
     /// The application.
     pub client_id: String,
     /// The authority host.
@@ -148,7 +148,7 @@ pub struct AppMetadata {
     pub extra: ExtraFields,
 }
 
-impl AccessToken {
+impl AccessTokenEntry {
     /// The entry key MSAL Python gives this token.
     pub fn key(&self) -> String {
         let kind = if self.ext_cache_key.is_some() {
@@ -176,7 +176,7 @@ impl AccessToken {
     }
 }
 
-impl RefreshToken {
+impl RefreshTokenEntry {
     /// The entry key MSAL Python gives this token (target included, family id not).
     pub fn key(&self) -> String {
         [
@@ -192,7 +192,7 @@ impl RefreshToken {
     }
 }
 
-impl IdToken {
+impl IdTokenEntry {
     /// The entry key MSAL Python gives this token.
     pub fn key(&self) -> String {
         [
@@ -208,7 +208,7 @@ impl IdToken {
     }
 }
 
-impl Account {
+impl AccountEntry {
     /// The entry key MSAL Python gives this account.
     pub fn key(&self) -> String {
         [
@@ -221,7 +221,7 @@ impl Account {
     }
 }
 
-impl AppMetadata {
+impl AppMetadataEntry {
     /// The entry key MSAL gives this metadata (not lowercased).
     pub fn key(&self) -> String {
         format!("appmetadata-{}-{}", self.environment, self.client_id)
@@ -358,7 +358,7 @@ pub(crate) trait EntryJson: Sized {
     fn to_json(&self) -> Object;
 }
 
-impl EntryJson for AccessToken {
+impl EntryJson for AccessTokenEntry {
     fn from_json(object: &Object) -> Read<Self> {
         let mut r = Reader::new(
             object,
@@ -380,7 +380,7 @@ impl EntryJson for AccessToken {
             ],
         );
         r.credential_type(ACCESS_TOKEN)?;
-        Ok(AccessToken {
+        Ok(AccessTokenEntry {
             secret: r.secret()?,
             home_account_id: r.nullable("home_account_id")?,
             environment: r.required("environment")?,
@@ -418,7 +418,7 @@ impl EntryJson for AccessToken {
     }
 }
 
-impl EntryJson for RefreshToken {
+impl EntryJson for RefreshTokenEntry {
     fn from_json(object: &Object) -> Read<Self> {
         let mut r = Reader::new(
             object,
@@ -434,7 +434,7 @@ impl EntryJson for RefreshToken {
             ],
         );
         r.credential_type(REFRESH_TOKEN)?;
-        Ok(RefreshToken {
+        Ok(RefreshTokenEntry {
             secret: r.secret()?,
             home_account_id: r.required("home_account_id")?,
             environment: r.required("environment")?,
@@ -460,7 +460,7 @@ impl EntryJson for RefreshToken {
     }
 }
 
-impl EntryJson for IdToken {
+impl EntryJson for IdTokenEntry {
     fn from_json(object: &Object) -> Read<Self> {
         let mut r = Reader::new(
             object,
@@ -474,7 +474,7 @@ impl EntryJson for IdToken {
             ],
         );
         r.credential_type(ID_TOKEN)?;
-        Ok(IdToken {
+        Ok(IdTokenEntry {
             secret: r.secret()?,
             home_account_id: r.required("home_account_id")?,
             environment: r.required("environment")?,
@@ -496,7 +496,7 @@ impl EntryJson for IdToken {
     }
 }
 
-impl EntryJson for Account {
+impl EntryJson for AccountEntry {
     fn from_json(object: &Object) -> Read<Self> {
         let mut r = Reader::new(
             object,
@@ -510,7 +510,7 @@ impl EntryJson for Account {
                 "account_source",
             ],
         );
-        Ok(Account {
+        Ok(AccountEntry {
             home_account_id: r.required("home_account_id")?,
             environment: r.required("environment")?,
             realm: r.required("realm")?,
@@ -535,10 +535,10 @@ impl EntryJson for Account {
     }
 }
 
-impl EntryJson for AppMetadata {
+impl EntryJson for AppMetadataEntry {
     fn from_json(object: &Object) -> Read<Self> {
         let mut r = Reader::new(object, &["client_id", "environment", "family_id"]);
-        Ok(AppMetadata {
+        Ok(AppMetadataEntry {
             client_id: r.required("client_id")?,
             environment: r.required("environment")?,
             family_id: r.optional("family_id")?,

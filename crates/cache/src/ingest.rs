@@ -4,8 +4,8 @@ use secrecy::SecretString;
 
 use crate::data::CacheData;
 use crate::entry::{
-    AUTHORITY_TYPE_ADFS, AUTHORITY_TYPE_MSSTS, AccessToken, Account, AppMetadata, ExtraFields,
-    IdToken, RefreshToken,
+    AUTHORITY_TYPE_ADFS, AUTHORITY_TYPE_MSSTS, AccessTokenEntry, AccountEntry, AppMetadataEntry,
+    ExtraFields, IdTokenEntry, RefreshTokenEntry,
 };
 use crate::scopes::{intersects_ignoring_oidc, sorted_target};
 
@@ -127,7 +127,7 @@ impl TokenIngest {
     }
 
     /// The target MSAL writes: granted scopes (else requested ones), sorted, space-joined.
-    pub fn target(&self) -> String {
+    pub(crate) fn target(&self) -> String {
         match self.granted_scope.as_deref() {
             Some(granted) if !granted.trim().is_empty() => {
                 sorted_target(granted.split_whitespace())
@@ -161,7 +161,7 @@ impl CacheData {
         let now = ingest.now;
         let target = ingest.target();
         let expires_in = ingest.expires_in.unwrap_or(DEFAULT_EXPIRES_IN);
-        let at = AccessToken {
+        let at = AccessTokenEntry {
             secret: ingest.access_token.clone(),
             home_account_id: ingest.home_account_id.clone(),
             environment: ingest.environment.clone(),
@@ -187,7 +187,7 @@ impl CacheData {
         let at_key = at.key();
         let replaced = self.overlapping_access_tokens(&at, &at_key);
         for key in &replaced {
-            self.remove::<AccessToken>(key);
+            self.remove::<AccessTokenEntry>(key);
         }
         self.upsert(at_key.clone(), at);
 
@@ -207,7 +207,7 @@ impl CacheData {
                 })
                 .to_owned()
             });
-            let account = Account {
+            let account = AccountEntry {
                 home_account_id: home_account_id.clone(),
                 environment: ingest.environment.clone(),
                 realm: ingest.realm.clone(),
@@ -227,7 +227,7 @@ impl CacheData {
 
         if let (Some(id_token), Some(home_account_id)) = (&ingest.id_token, &ingest.home_account_id)
         {
-            let idt = IdToken {
+            let idt = IdTokenEntry {
                 secret: id_token.clone(),
                 home_account_id: home_account_id.clone(),
                 environment: ingest.environment.clone(),
@@ -243,7 +243,7 @@ impl CacheData {
         if let (Some(refresh_token), Some(home_account_id)) =
             (&ingest.refresh_token, &ingest.home_account_id)
         {
-            let rt = RefreshToken {
+            let rt = RefreshTokenEntry {
                 secret: refresh_token.clone(),
                 home_account_id: home_account_id.clone(),
                 environment: ingest.environment.clone(),
@@ -258,7 +258,7 @@ impl CacheData {
             written.refresh_token = Some(key);
         }
 
-        let app = AppMetadata {
+        let app = AppMetadataEntry {
             client_id: ingest.client_id.clone(),
             environment: ingest.environment.clone(),
             family_id: ingest.family_id.clone(),
@@ -272,7 +272,7 @@ impl CacheData {
 
     /// Access tokens of the same account, environment, client and realm whose scopes
     /// overlap `new`'s (OIDC scopes aside, as MSAL Node), other than `new_key` itself.
-    fn overlapping_access_tokens(&self, new: &AccessToken, new_key: &str) -> Vec<String> {
+    fn overlapping_access_tokens(&self, new: &AccessTokenEntry, new_key: &str) -> Vec<String> {
         let owner = new.home_account_id.as_deref().unwrap_or("");
         self.owned_by(owner)
             .iter()

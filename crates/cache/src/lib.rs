@@ -8,6 +8,9 @@
 //! is a typed error and is left untouched; writes replace files atomically. No network
 //! I/O and no wire formats other than the cache's own JSON.
 //!
+//! Token secrets are `secrecy::SecretString`s in every signature (their `Debug` is
+//! redacted and they are zeroized on drop); no other crate's type is part of the API.
+//!
 //! ```
 //! use entra_cache::{AccessTokenQuery, TokenCache, TokenIngest};
 //! use secrecy::{ExposeSecret, SecretString};
@@ -36,6 +39,7 @@
 //! assert_eq!(found.unwrap().entry.secret.expose_secret(), "access-token");
 //! ```
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 
 mod cache;
 mod data;
@@ -50,11 +54,10 @@ mod store;
 
 pub use cache::TokenCache;
 pub use entry::{
-    ACCESS_TOKEN, AUTHORITY_TYPE_ADFS, AUTHORITY_TYPE_MSSTS, AccessToken, Account, AppMetadata,
-    ExtraFields, ID_TOKEN, IdToken, REFRESH_TOKEN, RefreshToken,
+    AccessTokenEntry, AccountEntry, AppMetadataEntry, ExtraFields, IdTokenEntry, RefreshTokenEntry,
 };
 pub use error::CacheError;
 pub use file::FileStore;
 pub use ingest::{Ingested, TokenIngest};
-pub use query::{AccessTokenQuery, EXPIRY_MARGIN_SECS, Keyed, LATEST_TIME, RefreshTokenQuery};
+pub use query::{AccessTokenQuery, Keyed, LATEST_TIME, RefreshTokenQuery};
 pub use store::{CacheStore, MemoryStore, Merge};

@@ -7,13 +7,13 @@ use secrecy::SecretString;
 
 use crate::data::{CacheData, Kind};
 use crate::entry::{
-    AUTHORITY_TYPE_ADFS, AUTHORITY_TYPE_MSSTS, AccessToken, Account, AppMetadata, IdToken,
-    RefreshToken,
+    AUTHORITY_TYPE_ADFS, AUTHORITY_TYPE_MSSTS, AccessTokenEntry, AccountEntry, AppMetadataEntry,
+    IdTokenEntry, RefreshTokenEntry,
 };
 use crate::scopes::target_contains_all;
 
 /// An access token with less than this many seconds left is treated as expired (MSAL's rule).
-pub const EXPIRY_MARGIN_SECS: u64 = 300;
+pub(crate) const EXPIRY_MARGIN_SECS: u64 = 300;
 
 /// The latest time the cache serves, in unix seconds: 9999-12-31T23:59:59Z.
 ///
@@ -25,7 +25,7 @@ pub const EXPIRY_MARGIN_SECS: u64 = 300;
 /// to the caller, who should read it as "no early refresh".
 pub const LATEST_TIME: u64 = 253_402_300_799;
 
-impl AccessToken {
+impl AccessTokenEntry {
     /// Whether this token may no longer be served at `now` (unix seconds): its
     /// `expires_on` is before `now`, or past [`LATEST_TIME`] and so unusable.
     pub fn is_expired(&self, now: u64) -> bool {
@@ -60,7 +60,7 @@ pub struct AccessTokenQuery<'a> {
     pub realms: &'a [&'a str],
     /// Scopes the token must carry (a subset of its target).
     pub scopes: &'a [&'a str],
-    /// The current time, unix seconds; tokens expiring within [`EXPIRY_MARGIN_SECS`] are skipped.
+    /// The current time, unix seconds; tokens expiring within five minutes (MSAL's margin) are skipped.
     pub now: u64,
 }
 
@@ -94,7 +94,10 @@ impl CacheData {
             .filter_map(move |(_, key)| get(self, key).map(|entry| (key.as_str(), entry)))
     }
 
-    pub(crate) fn find_access_token(&self, q: &AccessTokenQuery<'_>) -> Option<Keyed<AccessToken>> {
+    pub(crate) fn find_access_token(
+        &self,
+        q: &AccessTokenQuery<'_>,
+    ) -> Option<Keyed<AccessTokenEntry>> {
         let owner = q.home_account_id.unwrap_or("");
         self.owned(owner, Kind::AccessToken, |d, k| d.access_tokens.get(k))
             .filter(|(_, at)| {
@@ -117,14 +120,14 @@ impl CacheData {
     pub(crate) fn find_refresh_tokens(
         &self,
         q: &RefreshTokenQuery<'_>,
-    ) -> Vec<Keyed<RefreshToken>> {
-        let candidates: Vec<(&str, &RefreshToken)> = self
+    ) -> Vec<Keyed<RefreshTokenEntry>> {
+        let candidates: Vec<(&str, &RefreshTokenEntry)> = self
             .owned(q.home_account_id, Kind::RefreshToken, |d, k| {
                 d.refresh_tokens.get(k)
             })
             .filter(|(_, rt)| matches_any(&rt.environment, q.environments))
             .collect();
-        let is_family = |rt: &RefreshToken| match (q.family_id, rt.family_id.as_deref()) {
+        let is_family = |rt: &RefreshTokenEntry| match (q.family_id, rt.family_id.as_deref()) {
             (Some(wanted), Some(family)) => wanted == family,
             _ => false,
         };
@@ -133,7 +136,7 @@ impl CacheData {
             .iter()
             .filter(|(_, rt)| !is_family(rt) && rt.client_id.eq_ignore_ascii_case(q.client_id))
             .collect();
-        let newest_first = |a: &&(&str, &RefreshToken), b: &&(&str, &RefreshToken)| {
+        let newest_first = |a: &&(&str, &RefreshTokenEntry), b: &&(&str, &RefreshTokenEntry)| {
             b.1.last_modification_time
                 .cmp(&a.1.last_modification_time)
                 .then(a.0.cmp(b.0))
@@ -156,7 +159,7 @@ impl CacheData {
         environments: &[&str],
         client_id: &str,
         realms: &[&str],
-    ) -> Option<IdToken> {
+    ) -> Option<IdTokenEntry> {
         self.owned(home_account_id, Kind::IdToken, |d, k| d.id_tokens.get(k))
             .find(|(_, idt)| {
                 idt.client_id.eq_ignore_ascii_case(client_id)
@@ -170,8 +173,8 @@ impl CacheData {
         &self,
         home_account_id: &str,
         environments: &[&str],
-    ) -> Option<Account> {
-        let mut found: Vec<(u64, &Account)> = self
+    ) -> Option<AccountEntry> {
+        let mut found: Vec<(u64, &AccountEntry)> = self
             .owned_by(home_account_id)
             .iter()
             .filter(|(kind, _)| *kind == Kind::Account)
@@ -192,8 +195,8 @@ impl CacheData {
         &self,
         environments: &[&str],
         username: Option<&str>,
-    ) -> Vec<Account> {
-        let mut accounts: Vec<(&str, u64, &Account)> = self
+    ) -> Vec<AccountEntry> {
+        let mut accounts: Vec<(&str, u64, &AccountEntry)> = self
             .accounts
             .known()
             .filter(|(_, _, a)| {
@@ -211,7 +214,7 @@ impl CacheData {
             .collect();
         accounts.sort_unstable_by_key(|(_, seq, _)| *seq);
         let mut position: HashMap<String, usize> = HashMap::new();
-        let mut listed: Vec<Account> = Vec::new();
+        let mut listed: Vec<AccountEntry> = Vec::new();
         for (_, _, account) in accounts {
             let id = account.home_account_id.to_lowercase();
             match position.get(&id) {
@@ -233,7 +236,7 @@ impl CacheData {
         &self,
         environments: &[&str],
         client_id: &str,
-    ) -> Option<AppMetadata> {
+    ) -> Option<AppMetadataEntry> {
         self.app_metadata
             .known()
             .filter(|(_, _, m)| {
@@ -256,25 +259,25 @@ impl CacheData {
                     self.access_tokens
                         .get(&key)
                         .is_some_and(|e| in_env(&e.environment))
-                        && self.remove::<AccessToken>(&key)
+                        && self.remove::<AccessTokenEntry>(&key)
                 }
                 Kind::RefreshToken => {
                     self.refresh_tokens
                         .get(&key)
                         .is_some_and(|e| in_env(&e.environment))
-                        && self.remove::<RefreshToken>(&key)
+                        && self.remove::<RefreshTokenEntry>(&key)
                 }
                 Kind::IdToken => {
                     self.id_tokens
                         .get(&key)
                         .is_some_and(|e| in_env(&e.environment))
-                        && self.remove::<IdToken>(&key)
+                        && self.remove::<IdTokenEntry>(&key)
                 }
                 Kind::Account => {
                     self.accounts
                         .get(&key)
                         .is_some_and(|e| in_env(&e.environment))
-                        && self.remove::<Account>(&key)
+                        && self.remove::<AccountEntry>(&key)
                 }
                 Kind::AppMetadata => false,
             };
@@ -311,7 +314,7 @@ impl CacheData {
             .map(|(key, _, _)| key.to_owned())
             .collect();
         for key in &expired {
-            self.remove::<AccessToken>(key);
+            self.remove::<AccessTokenEntry>(key);
         }
         expired.len()
     }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use entra_auth::uuid::Uuid;
+use entra_auth::Uuid;
 
 /// Exit codes and examples, shown at the end of `--help`.
 const AFTER_HELP: &str = "\

@@ -5,14 +5,14 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use entra_auth::entra_cache::FileStore;
-use entra_auth::secrecy::SecretString;
-use entra_auth::secrecy::zeroize::Zeroizing;
-use entra_auth::uuid::Uuid;
+use entra_auth::FileStore;
+use entra_auth::SecretString;
+use entra_auth::Uuid;
 use entra_auth::{
     Account, Application, ApplicationBuilder, ClientKind, Clock, ConfidentialClientApplication,
     DEFAULT_AUTHORITY, PublicClientApplication,
 };
+use secrecy::zeroize::Zeroizing;
 
 use crate::cli::{
     AccountsArgs, AppArgs, Cli, Command, LoginArgs, LogoutArgs, Output, TokenArgs, split_scopes,
@@ -579,7 +579,7 @@ fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
 
 #[cfg(test)]
 mod tests {
-    use entra_auth::secrecy::ExposeSecret as _;
+    use secrecy::ExposeSecret as _;
 
     use super::*;
 

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use entra_auth::AuthError;
-use entra_auth::entra_cache::CacheError;
-use entra_auth::entra_http::HttpError;
-use entra_auth::entra_protocol::ServerError;
+use entra_auth::CacheError;
+use entra_auth::HttpError;
+use entra_auth::ServerError;
 use entra_auth_cli::settings::SettingsError;
 
 /// The documented exit codes (see `--help`).

@@ -3,5 +3,6 @@
 //!
 //! Not a stable API: the `entra-auth` binary is the product.
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 
 pub mod settings;

@@ -80,7 +80,7 @@ pub(crate) fn unix_seconds(time: SystemTime) -> u64 {
 
 /// The last second RFC 3339 can write with a four-digit year: 9999-12-31T23:59:59Z,
 /// also the latest expiry entra-cache serves.
-const LATEST_RFC3339: u64 = entra_auth::entra_cache::LATEST_TIME;
+const LATEST_RFC3339: u64 = 253_402_300_799;
 
 /// `2026-01-01T00:00:00Z` for seconds since the Unix epoch (proleptic Gregorian, UTC);
 /// a time past the year 9999 is written as its last second.

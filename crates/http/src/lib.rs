@@ -14,6 +14,13 @@
 //! Architecture invariant: knows nothing of OAuth or Entra. Never logs or returns a
 //! request body (it may hold a password or a secret), and never a URL's query string.
 //!
+//! Types from other crates in this API: the `http` crate's `Request`, `Response`,
+//! `StatusCode`, `Uri` and headers are the vocabulary of [`HttpClient`] (every Rust HTTP
+//! stack speaks them, so a client written for another stack adapts without copying),
+//! and [`async_trait`](macro@async_trait) is re-exported so implementations use the same macro. reqwest
+//! and rustls are implementation details of [`ReqwestClient`]: none of their types
+//! appears in a public signature.
+//!
 //! ```no_run
 //! use std::sync::Arc;
 //! use entra_http::{HttpClient, ReqwestClient, Retry, RetryPolicy, Retryable, Throttle};
@@ -33,6 +40,7 @@
 //! # }
 //! ```
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 
 mod body;
 mod error;
@@ -46,8 +54,9 @@ use std::sync::Arc;
 pub use async_trait::async_trait;
 pub use body::Body;
 pub use error::{DisplayUrl, HttpError, display_url, redact_url};
-pub use reqwest_client::{DEFAULT_MAX_RESPONSE_BYTES, ReqwestClient, ReqwestClientBuilder};
-pub use retry::{Retry, RetryPolicy, Retryable, Sleeper, TokioSleeper, parse_retry_after};
+pub use reqwest_client::{ReqwestClient, ReqwestClientBuilder};
+pub use retry::{Retry, RetryPolicy, Retryable, Sleeper};
+pub(crate) use retry::{TokioSleeper, parse_retry_after};
 pub use throttle::{
     BAD_REQUEST_MEMORY, CAPACITY as THROTTLE_CAPACITY, MAX_RETRY_AFTER, Replayed, Throttle,
     ThrottleKey,

@@ -12,7 +12,7 @@ use crate::{HttpClient, HttpError, Request, Response, display_url};
 
 /// The default cap on a response body: 1 MiB. Entra's largest answers (MEX metadata,
 /// discovery documents) are a few tens of KiB.
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
 /// An [`HttpClient`] over reqwest with rustls. Cheap to clone; clones share one
 /// connection pool.
@@ -30,7 +30,6 @@ pub struct ReqwestClientBuilder {
     max_response_bytes: usize,
     extra_roots: Vec<CertificateDer<'static>>,
     extra_roots_error: Option<String>,
-    built_in_roots: bool,
 }
 
 impl Default for ReqwestClientBuilder {
@@ -41,7 +40,6 @@ impl Default for ReqwestClientBuilder {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             extra_roots: Vec::new(),
             extra_roots_error: None,
-            built_in_roots: true,
         }
     }
 }
@@ -59,7 +57,7 @@ impl ReqwestClientBuilder {
         self
     }
 
-    /// The largest response body accepted (default [`DEFAULT_MAX_RESPONSE_BYTES`]).
+    /// The largest response body accepted (default 1 MiB).
     /// A larger body is [`HttpError::BodyTooLarge`] and is not read into memory.
     pub fn max_response_bytes(mut self, limit: usize) -> Self {
         self.max_response_bytes = limit;
@@ -92,23 +90,13 @@ impl ReqwestClientBuilder {
         self
     }
 
-    /// Whether to trust the built-in Mozilla roots (default `true`). Turn off to
-    /// trust only the roots added with
-    /// [`add_root_certificates_pem`](Self::add_root_certificates_pem).
-    pub fn built_in_roots(mut self, enabled: bool) -> Self {
-        self.built_in_roots = enabled;
-        self
-    }
-
     /// Builds the client.
     pub fn build(self) -> Result<ReqwestClient, HttpError> {
         if let Some(reason) = self.extra_roots_error {
             return Err(HttpError::Config { reason });
         }
         let mut roots = rustls::RootCertStore::empty();
-        if self.built_in_roots {
-            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        }
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         for cert in self.extra_roots {
             roots.add(cert).map_err(|err| HttpError::Config {
                 reason: format!("root certificate rejected: {err}"),

@@ -22,7 +22,7 @@ pub trait Sleeper: Send + Sync {
 
 /// The real [`Sleeper`]: `tokio::time::sleep` and `SystemTime::now()`.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct TokioSleeper;
+pub(crate) struct TokioSleeper;
 
 #[async_trait::async_trait]
 impl Sleeper for TokioSleeper {
@@ -213,17 +213,7 @@ impl<C: HttpClient> HttpClient for Retry<C> {
 
 /// Parses a `Retry-After` value: delay-seconds or an HTTP date (a date in the past
 /// means no wait). `None` when it is neither.
-///
-/// ```
-/// use std::time::{Duration, SystemTime};
-/// assert_eq!(entra_http::parse_retry_after("120", SystemTime::UNIX_EPOCH), Some(Duration::from_secs(120)));
-/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_767);
-/// assert_eq!(
-///     entra_http::parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
-///     Some(Duration::from_secs(10)),
-/// );
-/// ```
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
@@ -251,5 +241,10 @@ mod tests {
         assert_eq!(parse_retry_after("-3", now), None);
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("", now), None);
+        let before = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_767);
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", before),
+            Some(Duration::from_secs(10))
+        );
     }
 }

@@ -98,7 +98,7 @@ pub struct Cloud {
 }
 
 /// The Microsoft clouds known without instance discovery.
-pub const KNOWN_CLOUDS: &[Cloud] = &[
+pub(crate) const KNOWN_CLOUDS: &[Cloud] = &[
     Cloud {
         preferred_network: "login.microsoftonline.com",
         preferred_cache: "login.windows.net",
@@ -132,7 +132,7 @@ pub const KNOWN_CLOUDS: &[Cloud] = &[
 ];
 
 /// The known cloud a host belongs to, case-insensitively.
-pub fn known_cloud(host: &str) -> Option<&'static Cloud> {
+pub(crate) fn known_cloud(host: &str) -> Option<&'static Cloud> {
     KNOWN_CLOUDS
         .iter()
         .find(|c| c.aliases.iter().any(|a| a.eq_ignore_ascii_case(host)))
@@ -270,11 +270,6 @@ impl Authority {
         self.tenant == Tenant::Adfs
     }
 
-    /// Whether the scheme is https (false only for an allowed loopback http authority).
-    pub fn is_https(&self) -> bool {
-        self.https
-    }
-
     /// The known Microsoft cloud this host belongs to.
     pub fn cloud(&self) -> Option<&'static Cloud> {
         known_cloud(&self.host)
@@ -312,7 +307,7 @@ impl Authority {
 
     /// The OIDC discovery document URL (`/{tenant}/v2.0/.well-known/openid-configuration`;
     /// ADFS has no `/v2.0`).
-    pub fn oidc_discovery_url(&self) -> String {
+    pub(crate) fn oidc_discovery_url(&self) -> String {
         if self.is_adfs() {
             format!("{}/.well-known/openid-configuration", self.url())
         } else {
@@ -321,7 +316,7 @@ impl Authority {
     }
 
     /// The user realm discovery URL for a username, port kept, username percent-encoded.
-    pub fn user_realm_url(&self, username: &str) -> String {
+    pub(crate) fn user_realm_url(&self, username: &str) -> String {
         crate::user_realm::user_realm_url(&self.base_url(), username)
     }
 
@@ -341,7 +336,7 @@ impl Authority {
     }
 
     /// The same authority with another tenant (after discovery said which one).
-    pub fn with_tenant(&self, tenant: Tenant) -> Self {
+    pub(crate) fn with_tenant(&self, tenant: Tenant) -> Self {
         Self {
             tenant,
             ..self.clone()
@@ -464,7 +459,6 @@ mod tests {
             "http://[::1]:9/common",
         ] {
             let a = Authority::parse_with(url, opt_in).unwrap();
-            assert!(!a.is_https());
             assert!(a.token_endpoint().starts_with("http://"));
             assert!(Authority::parse(url).is_err(), "{url} without opt-in");
         }

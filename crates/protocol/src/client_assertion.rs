@@ -64,11 +64,6 @@ impl ClientCertificate {
         })
     }
 
-    /// The base64url SHA-256 thumbprint of the DER certificate (the `x5t#S256` header).
-    pub fn thumbprint_sha256(&self) -> &str {
-        &self.thumbprint_sha256
-    }
-
     /// Signs a client assertion: header `alg=RS256`, `typ=JWT`, `x5t#S256`, and `x5c`
     /// when `send_x5c` (subject name/issuer authentication); claims `aud` =
     /// `token_endpoint`, `iss` = `sub` = `client_id`, `jti`, `nbf` = `iat` = `now`,

@@ -209,11 +209,17 @@ pub fn jwks_request(
     ))
 }
 
+/// A JSON Web Key Set: the public keys that sign id tokens, as [`parse_jwks`] read
+/// them. Opaque on purpose: its one use is [`verify_id_token`](crate::verify_id_token),
+/// and the JWK model underneath (jsonwebtoken's) stays this crate's choice.
+#[derive(Clone, Debug)]
+pub struct Jwks(pub(crate) jsonwebtoken::jwk::JwkSet);
+
 /// Parses a JWKS document (the keys that sign id tokens).
-pub fn parse_jwks(r: &http::Response<Vec<u8>>) -> Result<jsonwebtoken::jwk::JwkSet, ProtocolError> {
+pub fn parse_jwks(r: &http::Response<Vec<u8>>) -> Result<Jwks, ProtocolError> {
     const WHAT: &str = "JWKS";
     let v = wire::json_object(r, WHAT)?;
-    wire::from_value(v, WHAT)
+    wire::from_value(v, WHAT).map(Jwks)
 }
 
 #[cfg(test)]
@@ -290,6 +296,6 @@ mod tests {
     fn jwks_parses() {
         let body = r#"{"keys":[{"kty":"RSA","use":"sig","kid":"k1","x5t":"k1","n":"sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw","e":"AQAB"}]}"#;
         let set = parse_jwks(&json_response(200, body)).unwrap();
-        assert!(set.find("k1").is_some());
+        assert!(set.0.find("k1").is_some());
     }
 }

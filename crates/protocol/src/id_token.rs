@@ -52,7 +52,8 @@ pub struct IdTokenClaims {
     /// `ver` (`2.0`).
     #[serde(default, deserialize_with = "wire::de_opt_string")]
     pub ver: Option<String>,
-    /// Every other claim.
+    /// Every other claim. A claim's value is any JSON, so it is a `serde_json::Value`,
+    /// the JSON type of the serde ecosystem this crate's parsers already speak.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
@@ -137,7 +138,7 @@ pub fn decode_id_token(raw: &str) -> Result<IdTokenClaims, ProtocolError> {
 /// The issuer is not checked (it varies with `organizations`).
 pub fn verify_id_token(
     raw: &str,
-    jwks: &jsonwebtoken::jwk::JwkSet,
+    jwks: &crate::Jwks,
     client_id: &str,
     now: SystemTime,
     skew_secs: u64,
@@ -152,6 +153,7 @@ pub fn verify_id_token(
         .kid
         .ok_or_else(|| invalid("header has no `kid`".to_owned()))?;
     let jwk = jwks
+        .0
         .find(&kid)
         .ok_or_else(|| invalid(format!("no key {kid:?} in the JWKS")))?;
     let key = jsonwebtoken::DecodingKey::from_jwk(jwk)
@@ -244,8 +246,8 @@ mod tests {
         jsonwebtoken::encode(&header, claims, &key).unwrap()
     }
 
-    fn jwks() -> jsonwebtoken::jwk::JwkSet {
-        serde_json::from_str(include_str!("../tests/data/jwks.json")).unwrap()
+    fn jwks() -> crate::Jwks {
+        crate::Jwks(serde_json::from_str(include_str!("../tests/data/jwks.json")).unwrap())
     }
 
     #[test]

@@ -7,6 +7,12 @@
 //! zeroized when dropped: it may carry a password or a secret) and
 //! `http::Response<Vec<u8>>`.
 //!
+//! This crate is a sans-IO protocol library, and its public API is that and nothing
+//! else: request builders (`*_request`, `*_grant`) that return a [`Request`] for the
+//! caller to send, parsers (`parse_*`, `decode_*`) that take the response bytes back,
+//! and the plain values they exchange. Sending, retrying, caching and waiting belong
+//! to the caller.
+//!
 //! Architecture invariant: no I/O, no async runtime, no clock reads, no global state.
 //! Time comes in as an argument; randomness comes from a caller-supplied source. Every
 //! parser is total: any bytes in, a value or a typed error out, never a panic.
@@ -43,6 +49,7 @@
 //! # Ok::<(), entra_protocol::ProtocolError>(())
 //! ```
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 
 pub mod authority;
 pub mod client_assertion;
@@ -64,22 +71,21 @@ mod test_support;
 /// wiping the old allocation while it was written.
 pub type Request = http::Request<zeroize::Zeroizing<Vec<u8>>>;
 
-pub use authority::{Authority, AuthorityOptions, Cloud, KNOWN_CLOUDS, Tenant, known_cloud};
+pub use authority::{Authority, AuthorityOptions, Cloud, Tenant};
 pub use client_assertion::{ClientCertificate, DEFAULT_ASSERTION_LIFETIME};
 pub use client_info::{ClientInfo, decode_client_info};
 pub use discovery::{
-    DEFAULT_DISCOVERY_BASE, Endpoints, InstanceDiscovery, InstanceMetadata, OidcConfiguration,
-    instance_discovery_request, jwks_request, oidc_discovery_request, oidc_discovery_request_at,
-    parse_instance_discovery, parse_jwks, parse_oidc_configuration,
+    DEFAULT_DISCOVERY_BASE, Endpoints, InstanceDiscovery, InstanceMetadata, Jwks,
+    OidcConfiguration, instance_discovery_request, jwks_request, oidc_discovery_request,
+    oidc_discovery_request_at, parse_instance_discovery, parse_jwks, parse_oidc_configuration,
 };
 pub use error::{
     ErrorClass, ProtocolError, RetryAfter, ServerError, Suberror, parse_error_response,
 };
 pub use id_token::{IdTokenClaims, decode_id_token, verify_id_token};
 pub use token::{
-    ClientAuth, IdToken, MAX_LIFETIME_SECS, TokenParams, TokenResponse, client_credentials_grant,
-    decorate_scopes, merge_claims, parse_token_response, password_grant, refresh_token_grant,
-    saml_bearer_grant,
+    ClientAuth, IdToken, MAX_LIFETIME_SECS, TokenParams, TokenResponse, decorate_scopes,
+    merge_claims, parse_token_response, password_grant, refresh_token_grant, saml_bearer_grant,
 };
 pub use user_realm::{AccountKind, AccountType, UserRealm, parse_user_realm, user_realm_request};
 pub use wire::LibraryInfo;
@@ -88,7 +94,12 @@ pub use ws_trust::{
     parse_ws_trust_response, ws_trust_request,
 };
 
-/// Re-exported so callers name the same `uuid` and `secrecy` types as this crate.
+/// Re-exported so callers name the same `uuid` and `secrecy` types as this crate:
+/// secrets (a password, a client secret, a refresh token) are `secrecy` types from the
+/// moment they enter to the moment they are written on the wire, and correlation ids
+/// are `uuid::Uuid`s. Signatures also use the `http` crate's request and response types
+/// as the plain-data vocabulary of requests and responses, and the body of a
+/// [`Request`] is a `zeroize::Zeroizing` buffer (why: see [`Request`]).
 pub use {secrecy, uuid};
 
 /// Runs the README's example as a doctest.

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use entra_auth::entra_cache::{CacheError, CacheStore, MemoryStore, Merge};
-use entra_auth::entra_http::{HttpClient, HttpError, Request, Response, async_trait};
-use entra_auth::secrecy::SecretString;
+use entra_auth::SecretString;
+use entra_auth::{CacheError, CacheStore, MemoryStore, Merge};
+use entra_auth::{HttpClient, HttpError, HttpRequest, HttpResponse, async_trait};
 use entra_auth::{ManualClock, PublicClientApplication};
 
 use super::samples::{self, ALICE, CLIENT_ID, FEDUSER, NOW};
@@ -74,7 +74,7 @@ impl FakeEntra {
 
 #[async_trait]
 impl HttpClient for FakeEntra {
-    async fn send(&self, request: Request) -> Result<Response, HttpError> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
         let path = request.uri().path();
         let (status, body) = if path.contains("/userrealm/") {
             (200, &self.realm)

@@ -4,11 +4,9 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use entra_auth::entra_cache::{
-    AccessTokenQuery, MemoryStore, RefreshTokenQuery, TokenCache, TokenIngest,
-};
-use entra_auth::entra_protocol as p;
-use entra_auth::secrecy::SecretString;
+use entra_auth::SecretString;
+use entra_cache::{AccessTokenQuery, MemoryStore, RefreshTokenQuery, TokenCache, TokenIngest};
+use entra_protocol as p;
 use serde_json::Value;
 
 use super::samples::{self, CLIENT_ID, NOW};

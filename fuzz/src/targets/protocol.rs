@@ -3,9 +3,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use entra_auth::entra_protocol as p;
-use entra_auth::secrecy::SecretString;
-use entra_auth::uuid::Uuid;
+use entra_auth::SecretString;
+use entra_auth::Uuid;
+use entra_protocol as p;
 use serde_json::Value;
 
 use super::samples::{self, ALICE, CLIENT_ID, FEDUSER, NOW, TENANT};

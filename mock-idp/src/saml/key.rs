@@ -24,7 +24,7 @@ impl std::fmt::Debug for AdfsKey {
 
 impl AdfsKey {
     /// Loads a PEM certificate and its PKCS#8 PEM RSA key.
-    pub fn from_pem(certificate: &str, key: &str) -> Result<Self, String> {
+    pub(crate) fn from_pem(certificate: &str, key: &str) -> Result<Self, String> {
         let der = CertificateDer::from_pem_slice(certificate.as_bytes())
             .map_err(|err| format!("ADFS signing certificate: not PEM: {err}"))?;
         let parsed = AppCertificate::from_pem(certificate)
@@ -44,13 +44,13 @@ impl AdfsKey {
     }
 
     /// The default fixture's mock ADFS key.
-    pub fn builtin() -> Result<Self, String> {
+    pub(crate) fn builtin() -> Result<Self, String> {
         use crate::default_fixture as d;
         Self::from_pem(d::ADFS_SIGNING_CERT_PEM, d::ADFS_SIGNING_KEY_PEM)
     }
 
     /// RSA-SHA256 (PKCS#1 v1.5) signature of `message`.
-    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+    pub(crate) fn sign(&self, message: &[u8]) -> Vec<u8> {
         let mut signature = vec![0u8; self.pair.public().modulus_len()];
         let rng = ring::rand::SystemRandom::new();
         // Signing with a valid key pair and a correctly sized buffer cannot fail.
@@ -70,7 +70,7 @@ impl AdfsKey {
     }
 
     /// Whether `signature` is this key's RSA-SHA256 signature of `message`.
-    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+    pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         ring::signature::UnparsedPublicKey::new(
             &ring::signature::RSA_PKCS1_2048_8192_SHA256,
             &self.public_key,

@@ -12,13 +12,13 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use entra_auth::entra_http::{ReqwestClient, Retry, RetryPolicy, Sleeper};
-use entra_auth::secrecy::SecretString;
-use entra_auth::uuid::Uuid;
+use entra_auth::SecretString;
+use entra_auth::Uuid;
 use entra_auth::{
     Account, ConfidentialClientApplication, ConfidentialClientApplicationBuilder, ManualClock,
     PublicClientApplication, PublicClientApplicationBuilder,
 };
+use entra_http::{ReqwestClient, Retry, RetryPolicy, Sleeper};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};

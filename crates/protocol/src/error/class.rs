@@ -129,7 +129,7 @@ impl Suberror {
 
     /// Whether the suberror marks an error the caller should surface with its claims
     /// challenge (the set MSAL Node exposes `claims` for).
-    pub fn is_user_actionable(&self) -> bool {
+    pub(crate) fn is_user_actionable(&self) -> bool {
         matches!(
             self,
             Self::BasicAction

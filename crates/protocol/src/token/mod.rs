@@ -4,10 +4,10 @@ mod request;
 mod response;
 
 pub use request::{
-    ClientAuth, GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD, GRANT_REFRESH_TOKEN, GRANT_SAML1_1,
-    GRANT_SAML2, RESERVED_SCOPES, TokenParams, client_credentials_grant, decorate_scopes,
-    merge_claims, password_grant, refresh_token_grant, saml_bearer_grant,
+    ClientAuth, TokenParams, decorate_scopes, merge_claims, password_grant, refresh_token_grant,
+    saml_bearer_grant,
 };
+pub(crate) use request::{GRANT_SAML1_1, GRANT_SAML2};
 pub use response::{IdToken, MAX_LIFETIME_SECS, TokenResponse, parse_token_response};
 
 #[cfg(test)]

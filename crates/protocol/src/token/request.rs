@@ -8,17 +8,15 @@ use crate::wire::{self, LibraryInfo, SecretBuffer};
 use crate::ws_trust::SamlAssertion;
 
 /// `grant_type=password`.
-pub const GRANT_PASSWORD: &str = "password";
+pub(crate) const GRANT_PASSWORD: &str = "password";
 /// `grant_type=refresh_token`.
-pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
-/// `grant_type=client_credentials`.
-pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
+pub(crate) const GRANT_REFRESH_TOKEN: &str = "refresh_token";
 /// The SAML 1.1 bearer grant (RFC 7522 style, as Entra names it).
-pub const GRANT_SAML1_1: &str = "urn:ietf:params:oauth:grant-type:saml1_1-bearer";
+pub(crate) const GRANT_SAML1_1: &str = "urn:ietf:params:oauth:grant-type:saml1_1-bearer";
 /// The SAML 2.0 bearer grant (RFC 7522).
-pub const GRANT_SAML2: &str = "urn:ietf:params:oauth:grant-type:saml2-bearer";
+pub(crate) const GRANT_SAML2: &str = "urn:ietf:params:oauth:grant-type:saml2-bearer";
 /// The scopes every user-token request carries, added by [`decorate_scopes`].
-pub const RESERVED_SCOPES: [&str; 3] = ["openid", "profile", "offline_access"];
+pub(crate) const RESERVED_SCOPES: [&str; 3] = ["openid", "profile", "offline_access"];
 
 const ASSERTION_TYPE_JWT: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -258,26 +256,6 @@ pub fn refresh_token_grant(
         vec![Field::Secret("refresh_token", refresh_token)],
         user_scope(p)?,
         anchor,
-    )
-}
-
-/// `grant_type=client_credentials`: the scopes go as given (`{resource}/.default`), not
-/// decorated. Needs a secret or an assertion.
-pub fn client_credentials_grant(p: &TokenParams<'_>) -> Result<crate::Request, ProtocolError> {
-    if matches!(p.client_auth, ClientAuth::None) {
-        return Err(ProtocolError::request(
-            "the client credentials grant needs a client secret or a client assertion",
-        ));
-    }
-    for s in p.scopes {
-        check_scope(s)?;
-    }
-    build(
-        p,
-        GRANT_CLIENT_CREDENTIALS,
-        Vec::new(),
-        Some(p.scopes.join(" ")),
-        None,
     )
 }
 

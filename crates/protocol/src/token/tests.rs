@@ -120,26 +120,6 @@ fn refresh_token_grant_anchors_on_home_account() {
 }
 
 #[test]
-fn client_credentials_with_signed_assertion() {
-    let (auth, lib) = (
-        ClientAuth::Assertion(SecretString::from("eyJhbGciOiJSUzI1NiJ9.e30.sig")),
-        library(),
-    );
-    let mut p = params(&auth, &lib, &["https://graph.microsoft.com/.default"]);
-    p.client_id = DAEMON;
-    let r = client_credentials_grant(&p).unwrap();
-    insta::assert_snapshot!(render(&r));
-    let none = ClientAuth::None;
-    let e = client_credentials_grant(&params(
-        &none,
-        &lib,
-        &["https://graph.microsoft.com/.default"],
-    ))
-    .unwrap_err();
-    assert!(matches!(e, ProtocolError::InvalidRequest { .. }));
-}
-
-#[test]
 fn saml_grants_carry_the_unpadded_assertion() {
     let (auth, lib) = (ClientAuth::None, library());
     let xml = "<saml:Assertion xmlns:saml=\"urn:oasis:names:tc:SAML:1.0:assertion\" MajorVersion=\"1\">…</saml:Assertion>";

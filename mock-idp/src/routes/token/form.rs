@@ -34,7 +34,7 @@ fn decode(raw: &str) -> Option<String> {
 
 impl Form {
     /// Decodes a body, or `None` when it is not valid UTF-8 form encoding.
-    pub fn decode(body: &[u8]) -> Option<Self> {
+    pub(crate) fn decode(body: &[u8]) -> Option<Self> {
         let text = std::str::from_utf8(body).ok()?;
         let mut pairs = Vec::new();
         for part in text.split('&').filter(|p| !p.is_empty()) {
@@ -44,12 +44,12 @@ impl Form {
         Some(Self(pairs))
     }
 
-    pub fn pairs(&self) -> &[(String, String)] {
+    pub(crate) fn pairs(&self) -> &[(String, String)] {
         &self.0
     }
 
     /// Parses a token request body: strict UTF-8, no duplicate significant parameter.
-    pub fn parse_token_request(body: &[u8]) -> Result<Self, EntraError> {
+    pub(crate) fn parse_token_request(body: &[u8]) -> Result<Self, EntraError> {
         let form = Self::decode(body).ok_or_else(|| {
             EntraError::malformed("The request body is not valid UTF-8 form encoding.")
         })?;
@@ -64,7 +64,7 @@ impl Form {
     }
 
     /// The value of `name`, `None` when absent or empty.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == name)
@@ -73,7 +73,7 @@ impl Form {
     }
 
     /// The value of `name`, or AADSTS900144.
-    pub fn required(&self, name: &str) -> Result<&str, EntraError> {
+    pub(crate) fn required(&self, name: &str) -> Result<&str, EntraError> {
         self.get(name).ok_or_else(|| EntraError::missing(name))
     }
 }

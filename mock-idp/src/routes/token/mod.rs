@@ -51,7 +51,7 @@ pub(crate) enum TenantPath {
 
 impl TenantPath {
     /// Resolves a path segment; an unknown tenant is AADSTS90002 with `error`.
-    pub fn resolve(
+    pub(crate) fn resolve(
         fixture: &Fixture,
         segment: &str,
         error: &'static str,
