@@ -4,7 +4,7 @@
 use std::error::Error as _;
 use std::sync::Arc;
 
-use entra_auth::secrecy::SecretString;
+use entra_auth::SecretString;
 use entra_auth::{AuthError, ConfidentialClientApplication, PublicClientApplication};
 use entra_http::ReqwestClient;
 
