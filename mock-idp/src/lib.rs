@@ -240,3 +240,8 @@ impl Drop for MockIdp {
         let _ = self.stop.send(true);
     }
 }
+
+/// Runs the README's examples as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -216,3 +216,13 @@ pub fn capture_logs(filter: &str) -> (CapturedLogs, tracing::subscriber::Default
         .finish();
     (captured, tracing::subscriber::set_default(subscriber))
 }
+
+/// Runs the user's guide's examples as doctests, against the crates as published.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/guide.md")]
+pub struct GuideDoctests;
+
+/// Runs the error guide's examples as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/errors.md")]
+pub struct ErrorsGuideDoctests;

@@ -73,3 +73,8 @@ pub use entra_protocol::{
 pub use secrecy::SecretString;
 // Correlation ids.
 pub use uuid::Uuid;
+
+/// Runs the README's examples as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

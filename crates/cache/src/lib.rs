@@ -61,3 +61,8 @@ pub use file::FileStore;
 pub use ingest::{Ingested, TokenIngest};
 pub use query::{AccessTokenQuery, Keyed, LATEST_TIME, RefreshTokenQuery};
 pub use store::{CacheStore, MemoryStore, Merge};
+
+/// Runs the README's examples as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

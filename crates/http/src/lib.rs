@@ -92,3 +92,8 @@ impl<T: HttpClient + ?Sized> HttpClient for Box<T> {
         (**self).send(request).await
     }
 }
+
+/// Runs the README's examples as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
