@@ -182,9 +182,7 @@ impl Core {
                         Uuid::new_v4(),
                         false,
                     )
-                    .map_err(|error| AuthError::Configuration {
-                        reason: error.to_string(),
-                    })?,
+                    .map_err(|source| AuthError::ClientAssertion { source })?,
             ),
         })
     }
@@ -390,8 +388,8 @@ async fn run_blocking(
 ) -> Result<(), AuthError> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|error| AuthError::Configuration {
-            reason: format!("cache task failed: {error}"),
+        .map_err(|error| AuthError::BackgroundTask {
+            source: std::sync::Arc::new(error),
         })?
         .map_err(AuthError::from)
 }
