@@ -268,4 +268,3 @@ fn find_rustls<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rus
         .and_then(find_rustls)
         .or_else(|| err.source().and_then(find_rustls))
 }
-
