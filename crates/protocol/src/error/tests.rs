@@ -506,3 +506,19 @@ fn ws_trust_faults_classify_like_entra_answers() {
         ErrorClass::Other
     );
 }
+
+#[test]
+fn no_display_repeats_its_source() {
+    let xml = quick_xml::Reader::from_str("<a></b>")
+        .read_to_end(quick_xml::name::QName(b"a"))
+        .expect_err("mismatched end tag");
+    let errors = [
+        ProtocolError::xml("WS-Trust response", xml),
+        ProtocolError::xml("MEX document", "RequestedSecurityToken is never closed"),
+    ];
+    for error in errors {
+        let source = std::error::Error::source(&error).expect("an XML error has a source");
+        let (outer, inner) = (error.to_string(), source.to_string());
+        assert!(!outer.contains(&inner), "{outer:?} repeats {inner:?}");
+    }
+}
