@@ -17,12 +17,12 @@ use crate::admin::{
 #[non_exhaustive]
 pub enum AdminError {
     /// The request did not complete.
-    #[error("admin request to {url} failed: {reason}")]
+    #[error("admin request to {url} failed")]
     Transport {
         /// The URL.
         url: String,
-        /// Why.
-        reason: String,
+        /// Why: reqwest's error, the JSON parser's, or a text.
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// mock-idp refused it (unknown user, bad body, ...).
     #[error("admin request to {url} answered {status}: {body}")]
@@ -73,7 +73,7 @@ impl AdminClient {
     pub fn new(base_url: &str, ca_pem: &str) -> Result<Self, AdminError> {
         let client = client_trusting(ca_pem).map_err(|reason| AdminError::Transport {
             url: base_url.to_owned(),
-            reason,
+            source: reason.into(),
         })?;
         Ok(Self {
             client,
@@ -90,7 +90,7 @@ impl AdminClient {
         let url = format!("{}/_admin{path}", self.base_url);
         let transport = |err: reqwest::Error| AdminError::Transport {
             url: url.clone(),
-            reason: err.to_string(),
+            source: Box::new(err),
         };
         let mut request = self.client.request(method, &url);
         if let Some(body) = body {
@@ -113,7 +113,7 @@ impl AdminClient {
             .map(Some)
             .map_err(|err| AdminError::Transport {
                 url,
-                reason: format!("unexpected answer: {err}"),
+                source: Box::new(err),
             })
     }
 
@@ -127,7 +127,7 @@ impl AdminClient {
             .await?
             .ok_or_else(|| AdminError::Transport {
                 url: format!("{}/_admin{path}", self.base_url),
-                reason: "empty answer".into(),
+                source: "empty answer".into(),
             })
     }
 
@@ -211,4 +211,19 @@ impl AdminClient {
 
 fn encode(segment: &str) -> String {
     percent_encoding::utf8_percent_encode(segment, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transport_error_does_not_repeat_its_source() {
+        let error = AdminError::Transport {
+            url: "https://localhost:8443/_admin/requests".into(),
+            source: "empty answer".into(),
+        };
+        let source = std::error::Error::source(&error).expect("the cause is the source");
+        assert!(!error.to_string().contains(&source.to_string()), "{error}");
+    }
 }

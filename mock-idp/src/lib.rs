@@ -130,7 +130,7 @@ pub enum StartError {
     )]
     NonLoopback(IpAddr),
     /// The address could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         /// The address.
         addr: SocketAddr,
@@ -140,6 +140,21 @@ pub enum StartError {
     /// TLS or key setup failed.
     #[error("setup failed: {0}")]
     Setup(String),
+}
+
+#[cfg(test)]
+mod start_error_tests {
+    use super::*;
+
+    #[test]
+    fn bind_error_does_not_repeat_its_source() {
+        let error = StartError::Bind {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            source: std::io::Error::from(std::io::ErrorKind::AddrInUse),
+        };
+        let source = std::error::Error::source(&error).expect("the OS error is the source");
+        assert!(!error.to_string().contains(&source.to_string()), "{error}");
+    }
 }
 
 /// A running mock-idp. It stops when dropped (or with [`MockIdp::shutdown`]).

@@ -109,6 +109,21 @@ fn summary(fixture: &Fixture) -> String {
     out
 }
 
+/// `error`'s Display followed by each of its causes, joined by `: `.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(current) = cause {
+        let part = current.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = current.source();
+    }
+    text
+}
+
 async fn run(args: Args) -> Result<(), String> {
     let fixture = match &args.config {
         Some(path) => Fixture::from_toml_str(&read(path)?)
@@ -128,9 +143,7 @@ async fn run(args: Args) -> Result<(), String> {
     config.bind = args.bind;
     config.allow_non_loopback = args.allow_non_loopback;
     config.tls = tls;
-    let idp = MockIdp::start(config)
-        .await
-        .map_err(|err| err.to_string())?;
+    let idp = MockIdp::start(config).await.map_err(|err| chain(&err))?;
     let mut stdout = std::io::stdout().lock();
     let lines = format!("mock-idp listening on {}\n", idp.base_url());
     stdout

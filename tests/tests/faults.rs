@@ -106,7 +106,7 @@ async fn persistent_500_gives_a_server_error_carrying_the_correlation_id() {
         matches!(error, AuthError::ServerUnavailable { status: 500, .. }),
         "{error:?}"
     );
-    assert_eq!(error.correlation_id(), Some(correlation_id.to_string()));
+    assert_eq!(error.correlation_id(), Some(correlation_id));
     assert!(
         error.to_string().contains(&correlation_id.to_string()),
         "{error}"

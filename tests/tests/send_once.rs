@@ -117,7 +117,9 @@ impl HttpClient for WsTrustCannotConnect {
             self.attempts.fetch_add(1, Ordering::SeqCst);
             return Err(HttpError::Connect {
                 url: redact_url(request.uri()),
-                reason: "connection refused".to_owned(),
+                source: std::sync::Arc::new(std::io::Error::from(
+                    std::io::ErrorKind::ConnectionRefused,
+                )),
             });
         }
         self.inner.send(request).await

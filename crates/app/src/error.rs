@@ -1,5 +1,7 @@
 //! [`AuthError`]: one error type whose variants say what the caller should do next.
 
+use std::error::Error;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use entra_cache::CacheError;
@@ -11,7 +13,11 @@ use uuid::Uuid;
 ///
 /// Variants caused by an Entra answer keep the whole server error (AADSTS code,
 /// `error`, `suberror`, `claims`, trace and correlation ids) in a boxed
-/// [`ServerError`]; [`AuthError::server`] reaches it whatever the variant.
+/// [`ServerError`]; [`AuthError::server`] reaches it whatever the variant. That server
+/// answer is data of the variant and is printed in its `Display`; a failure of a layer
+/// below (the transport, a parser, the cache) is the error's
+/// [`source`](std::error::Error::source) instead, and is never repeated in the
+/// `Display`: print the whole chain (anyhow's `{:#}`, or walk `source()`) to see it.
 ///
 /// ```
 /// # fn handle(error: entra_auth::AuthError) {
@@ -251,8 +257,11 @@ pub enum AuthError {
         server: Box<ServerError>,
     },
 
-    /// The network failed: timeout, connection refused, TLS.
-    #[error("network error (correlation id {correlation_id}): {source}")]
+    /// The network failed: timeout, connection refused, TLS. The source says what failed.
+    #[error(
+        "could not reach the identity provider (correlation id {correlation_id}); check the \
+         network, any proxy and the authority, then retry"
+    )]
     Network {
         /// What the transport reported.
         source: HttpError,
@@ -262,7 +271,8 @@ pub enum AuthError {
 
     /// A response could not be understood (malformed JSON or XML, a bad id token).
     #[error(
-        "invalid response from the identity provider (correlation id {correlation_id}): {source}"
+        "the identity provider's response could not be understood (correlation id \
+         {correlation_id}); check that the authority is Microsoft Entra ID"
     )]
     InvalidResponse {
         /// What was wrong.
@@ -275,7 +285,10 @@ pub enum AuthError {
     /// server, ADFS) failed or was refused: the server answered with a fault or
     /// something unusable, or a URL on that path was not https
     /// ([`ProtocolError::InsecureUrl`]: nothing was sent to it, the password included).
-    #[error("the federated sign-in (ADFS, WS-Trust) failed: {source}")]
+    #[error(
+        "the federated sign-in (ADFS, WS-Trust) failed; ask the administrator of the user's \
+         federation server"
+    )]
     Federation {
         /// What went wrong.
         source: ProtocolError,
@@ -303,8 +316,34 @@ pub enum AuthError {
         source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
     },
 
-    /// The token cache could not be read or written.
-    #[error("token cache error: {0}")]
+    /// The client assertion (the JWT a certificate credential signs for each request)
+    /// could not be signed when a request needed it. The certificate and key were
+    /// accepted when the application was built, so this is a failure at run time, not
+    /// a configuration error; nothing was sent. The source says what the signer reported.
+    #[error(
+        "could not sign the client assertion with the application's certificate; nothing was \
+         sent. Check that the private key matches the certificate and is an RSA or EC key"
+    )]
+    ClientAssertion {
+        /// What signing reported.
+        source: ProtocolError,
+    },
+
+    /// A background task (the blocking token cache I/O run off the async threads)
+    /// did not finish: it panicked, or the async runtime is shutting down. The source
+    /// says which.
+    #[error(
+        "a background task (token cache I/O) did not finish; the cache may not have been \
+         saved. Retry; if the task panicked, report it"
+    )]
+    BackgroundTask {
+        /// The runtime's report (a panic or a cancellation), shared so the error stays
+        /// `Clone`.
+        source: Arc<dyn Error + Send + Sync>,
+    },
+
+    /// The token cache could not be read or written. The source says what failed.
+    #[error("the token cache could not be used")]
     Cache(#[from] CacheError),
 }
 
@@ -359,23 +398,16 @@ impl AuthError {
         self.server().and_then(ServerError::aadsts_code)
     }
 
-    /// The correlation id of the failed call, as the server echoed it or as sent.
-    pub fn correlation_id(&self) -> Option<String> {
+    /// The correlation id of the failed call: the one the server echoed in its error
+    /// body when it sent a UUID there, else the one sent, where the variant holds it.
+    pub fn correlation_id(&self) -> Option<Uuid> {
+        let echoed = self.server().and_then(|s| s.correlation_id);
         match self {
-            AuthError::Throttled {
-                correlation_id,
-                server,
-                ..
-            } => Some(
-                server
-                    .as_ref()
-                    .and_then(|s| s.correlation_id.clone())
-                    .unwrap_or_else(|| correlation_id.to_string()),
-            ),
+            AuthError::Throttled { correlation_id, .. } => echoed.or(Some(*correlation_id)),
             AuthError::ServerUnavailable { correlation_id, .. }
             | AuthError::Network { correlation_id, .. }
-            | AuthError::InvalidResponse { correlation_id, .. } => Some(correlation_id.to_string()),
-            _ => self.server().and_then(|s| s.correlation_id.clone()),
+            | AuthError::InvalidResponse { correlation_id, .. } => Some(*correlation_id),
+            _ => echoed,
         }
     }
 
@@ -556,5 +588,123 @@ impl AuthError {
                 correlation_id,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fails when a Display in `error`'s chain repeats the Display of a cause below it.
+    fn assert_each_cause_printed_once(error: &(dyn Error + 'static)) {
+        let mut above = vec![error.to_string()];
+        let mut cause = error.source();
+        while let Some(current) = cause {
+            let text = current.to_string();
+            for outer in &above {
+                assert!(
+                    !outer.contains(&text),
+                    "{outer:?} repeats its cause {text:?}"
+                );
+            }
+            above.push(text);
+            cause = current.source();
+        }
+    }
+
+    fn server() -> Box<ServerError> {
+        Box::new(ServerError {
+            status: 400,
+            error: "invalid_grant".into(),
+            error_description: Some("AADSTS50126: Error validating credentials.".into()),
+            ..ServerError::default()
+        })
+    }
+
+    #[tokio::test]
+    async fn no_display_repeats_its_source() {
+        let correlation_id = Uuid::from_u128(7);
+        let http = HttpError::Connect {
+            url: "https://login.example/common/oauth2/v2.0/token".into(),
+            source: Arc::new(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+        };
+        let protocol = ProtocolError::UnexpectedResponse {
+            status: 400,
+            content_type: None,
+            excerpt: "Bad Request".into(),
+            retry_after: None,
+        };
+        let panicked = tokio::task::spawn_blocking(|| panic!("the cache task panicked"))
+            .await
+            .expect_err("the task panicked");
+        let errors = [
+            AuthError::Network {
+                source: http,
+                correlation_id,
+            },
+            AuthError::InvalidResponse {
+                source: protocol.clone(),
+                correlation_id,
+            },
+            AuthError::Federation {
+                source: ProtocolError::NoWsTrustEndpoint,
+            },
+            AuthError::ClientAssertion {
+                source: ProtocolError::Certificate {
+                    reason: "the private key cannot sign".into(),
+                },
+            },
+            AuthError::BackgroundTask {
+                source: Arc::new(panicked),
+            },
+            AuthError::Cache(CacheError::Store {
+                location: "keychain".into(),
+                source: Arc::new(std::io::Error::other("the keychain is locked")),
+            }),
+        ];
+        for error in errors {
+            assert!(error.source().is_some(), "{error:?}");
+            assert_each_cause_printed_once(&error);
+        }
+    }
+
+    #[test]
+    fn a_server_answer_is_printed_and_is_not_a_source() {
+        let error = AuthError::InvalidCredentials { server: server() };
+        assert!(error.to_string().contains("AADSTS50126"), "{error}");
+        assert!(error.source().is_none(), "{error:?}");
+        let error = AuthError::Throttled {
+            retry_after: None,
+            remembered: false,
+            server: Some(server()),
+            correlation_id: Uuid::from_u128(7),
+        };
+        assert!(error.to_string().contains("AADSTS50126"), "{error}");
+        assert!(error.source().is_none(), "{error:?}");
+    }
+
+    #[test]
+    fn correlation_id_is_the_echoed_uuid_else_the_one_sent() {
+        let sent = Uuid::from_u128(1);
+        let echoed = Uuid::from_u128(2);
+        let throttled = |server: Option<Box<ServerError>>| AuthError::Throttled {
+            retry_after: None,
+            remembered: false,
+            server,
+            correlation_id: sent,
+        };
+        let mut with_id = server();
+        with_id.correlation_id = Some(echoed);
+        assert_eq!(
+            throttled(Some(with_id.clone())).correlation_id(),
+            Some(echoed)
+        );
+        // The server's id was not a UUID (so the parse left it out): the id sent.
+        assert_eq!(throttled(Some(server())).correlation_id(), Some(sent));
+        assert_eq!(throttled(None).correlation_id(), Some(sent));
+        let refused = AuthError::InvalidCredentials { server: with_id };
+        assert_eq!(refused.correlation_id(), Some(echoed));
+        let refused = AuthError::InvalidCredentials { server: server() };
+        assert_eq!(refused.correlation_id(), None);
     }
 }

@@ -25,6 +25,8 @@ impl Texts {
         self.debug(what, error);
         self.0
             .push((format!("{what} (Display)"), error.to_string()));
+        self.0
+            .push((format!("{what} (report)"), support::report(error)));
     }
 }
 

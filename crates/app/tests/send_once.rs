@@ -26,7 +26,9 @@ impl HttpClient for PostsCannotConnect {
             self.posts.fetch_add(1, Ordering::SeqCst);
             return Err(HttpError::Connect {
                 url: entra_http::redact_url(request.uri()),
-                reason: "connection refused".to_owned(),
+                source: std::sync::Arc::new(std::io::Error::from(
+                    std::io::ErrorKind::ConnectionRefused,
+                )),
             });
         }
         self.inner.send(request).await

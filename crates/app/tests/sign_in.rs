@@ -374,7 +374,7 @@ async fn assert_refused_before_reaching(idp: &Idp, realm: serde_json::Value, ref
         ),
         "{error:?}"
     );
-    let shown = error.to_string();
+    let shown = report(&error);
     assert!(
         shown.contains("it is not https") && shown.contains("nothing was sent to it"),
         "{shown}"

@@ -272,7 +272,7 @@ async fn a_refused_refresh_token_means_interaction_required_with_the_server_erro
     assert_eq!(server.error, "invalid_grant");
     assert_eq!(server.suberror.as_deref(), Some("bad_token"));
     assert_eq!(error.aadsts_code(), Some(70008));
-    assert_eq!(error.correlation_id(), Some(correlation_id(5).to_string()));
+    assert_eq!(error.correlation_id(), Some(correlation_id(5)));
     assert!(error.is_interaction_required());
     assert!(!error.is_transient());
     assert_eq!(idp.token_posts("refresh_token").await.len(), 1);

@@ -61,7 +61,7 @@ async fn a_retry_after_holds_back_the_same_call_without_a_request_until_it_passe
         "{held_back:?}"
     );
     assert!(held_back.is_transient());
-    assert_eq!(held_back.correlation_id(), Some(id.to_string()));
+    assert_eq!(held_back.correlation_id(), Some(id));
     insta::assert_snapshot!(
         "throttled_from_memory",
         held_back

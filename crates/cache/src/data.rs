@@ -229,17 +229,14 @@ impl CacheData {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(data);
         }
-        let document = Json::parse(bytes).map_err(|e| {
-            let (line, column) = (e.line(), e.column());
-            let text = e.to_string();
-            let suffix = format!(" at line {line} column {column}");
-            let reason = text.strip_suffix(&suffix).unwrap_or(&text).to_owned();
-            CacheError::Corrupt {
-                location: location.to_owned(),
-                line,
-                column,
-                reason,
-            }
+        // A syntax error only: the document is read into a generic JSON value, so
+        // serde_json never reports a value of the wrong type and never quotes one.
+        let document = Json::parse(bytes).map_err(|e| CacheError::Corrupt {
+            location: location.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            reason: "it is not valid JSON".to_owned(),
+            source: Some(std::sync::Arc::new(e)),
         })?;
         let Json::Object(top) = document else {
             return Err(CacheError::corrupt_shape(

@@ -1,16 +1,23 @@
 //! The error type of this crate.
 
+use std::error::Error;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// What went wrong loading or saving a cache.
+///
+/// The `Display` says what failed at this layer; the error below it (the operating
+/// system's, the JSON parser's, a custom store's) is the
+/// [`source`](std::error::Error::source), never repeated in the `Display`. Causes are
+/// kept in an `Arc` so that the error stays `Clone`.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum CacheError {
     /// The persisted cache is not a cache this crate can read. It was left untouched,
     /// and saves to it are refused until it is repaired or removed.
     #[error(
-        "the token cache at {location} is corrupt (line {line}, column {column}: {reason}); \
-         it was left untouched: repair or delete it"
+        "the token cache at {location} is corrupt ({reason}); it was left untouched: repair \
+         or delete it"
     )]
     Corrupt {
         /// Where the cache lives (a file path, or `memory`).
@@ -19,11 +26,15 @@ pub enum CacheError {
         line: usize,
         /// 1-based column of the problem (0 when it is about the document's shape).
         column: usize,
-        /// What was wrong.
+        /// What was wrong, at this layer: `it is not valid JSON`, or the shape that is
+        /// wrong (`the top level is not a JSON object`).
         reason: String,
+        /// The JSON parser's error, for a document that is not JSON. It names the
+        /// syntax error and its place, never a value from the cache.
+        source: Option<Arc<dyn Error + Send + Sync>>,
     },
     /// Reading, writing or locking the cache's storage failed.
-    #[error("token cache I/O failed: {action} {}: {source}", path.display())]
+    #[error("token cache I/O failed: {action} {}", path.display())]
     Io {
         /// What was being done (`reading`, `locking`, `renaming onto`, ...).
         action: &'static str,
@@ -31,15 +42,15 @@ pub enum CacheError {
         path: PathBuf,
         /// The operating system's error (in an `Arc`, so that the error can be cloned).
         #[source]
-        source: std::sync::Arc<std::io::Error>,
+        source: Arc<std::io::Error>,
     },
     /// A custom [`crate::CacheStore`] failed.
-    #[error("token cache store {location} failed: {message}")]
+    #[error("token cache store {location} failed")]
     Store {
         /// Which store.
         location: String,
-        /// What went wrong.
-        message: String,
+        /// What the store reported.
+        source: Arc<dyn Error + Send + Sync>,
     },
 }
 
@@ -50,6 +61,7 @@ impl CacheError {
             line: 0,
             column: 0,
             reason: reason.to_owned(),
+            source: None,
         }
     }
 
@@ -61,7 +73,40 @@ impl CacheError {
         CacheError::Io {
             action,
             path: path.into(),
-            source: std::sync::Arc::new(source),
+            source: Arc::new(source),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_display_repeats_its_source() {
+        let json = serde_json::from_str::<serde_json::Value>("{,").unwrap_err();
+        let errors = [
+            CacheError::Corrupt {
+                location: "/tmp/cache.json".into(),
+                line: json.line(),
+                column: json.column(),
+                reason: "it is not valid JSON".into(),
+                source: Some(Arc::new(json)),
+            },
+            CacheError::io(
+                "reading",
+                "/tmp/cache.json",
+                std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+            ),
+            CacheError::Store {
+                location: "keychain".into(),
+                source: Arc::new(std::io::Error::other("the keychain is locked")),
+            },
+        ];
+        for error in errors {
+            let source = error.source().expect("each of these has a source");
+            let (outer, inner) = (error.to_string(), source.to_string());
+            assert!(!outer.contains(&inner), "{outer:?} repeats {inner:?}");
         }
     }
 }

@@ -137,10 +137,14 @@ fn corrupt_file_is_a_typed_error_and_is_never_overwritten() {
     let cache = TokenCache::with_store(FileStore::new(&path));
     let text = assert_corrupt(cache.load(), &path);
     assert!(
-        text.ends_with(
-            "(line 3, column 15: key must be a string); it was left untouched: repair or delete it"
-        ),
+        text.ends_with("(it is not valid JSON); it was left untouched: repair or delete it"),
         "{text}"
+    );
+    let error = cache.load().unwrap_err();
+    let source = std::error::Error::source(&error).expect("the parser's error is the source");
+    assert_eq!(
+        source.to_string(),
+        "key must be a string at line 3 column 15"
     );
 
     sign_in(&cache, "alice");
@@ -155,6 +159,34 @@ fn corrupt_file_is_a_typed_error_and_is_never_overwritten() {
         ["alice"],
         "the in-memory cache keeps working"
     );
+}
+
+#[test]
+fn a_corrupt_cache_error_never_quotes_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, body) in [
+        (
+            "unterminated.json",
+            r#"{"RefreshToken": {"k": {"secret": "SECRETrefresh"#,
+        ),
+        (
+            "bad_escape.json",
+            r#"{"RefreshToken": {"k": {"secret": "SECRET\q"}}}"#,
+        ),
+        ("trailing.json", r#"{"RefreshToken": {}} SECRETtrailing"#),
+        ("bare_word.json", r#"{"RefreshToken": SECRETword}"#),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        let cache = TokenCache::with_store(FileStore::new(&path));
+        let error = cache.load().unwrap_err();
+        let mut cause: Option<&dyn std::error::Error> = Some(&error);
+        while let Some(current) = cause {
+            let text = current.to_string();
+            assert!(!text.contains("SECRET"), "{name}: {text}");
+            cause = current.source();
+        }
+    }
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Every failure of the tool, its exit code, and the one paragraph printed for it, which
 //! says what happened and what to do next in terms of this tool's flags.
 
+use std::error::Error;
 use std::path::PathBuf;
 
 use entra_auth::AuthError;
@@ -328,7 +329,7 @@ fn auth_paragraph(error: &AuthError, context: &Context) -> String {
              --authority and the credential flags.",
             source
                 .as_ref()
-                .map(|source| format!(" ({source})"))
+                .map(|source| format!(" ({})", chain(source.as_ref())))
                 .unwrap_or_default()
         ),
         AuthError::InvalidArgument { reason } => {
@@ -346,12 +347,25 @@ fn auth_paragraph(error: &AuthError, context: &Context) -> String {
         ),
         AuthError::Network { source, .. } => network_paragraph(source),
         AuthError::InvalidResponse { source, .. } => format!(
-            "the identity provider's answer could not be understood ({source}). Check that \
-             --authority points at Microsoft Entra ID; run with -v for details."
+            "the identity provider's answer could not be understood ({}). Check that \
+             --authority points at Microsoft Entra ID; run with -v for details.",
+            chain(source)
         ),
         AuthError::Federation { source } => format!(
-            "the federation server (ADFS) of {user}'s domain failed the sign-in ({source}). Ask the \
-             domain's administrator, quoting the time of the attempt."
+            "the federation server (ADFS) of {user}'s domain failed the sign-in ({}). Ask the \
+             domain's administrator, quoting the time of the attempt.",
+            chain(source)
+        ),
+        AuthError::ClientAssertion { source } => format!(
+            "could not sign the client assertion with the certificate of the application \
+             {client_id} ({}); nothing was sent. Check that the key given to --key is the private \
+             key of the certificate given to --certificate, and is an RSA or EC key.",
+            chain(source)
+        ),
+        AuthError::BackgroundTask { source } => format!(
+            "a background task (token cache I/O) did not finish ({}); the cache may not have been \
+             saved. Run the command again; if the task panicked again, report it.",
+            chain(source.as_ref())
         ),
         AuthError::Server { server } => format!(
             "the identity provider refused the request: `{}`: {}. Run with -v for details.",
@@ -359,7 +373,7 @@ fn auth_paragraph(error: &AuthError, context: &Context) -> String {
             server.message().trim_end_matches('.')
         ),
         AuthError::Cache(source) => cache_paragraph(source),
-        other => other.to_string(),
+        other => chain(other),
     };
     match ids(error) {
         Some(ids) => format!("{text} ({ids})"),
@@ -369,37 +383,60 @@ fn auth_paragraph(error: &AuthError, context: &Context) -> String {
 
 fn network_paragraph(source: &HttpError) -> String {
     match source {
-        HttpError::Tls { url, reason } => format!(
-            "could not reach the identity provider: the TLS handshake with {url} failed ({reason}). \
+        HttpError::Tls { url, source } => format!(
+            "could not reach the identity provider: the TLS handshake with {url} failed ({}). \
              If the server uses a private CA (a TLS-inspecting proxy, mock-idp), pass its \
-             certificate with --ca-cert PEM."
+             certificate with --ca-cert PEM.",
+            chain(source.as_ref())
         ),
         other => format!(
             "could not reach the identity provider: {}. Check the network connection, any \
              proxy, and --authority; then try again.",
-            other.to_string().trim_end_matches('.')
+            chain(other).trim_end_matches('.')
         ),
     }
 }
 
-fn cache_paragraph(source: &CacheError) -> String {
-    match source {
+fn cache_paragraph(error: &CacheError) -> String {
+    match error {
         CacheError::Corrupt {
             location,
-            line,
-            column,
             reason,
+            source,
+            ..
         } => format!(
-            "the token cache at {location} is corrupt (line {line}, column {column}: {reason}) and \
-             was left untouched. Repair or delete it (its accounts must then sign in again), or \
-             pass --cache to use another file."
+            "the token cache at {location} is corrupt ({reason}{}) and was left untouched. Repair \
+             or delete it (its accounts must then sign in again), or pass --cache to use another \
+             file.",
+            source
+                .as_deref()
+                .map(|source| format!(": {}", chain(source)))
+                .unwrap_or_default()
         ),
         CacheError::Io { .. } => format!(
-            "{source}. Check the permissions of the file and its directory, or pass --cache to \
-             use another file."
+            "{}. Check the permissions of the file and its directory, or pass --cache to use \
+             another file.",
+            chain(error)
         ),
-        other => format!("{other}. Pass --cache to use another file."),
+        other => format!("{}. Pass --cache to use another file.", chain(other)),
     }
+}
+
+/// `error`'s Display followed by each of its causes, joined by `: `, each printed once:
+/// a cause whose text the line already holds (a library that repeats its source in its
+/// own Display) is skipped.
+pub(crate) fn chain(error: &(dyn Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(current) = cause {
+        let part = current.to_string();
+        if !part.is_empty() && !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = current.source();
+    }
+    text
 }
 
 /// `AADSTS50076, trace id ..., correlation id ...`, or just the correlation id.
@@ -409,7 +446,7 @@ fn ids(error: &AuthError) -> Option<String> {
     if let Some(code) = error.aadsts_code() {
         parts.push(format!("AADSTS{code}"));
     }
-    if let Some(trace_id) = server.and_then(|s| s.trace_id.as_deref()) {
+    if let Some(trace_id) = server.and_then(|s| s.trace_id) {
         parts.push(format!("trace id {trace_id}"));
     }
     if let Some(correlation_id) = error.correlation_id() {
@@ -470,6 +507,53 @@ mod tests {
         let text = error.paragraph();
         assert!(text.contains("`authority`"), "{text}");
         assert!(text.contains("(not a URL)"), "{text}");
+    }
+
+    #[test]
+    fn a_network_failure_prints_each_cause_once() {
+        let error = CliError::auth(
+            AuthError::Network {
+                source: HttpError::Connect {
+                    url: "https://login.example/common/oauth2/v2.0/token".into(),
+                    source: std::sync::Arc::new(std::io::Error::from(
+                        std::io::ErrorKind::ConnectionRefused,
+                    )),
+                },
+                correlation_id: entra_auth::Uuid::from_u128(7),
+            },
+            &Context::default(),
+        );
+        let text = error.paragraph();
+        assert!(
+            text.starts_with(
+                "error: could not reach the identity provider: could not connect to \
+                 https://login.example/common/oauth2/v2.0/token: connection refused. Check"
+            ),
+            "{text}"
+        );
+        assert_eq!(text.matches("connection refused").count(), 1, "{text}");
+    }
+
+    /// An error that, like some libraries' errors, repeats its source in its Display.
+    #[derive(Debug)]
+    struct Repeats(std::io::Error);
+
+    impl std::fmt::Display for Repeats {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "request failed: {}", self.0)
+        }
+    }
+
+    impl Error for Repeats {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn chain_skips_a_cause_its_line_already_holds() {
+        let error = Repeats(std::io::Error::other("reset by peer"));
+        assert_eq!(chain(&error), "request failed: reset by peer");
     }
 
     #[test]

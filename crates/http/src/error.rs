@@ -1,9 +1,17 @@
 //! The transport error type.
 
+use std::error::Error;
+use std::sync::Arc;
+
 /// Why an HTTP exchange failed before a complete response arrived.
 ///
 /// Carries the URL without its query string (which may hold a user name) and never
 /// the request body (which may hold a password or a client secret).
+///
+/// The `Display` says what failed at this layer; what the layer below reported is the
+/// [`source`](std::error::Error::source), so a report that walks the chain (anyhow's
+/// `{:#}`, the CLI) prints each cause once. Causes are kept in an `Arc` so that the
+/// error stays `Clone`.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum HttpError {
@@ -14,22 +22,22 @@ pub enum HttpError {
         url: String,
     },
     /// No connection could be made (DNS, refused, reset, unreachable).
-    #[error("could not connect to {url}: {reason}")]
+    #[error("could not connect to {url}")]
     Connect {
         /// The URL, without query.
         url: String,
         /// What the network stack reported.
-        reason: String,
+        source: Arc<dyn Error + Send + Sync>,
     },
     /// The TLS handshake failed, usually an untrusted or mismatched certificate.
     #[error(
-        "TLS handshake with {url} failed: {reason}. If the server uses a private CA (mock-idp does), add it as an extra root certificate"
+        "TLS handshake with {url} failed. If the server uses a private CA (mock-idp does), add it as an extra root certificate"
     )]
     Tls {
         /// The URL, without query.
         url: String,
         /// What rustls reported.
-        reason: String,
+        source: Arc<dyn Error + Send + Sync>,
     },
     /// The response body exceeded the configured cap and was not read further.
     #[error("response from {url} is larger than the {limit}-byte limit")]
@@ -40,20 +48,20 @@ pub enum HttpError {
         limit: usize,
     },
     /// The server's answer was not valid HTTP, or the connection dropped mid-response.
-    #[error("invalid response from {url}: {reason}")]
+    #[error("invalid response from {url}")]
     InvalidResponse {
         /// The URL, without query.
         url: String,
-        /// What was wrong.
-        reason: String,
+        /// What was wrong, as the HTTP stack reported it.
+        source: Arc<dyn Error + Send + Sync>,
     },
     /// The request itself could not be sent (for example a URL without a host).
-    #[error("invalid request to {url}: {reason}")]
+    #[error("invalid request to {url}")]
     InvalidRequest {
         /// The URL, without query.
         url: String,
-        /// What was wrong.
-        reason: String,
+        /// What was wrong, as the URL parser or the HTTP stack reported it.
+        source: Arc<dyn Error + Send + Sync>,
     },
     /// Not sent: the server asked, on an earlier answer to a request with the same
     /// [`ThrottleKey`](crate::ThrottleKey), to wait (`Retry-After`), and that wait has
@@ -71,8 +79,10 @@ pub enum HttpError {
     /// The client could not be built (bad root certificate PEM, TLS setup failure).
     #[error("HTTP client configuration error: {reason}")]
     Config {
-        /// What was wrong.
-        reason: String,
+        /// What was wrong, at this layer (`root certificate rejected`, ...).
+        reason: &'static str,
+        /// What rustls or reqwest reported, when one of them refused.
+        source: Option<Arc<dyn Error + Send + Sync>>,
     },
 }
 
@@ -176,6 +186,55 @@ mod tests {
     fn redact_url_drops_query_and_user_info() {
         let uri: http::Uri = "https://user:pw@host:8443/a/b?secret=1".parse().unwrap();
         assert_eq!(redact_url(&uri), "https://host:8443/a/b");
+    }
+
+    /// Fails when a Display in `error`'s chain repeats the Display of a cause below it.
+    fn assert_each_cause_printed_once(error: &(dyn Error + 'static)) {
+        let mut above = vec![error.to_string()];
+        let mut source = error.source();
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            for outer in &above {
+                assert!(
+                    !outer.contains(&text),
+                    "{outer:?} repeats its cause {text:?}"
+                );
+            }
+            above.push(text);
+            source = cause.source();
+        }
+    }
+
+    #[test]
+    fn no_display_repeats_its_source() {
+        let io = || Arc::new(std::io::Error::other("connection reset by peer"));
+        let url = || "https://host/token".to_owned();
+        let errors = [
+            HttpError::Connect {
+                url: url(),
+                source: io(),
+            },
+            HttpError::Tls {
+                url: url(),
+                source: Arc::new(rustls::Error::General("unknown issuer".into())),
+            },
+            HttpError::InvalidResponse {
+                url: url(),
+                source: io(),
+            },
+            HttpError::InvalidRequest {
+                url: url(),
+                source: io(),
+            },
+            HttpError::Config {
+                reason: "TLS setup failed",
+                source: Some(io()),
+            },
+        ];
+        for error in errors {
+            assert!(error.source().is_some(), "{error:?}");
+            assert_each_cause_printed_once(&error);
+        }
     }
 
     #[test]

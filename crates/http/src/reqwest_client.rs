@@ -29,7 +29,7 @@ pub struct ReqwestClientBuilder {
     timeout: Duration,
     max_response_bytes: usize,
     extra_roots: Vec<CertificateDer<'static>>,
-    extra_roots_error: Option<String>,
+    extra_roots_error: Option<HttpError>,
 }
 
 impl Default for ReqwestClientBuilder {
@@ -78,35 +78,42 @@ impl ReqwestClientBuilder {
                     found += 1;
                 }
                 Err(err) => {
-                    self.extra_roots_error =
-                        Some(format!("root certificate PEM is invalid: {err}"));
+                    self.extra_roots_error = Some(HttpError::Config {
+                        reason: "root certificate PEM is invalid",
+                        source: Some(Arc::new(err)),
+                    });
                     return self;
                 }
             }
         }
         if found == 0 {
-            self.extra_roots_error = Some("root certificate PEM holds no CERTIFICATE block".into());
+            self.extra_roots_error = Some(HttpError::Config {
+                reason: "root certificate PEM holds no CERTIFICATE block",
+                source: None,
+            });
         }
         self
     }
 
     /// Builds the client.
     pub fn build(self) -> Result<ReqwestClient, HttpError> {
-        if let Some(reason) = self.extra_roots_error {
-            return Err(HttpError::Config { reason });
+        if let Some(error) = self.extra_roots_error {
+            return Err(error);
         }
         let mut roots = rustls::RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         for cert in self.extra_roots {
             roots.add(cert).map_err(|err| HttpError::Config {
-                reason: format!("root certificate rejected: {err}"),
+                reason: "root certificate rejected",
+                source: Some(Arc::new(err)),
             })?;
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|err| HttpError::Config {
-                reason: format!("TLS setup failed: {err}"),
+                reason: "TLS setup failed",
+                source: Some(Arc::new(err)),
             })?
             .with_root_certificates(roots)
             .with_no_client_auth();
@@ -118,7 +125,8 @@ impl ReqwestClientBuilder {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|err| HttpError::Config {
-                reason: error_chain(&err),
+                reason: "the HTTP client could not be built",
+                source: Some(Arc::new(err.without_url())),
             })?;
         Ok(ReqwestClient {
             client,
@@ -151,7 +159,7 @@ impl ReqwestClient {
             return Err(too_large());
         }
         let mut body = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
-        while let Some(chunk) = response.chunk().await.map_err(|err| classify(url, &err))? {
+        while let Some(chunk) = response.chunk().await.map_err(|err| classify(url, err))? {
             if body.len() + chunk.len() > limit {
                 return Err(too_large());
             }
@@ -171,7 +179,7 @@ impl HttpClient for ReqwestClient {
             reqwest::Url::parse(&parts.uri.to_string()).map_err(|err| {
                 HttpError::InvalidRequest {
                     url: url.clone(),
-                    reason: err.to_string(),
+                    source: Arc::new(err),
                 }
             })?,
         );
@@ -184,7 +192,7 @@ impl HttpClient for ReqwestClient {
             .client
             .execute(outgoing)
             .await
-            .map_err(|err| classify(&url, &err))?;
+            .map_err(|err| classify(&url, err))?;
         let status = response.status();
         let version = response.version();
         let headers = response.headers().clone();
@@ -198,11 +206,18 @@ impl HttpClient for ReqwestClient {
     }
 }
 
-/// Maps a reqwest error to the [`HttpError`] kind a caller can act on.
-fn classify(url: &str, err: &reqwest::Error) -> HttpError {
+/// Maps a reqwest error to the [`HttpError`] kind a caller can act on, keeping it (or,
+/// for a TLS failure, the rustls error) as the source. The URL is dropped from reqwest's
+/// error first: it may carry a query string with personal data.
+fn classify(url: &str, err: reqwest::Error) -> HttpError {
     let url = url.to_owned();
-    if let Some(reason) = tls_failure(err) {
-        return HttpError::Tls { url, reason };
+    let invalid_request = err.is_builder() || err.is_request() && err.url().is_none();
+    let err = err.without_url();
+    if let Some(tls) = err.source().and_then(find_rustls) {
+        return HttpError::Tls {
+            url,
+            source: Arc::new(tls.clone()),
+        };
     }
     if err.is_timeout() {
         return HttpError::Timeout { url };
@@ -210,24 +225,19 @@ fn classify(url: &str, err: &reqwest::Error) -> HttpError {
     if err.is_connect() {
         return HttpError::Connect {
             url,
-            reason: error_chain(err),
+            source: Arc::new(err),
         };
     }
-    if err.is_builder() || err.is_request() && err.url().is_none() {
+    if invalid_request {
         return HttpError::InvalidRequest {
             url,
-            reason: error_chain(err),
+            source: Arc::new(err),
         };
     }
     HttpError::InvalidResponse {
         url,
-        reason: error_chain(err),
+        source: Arc::new(err),
     }
-}
-
-/// The rustls error somewhere in `err`'s source chain, if the failure was TLS.
-fn tls_failure(err: &reqwest::Error) -> Option<String> {
-    err.source().and_then(find_rustls).map(ToString::to_string)
 }
 
 /// Looks through sources, boxed errors and `io::Error` payloads (whose `source()`
@@ -245,22 +255,4 @@ fn find_rustls<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rus
     inner
         .and_then(find_rustls)
         .or_else(|| err.source().and_then(find_rustls))
-}
-
-/// The error and its sources joined, without the URL (and query) reqwest adds.
-fn error_chain(err: &reqwest::Error) -> String {
-    let mut text = err.to_string();
-    if let Some(index) = text.find(" for url (") {
-        text.truncate(index);
-    }
-    let mut parts = vec![text];
-    let mut source = err.source();
-    while let Some(current) = source {
-        let text = current.to_string();
-        if parts.last() != Some(&text) {
-            parts.push(text);
-        }
-        source = current.source();
-    }
-    parts.join(": ")
 }

@@ -255,6 +255,10 @@ async fn an_untrusted_server_certificate_is_a_tls_error() {
         error.to_string().contains("extra root certificate"),
         "{error}"
     );
+    // What rustls said is the source, kept as an error and not repeated in the Display.
+    let source = std::error::Error::source(&error).expect("the TLS error has a source");
+    assert!(source.to_string().contains("UnknownIssuer"), "{source}");
+    assert!(!error.to_string().contains("UnknownIssuer"), "{error}");
 }
 
 #[test]
@@ -278,4 +282,9 @@ fn a_root_pem_with_a_damaged_certificate_is_a_config_error() {
         .build()
         .unwrap_err();
     assert!(matches!(error, HttpError::Config { .. }), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        "HTTP client configuration error: root certificate PEM is invalid"
+    );
+    assert!(std::error::Error::source(&error).is_some(), "{error:?}");
 }

@@ -30,6 +30,22 @@ fn response(status: u16, content_type: &str, body: &str) -> http::Response<Vec<u
 }
 
 /// The error's Display, after checking that neither it nor its Debug holds a secret.
+/// The Display of `error` and of each of its causes, as a report prints them (a cause
+/// the text already holds is skipped: quick-xml repeats its source in its Display).
+fn report(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(current) = cause {
+        let part = current.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = current.source();
+    }
+    text
+}
+
 fn shown(case: &str, error: &dyn std::fmt::Debug, display: String) -> String {
     let debug = format!("{error:?}");
     for secret in SECRETS {
@@ -161,7 +177,7 @@ fn token_response_errors_never_quote_a_token() {
     let mut out = Vec::new();
     for (case, r) in &cases {
         let e = p::parse_token_response(r).expect_err(case);
-        out.push(shown(case, &e, e.to_string()));
+        out.push(shown(case, &e, report(&e)));
     }
     insta::assert_snapshot!(out.join("\n"));
 }
@@ -173,15 +189,15 @@ fn other_documents_never_quote_a_token() {
     let mut out = Vec::new();
     let r = response(200, json, &body);
     let e = p::parse_user_realm(&r).expect_err("user realm");
-    out.push(shown("user realm", &e, e.to_string()));
+    out.push(shown("user realm", &e, report(&e)));
     let e = p::parse_oidc_configuration(&r).expect_err("oidc");
-    out.push(shown("OpenID configuration", &e, e.to_string()));
+    out.push(shown("OpenID configuration", &e, report(&e)));
     let e = p::parse_instance_discovery(&r).expect_err("instance discovery");
-    out.push(shown("instance discovery", &e, e.to_string()));
+    out.push(shown("instance discovery", &e, report(&e)));
     let e = p::parse_jwks(&r).expect_err("jwks");
-    out.push(shown("JWKS", &e, e.to_string()));
+    out.push(shown("JWKS", &e, report(&e)));
     let e = p::parse_error_response(&r).expect_err("error body");
-    out.push(shown("error body", &e, e.to_string()));
+    out.push(shown("error body", &e, report(&e)));
     let wrong_type = response(
         200,
         json,
@@ -191,17 +207,17 @@ fn other_documents_never_quote_a_token() {
     out.push(shown(
         "instance discovery metadata a string",
         &e,
-        e.to_string(),
+        report(&e),
     ));
     let keys_wrong = response(200, json, &format!(r#"{{"keys":[{{"kty":"{REFRESH}"}}]}}"#));
     let e = p::parse_jwks(&keys_wrong).expect_err("bad key type");
-    out.push(shown("JWKS key of an unknown type", &e, e.to_string()));
+    out.push(shown("JWKS key of an unknown type", &e, report(&e)));
     let e = p::decode_id_token(&id_token_with(&format!(r#"{{"aud":{{"x":"{REFRESH}"}}}}"#)))
         .expect_err("aud an object");
-    out.push(shown("id token aud an object", &e, e.to_string()));
+    out.push(shown("id token aud an object", &e, report(&e)));
     let e = p::decode_client_info(&URL_SAFE_NO_PAD.encode(format!(r#"["{REFRESH}"]"#)))
         .expect_err("client_info an array");
-    out.push(shown("client_info an array", &e, e.to_string()));
+    out.push(shown("client_info an array", &e, report(&e)));
     insta::assert_snapshot!(out.join("\n"));
 }
 
@@ -218,15 +234,15 @@ fn ws_trust_errors_never_quote_the_assertion() {
         out.push(shown(
             &format!("RSTR without a token type, HTTP {status}"),
             &e,
-            e.to_string(),
+            report(&e),
         ));
     }
     // Malformed inside the assertion.
     let broken = rstr.replace("</saml:Assertion>", &format!("<x>{REFRESH}</y>"));
     let e = p::parse_ws_trust_response(&response(200, "application/soap+xml", &broken))
         .expect_err("mismatched tags");
-    out.push(shown("RSTR with a broken assertion", &e, e.to_string()));
+    out.push(shown("RSTR with a broken assertion", &e, report(&e)));
     let e = p::parse_mex(&response(404, "application/soap+xml", &rstr)).expect_err("404");
-    out.push(shown("MEX 404 with an assertion in it", &e, e.to_string()));
+    out.push(shown("MEX 404 with an assertion in it", &e, report(&e)));
     insta::assert_snapshot!(out.join("\n"));
 }

@@ -264,11 +264,7 @@ impl Core {
                         Uuid::new_v4(),
                         false,
                     )
-                    .map_err(|error| AuthError::Configuration {
-                        field: "client_certificate",
-                        reason: error.to_string(),
-                        source: None,
-                    })?,
+                    .map_err(|source| AuthError::ClientAssertion { source })?,
             ),
         })
     }
@@ -474,10 +470,8 @@ async fn run_blocking(
 ) -> Result<(), AuthError> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|error| AuthError::Configuration {
-            field: "cache_store",
-            reason: format!("cache task failed: {error}"),
-            source: None,
+        .map_err(|error| AuthError::BackgroundTask {
+            source: std::sync::Arc::new(error),
         })?
         .map_err(AuthError::from)
 }

@@ -56,6 +56,18 @@ pub const TRACE_ID: &str = "0000aaaa-11bb-cccc-dd22-eeeeee333333";
 pub const ERROR_TIMESTAMP: &str = "2024-05-01 12:00:00Z";
 
 /// The time every test starts at (2023-11-14T22:13:20Z).
+/// An error as a report prints it: its Display, then each cause on a line of its own.
+pub fn report(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(current) = cause {
+        text.push_str("\ncaused by: ");
+        text.push_str(&current.to_string());
+        cause = current.source();
+    }
+    text
+}
+
 pub fn start_time() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
 }

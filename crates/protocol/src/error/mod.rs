@@ -40,11 +40,16 @@ pub enum ProtocolError {
     },
 
     /// A JSON document had the wrong shape (a field of the wrong type, ...).
+    ///
+    /// Unlike the other causes, the JSON parser's error is not kept as a source:
+    /// serde_json quotes the value it refused, which may be a token. `message` is its
+    /// text with every quoted value dropped, after the field's path.
     #[error("malformed {what}: {message}")]
     Json {
         /// Which document (`token response`, `user realm`, ...).
         what: &'static str,
-        /// What the JSON parser said.
+        /// What the JSON parser said, without any value from the document: the field's
+        /// path, serde's message with quoted values dropped, and the position.
         message: String,
     },
 
@@ -57,13 +62,14 @@ pub enum ProtocolError {
         field: &'static str,
     },
 
-    /// An XML document (MEX metadata, WS-Trust response) could not be read.
-    #[error("malformed {what}: {message}")]
+    /// An XML document (MEX metadata, WS-Trust response) could not be read. The source
+    /// is what the XML reader (or the check that failed) said.
+    #[error("malformed {what}")]
     Xml {
         /// Which document.
         what: &'static str,
-        /// What the XML parser said.
-        message: String,
+        /// What the XML reader reported, shared so that the error stays `Clone`.
+        source: std::sync::Arc<dyn std::error::Error + Send + Sync>,
     },
 
     /// An XML document nests elements deeper than any real one does; it is refused
@@ -224,10 +230,15 @@ impl ProtocolError {
         }
     }
 
-    pub(crate) fn xml(what: &'static str, e: impl std::fmt::Display) -> Self {
+    /// An [`Xml`](Self::Xml) error caused by `e`: the XML reader's error, or a text
+    /// saying which check failed.
+    pub(crate) fn xml(
+        what: &'static str,
+        e: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
         Self::Xml {
             what,
-            message: e.to_string(),
+            source: std::sync::Arc::from(e.into()),
         }
     }
 }

@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
+use uuid::Uuid;
 
 use super::{ErrorClass, ProtocolError, Suberror};
 use crate::wire;
@@ -60,10 +61,12 @@ pub struct ServerError {
     pub claims: Option<String>,
     /// `timestamp` (`2024-01-01 00:00:00Z`).
     pub timestamp: Option<String>,
-    /// `trace_id`.
-    pub trace_id: Option<String>,
-    /// `correlation_id`.
-    pub correlation_id: Option<String>,
+    /// `trace_id`; `None` when absent or not a UUID (a malformed id is left out, it
+    /// does not fail the parse).
+    pub trace_id: Option<Uuid>,
+    /// `correlation_id`, the id of the request as the server echoed it; `None` when
+    /// absent or not a UUID.
+    pub correlation_id: Option<Uuid>,
     /// `error_uri`.
     pub error_uri: Option<String>,
     /// `password_change_url`, sent with an expired password.
@@ -99,6 +102,11 @@ struct Body {
     error_additional_info: Option<String>,
 }
 
+/// A UUID as Entra writes it; `None` for anything else.
+fn parse_uuid(value: &str) -> Option<Uuid> {
+    Uuid::try_parse(value.trim()).ok()
+}
+
 /// `error_codes` as numbers, numeric strings, or anything else (ignored).
 fn de_codes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
     let v = serde_json::Value::deserialize(d)?;
@@ -132,8 +140,8 @@ impl ServerError {
             suberror: b.suberror,
             claims: b.claims.filter(|c| !c.trim().is_empty()),
             timestamp: b.timestamp,
-            trace_id: b.trace_id,
-            correlation_id: b.correlation_id,
+            trace_id: b.trace_id.as_deref().and_then(parse_uuid),
+            correlation_id: b.correlation_id.as_deref().and_then(parse_uuid),
             error_uri: b.error_uri,
             password_change_url: b.password_change_url,
             error_additional_info: b.error_additional_info,

@@ -378,7 +378,7 @@ fn suberror_values_parse() {
 
 #[test]
 fn every_field_is_kept() {
-    let body = r#"{"error":"invalid_grant","error_description":"AADSTS50055: The password is expired.\r\nTrace ID: t1\r\nCorrelation ID: c1\r\nTimestamp: 2024-05-01 10:00:00Z","error_codes":["50055"],"suberror":"user_password_expired","claims":"{\"access_token\":{}}","timestamp":"2024-05-01 10:00:00Z","trace_id":"t1","correlation_id":"c1","error_uri":"https://login.microsoftonline.com/error?code=50055","password_change_url":"https://portal.microsoftonline.com/ChangePassword.aspx","error_additional_info":"x"}"#;
+    let body = r#"{"error":"invalid_grant","error_description":"AADSTS50055: The password is expired.\r\nTrace ID: t1\r\nCorrelation ID: c1\r\nTimestamp: 2024-05-01 10:00:00Z","error_codes":["50055"],"suberror":"user_password_expired","claims":"{\"access_token\":{}}","timestamp":"2024-05-01 10:00:00Z","trace_id":"0000aaaa-11bb-cccc-dd22-eeeeee333333","correlation_id":"aaaa0000-bb11-2222-33cc-444444dddddd","error_uri":"https://login.microsoftonline.com/error?code=50055","password_change_url":"https://portal.microsoftonline.com/ChangePassword.aspx","error_additional_info":"x"}"#;
     let e = parse_error_response(&json_response(400, body)).unwrap();
     assert_eq!(e.error_codes, [50055]);
     assert_eq!(e.suberror_kind(), Some(Suberror::UserPasswordExpired));
@@ -388,8 +388,23 @@ fn every_field_is_kept() {
         e.password_change_url.as_deref(),
         Some("https://portal.microsoftonline.com/ChangePassword.aspx")
     );
+    assert_eq!(
+        e.correlation_id,
+        Some(uuid::Uuid::from_u128(
+            0xaaaa0000_bb11_2222_33cc_444444dddddd
+        ))
+    );
     insta::assert_debug_snapshot!(e);
-    insta::assert_snapshot!(ProtocolError::from(e), @"server error `invalid_grant` (HTTP 400), suberror `user_password_expired`: AADSTS50055: The password is expired. [trace id t1] [correlation id c1]");
+    insta::assert_snapshot!(ProtocolError::from(e), @"server error `invalid_grant` (HTTP 400), suberror `user_password_expired`: AADSTS50055: The password is expired. [trace id 0000aaaa-11bb-cccc-dd22-eeeeee333333] [correlation id aaaa0000-bb11-2222-33cc-444444dddddd]");
+}
+
+#[test]
+fn ids_that_are_not_uuids_are_left_out_without_failing_the_parse() {
+    let body = r#"{"error":"invalid_grant","trace_id":"t1","correlation_id":42}"#;
+    let e = parse_error_response(&json_response(400, body)).unwrap();
+    assert_eq!(e.error, "invalid_grant");
+    assert_eq!(e.trace_id, None);
+    assert_eq!(e.correlation_id, None);
 }
 
 #[test]
@@ -490,4 +505,20 @@ fn ws_trust_faults_classify_like_entra_answers() {
         fault(Some("a:InvalidRequest"), "Bad envelope").class(),
         ErrorClass::Other
     );
+}
+
+#[test]
+fn no_display_repeats_its_source() {
+    let xml = quick_xml::Reader::from_str("<a></b>")
+        .read_to_end(quick_xml::name::QName(b"a"))
+        .expect_err("mismatched end tag");
+    let errors = [
+        ProtocolError::xml("WS-Trust response", xml),
+        ProtocolError::xml("MEX document", "RequestedSecurityToken is never closed"),
+    ];
+    for error in errors {
+        let source = std::error::Error::source(&error).expect("an XML error has a source");
+        let (outer, inner) = (error.to_string(), source.to_string());
+        assert!(!outer.contains(&inner), "{outer:?} repeats {inner:?}");
+    }
 }
