@@ -189,12 +189,12 @@ impl<K: ClientKind> ApplicationBuilder<K> {
     /// Sends requests through `http_client` instead of the default (reqwest with one
     /// retry of the requests that carry no password). Retries are then that client's
     /// business: if it retries, it must leave alone the requests without the
-    /// [`entra_http::Retryable`] extension, which carry a password. Cannot be combined
+    /// [`Retryable`](crate::Retryable) extension, which carry a password. Cannot be combined
     /// with [`extra_root_certificates_pem`](Self::extra_root_certificates_pem): give
     /// your client its roots yourself.
     ///
     /// Throttling still applies: the application wraps `http_client` in its own
-    /// [`entra_http::Throttle`], as it does the default, so a `Retry-After` the server
+    /// throttle layer (entra-http's `Throttle`), as it does the default, so a `Retry-After` the server
     /// gave and a refused password are remembered whatever the transport (MSAL wraps
     /// any client it is given the same way).
     pub fn http_client(mut self, http_client: impl HttpClient + 'static) -> Self {
@@ -213,7 +213,7 @@ impl<K: ClientKind> ApplicationBuilder<K> {
     }
 
     /// Persists the token cache in `store` (for example an
-    /// [`entra_cache::FileStore`]); the default keeps it in memory.
+    /// [`FileStore`](crate::FileStore)); the default keeps it in memory.
     pub fn cache_store(mut self, store: impl CacheStore + 'static) -> Self {
         self.cache_store = Some(Arc::new(store));
         self

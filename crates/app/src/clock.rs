@@ -52,7 +52,7 @@ impl ManualClock {
     }
 
     /// Moves the clock forward by `by`; a move past what `SystemTime` can hold stops
-    /// at [`entra_cache::LATEST_TIME`] (or where the clock is, if it is later already).
+    /// at 9999-12-31, the latest time the token cache serves (or where the clock is, if it is later already).
     pub fn advance(&self, by: Duration) {
         let mut now = self
             .now
