@@ -57,7 +57,7 @@ pub async fn run(out: &mut dyn Write, seed: Option<u64>) -> Result<(), Box<dyn s
         "   signed in as {} ({})",
         account.username, account.home_account_id
     )?;
-    writeln!(out, "   scopes: {}", first.scopes.join(" "))?;
+    writeln!(out, "   scopes: {}", first.scopes)?;
     writeln!(out, "   token from: {}", source(first.token_source))?;
 
     writeln!(out, "\n2. Ask again, silently")?;

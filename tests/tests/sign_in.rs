@@ -282,7 +282,7 @@ async fn a_tenant_id_authority_signs_in_and_caches_under_that_tenant() {
         .expect("tokens");
 
     assert_eq!(
-        result.account.expect("account").realm,
+        result.account.expect("account").realm.as_str(),
         fixture::CONTOSO_TENANT_ID
     );
 }

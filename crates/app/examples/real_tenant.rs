@@ -42,8 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     println!(
         "signed in; token expires at {:?}; scopes: {}",
-        first.expires_on,
-        first.scopes.join(" ")
+        first.expires_on, first.scopes
     );
 
     let account = first.account.ok_or("the sign-in returned no account")?;

@@ -1,6 +1,9 @@
 //! What a successful acquisition returns: [`AuthenticationResult`] and [`Account`].
 
+use std::borrow::Cow;
 use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use entra_protocol::IdTokenClaims;
@@ -39,8 +42,17 @@ pub enum TokenSource {
 }
 
 /// A signed-in account, as kept in the token cache.
+///
+/// Cheap to clone (one reference count increment): every result served from the cache
+/// carries one. Its fields read as those of [`AccountInfo`], e.g.
+/// `account.home_account_id`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Account {
+pub struct Account(Arc<AccountInfo>);
+
+/// What is known about an [`Account`], shared by its clones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AccountInfo {
     /// The account's id across tenants: `{object id}.{tenant id}`.
     pub home_account_id: String,
     /// The identity provider's host (`login.microsoftonline.com`).
@@ -53,38 +65,142 @@ pub struct Account {
     pub local_account_id: Option<String>,
 }
 
+impl Deref for Account {
+    type Target = AccountInfo;
+
+    fn deref(&self) -> &AccountInfo {
+        &self.0
+    }
+}
+
 impl From<entra_cache::AccountEntry> for Account {
     fn from(account: entra_cache::AccountEntry) -> Self {
-        Self {
+        Self(Arc::new(AccountInfo {
             home_account_id: account.home_account_id,
             environment: account.environment,
             realm: account.realm,
             username: account.username.unwrap_or_default(),
             local_account_id: account.local_account_id,
-        }
+        }))
     }
 }
 
+/// The scopes a token was granted for, shared: cloning is a reference count increment.
+///
+/// Kept as the space-separated list the cache stores (its `target`); read them with
+/// [`Scopes::iter`] or [`Scopes::as_str`].
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Scopes(Arc<str>);
+
+impl Scopes {
+    /// The scopes, in the order they were granted.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.split_whitespace()
+    }
+
+    /// The scopes separated by spaces, as OAuth2 writes them.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `scope` is one of them (compared without regard to ASCII case, as Entra
+    /// compares scopes).
+    pub fn contains(&self, scope: &str) -> bool {
+        self.iter()
+            .any(|granted| granted.eq_ignore_ascii_case(scope))
+    }
+
+    /// How many scopes there are.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    /// The scopes as owned strings.
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(str::to_owned).collect()
+    }
+}
+
+impl From<String> for Scopes {
+    /// `scopes`, separated by whitespace.
+    fn from(scopes: String) -> Self {
+        Self(scopes.into())
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Scopes {
+    fn from_iter<I: IntoIterator<Item = S>>(scopes: I) -> Self {
+        let mut joined = String::new();
+        for scope in scopes {
+            if !joined.is_empty() {
+                joined.push(' ');
+            }
+            joined.push_str(scope.as_ref());
+        }
+        Self::from(joined)
+    }
+}
+
+impl fmt::Debug for Scopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl fmt::Display for Scopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<'a> IntoIterator for &'a Scopes {
+    type Item = &'a str;
+    type IntoIter = std::str::SplitWhitespace<'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.split_whitespace()
+    }
+}
+
+/// The token type results carry unless the cache recorded another one.
+pub(crate) const BEARER: &str = "Bearer";
+
 /// A token and what is known about it.
+///
+/// Cheap to build from the cache: its strings and claims are shared, not copied.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct AuthenticationResult {
     /// The access token (redacted in `Debug`).
     pub access_token: AccessToken,
     /// `Bearer`.
-    pub token_type: String,
+    pub token_type: Cow<'static, str>,
     /// When the access token expires.
     pub expires_on: SystemTime,
     /// When the cache will try to renew it early (from the server's `refresh_in`).
     pub refresh_on: Option<SystemTime>,
     /// The scopes the token was granted for.
-    pub scopes: Vec<String>,
-    /// The id token's claims, when there is one.
-    pub id_token_claims: Option<IdTokenClaims>,
+    pub scopes: Scopes,
+    /// The id token's claims, when there is one: decoded once per id token and shared
+    /// by every result that carries them.
+    pub id_token_claims: Option<Arc<IdTokenClaims>>,
     /// The account, for later silent calls.
     pub account: Option<Account>,
     /// Whether the token came from the cache or the identity provider.
     pub token_source: TokenSource,
     /// The correlation id of the call (sent as `client-request-id`).
     pub correlation_id: Uuid,
+}
+
+/// `token_type` as a result carries it: the usual `Bearer` without an allocation.
+pub(crate) fn token_type(token_type: Option<String>) -> Cow<'static, str> {
+    match token_type {
+        Some(token_type) if token_type != BEARER => Cow::Owned(token_type),
+        _ => Cow::Borrowed(BEARER),
+    }
 }

@@ -133,7 +133,7 @@ async fn managed_sign_in_returns_the_tokens_the_account_and_the_id_token_claims(
     );
     assert_eq!(result.refresh_on, None);
     assert_eq!(
-        result.scopes,
+        result.scopes.to_vec(),
         ["User.Read", "openid", "profile", "offline_access"]
     );
     assert_eq!(result.correlation_id, correlation_id(2));

@@ -449,7 +449,7 @@ impl Session {
                 .ok_or(CliError::NoAccount { wanted: None })?),
             _ => Err(CliError::SeveralAccounts {
                 usernames: if self.log_pii {
-                    accounts.into_iter().map(|a| a.username).collect()
+                    accounts.into_iter().map(|a| a.username.clone()).collect()
                 } else {
                     Vec::new()
                 },

@@ -18,7 +18,7 @@ pub(crate) struct ResultView<'a> {
     /// The same, RFC 3339 (UTC).
     pub(crate) expires_at: String,
     /// The scopes granted.
-    pub(crate) scopes: &'a [String],
+    pub(crate) scopes: Vec<&'a str>,
     /// The account, for later calls.
     pub(crate) account: Option<AccountView<'a>>,
     /// `cache` or `identity_provider`.
@@ -36,7 +36,7 @@ impl<'a> ResultView<'a> {
             token_type: &result.token_type,
             expires_on,
             expires_at: rfc3339(expires_on),
-            scopes: &result.scopes,
+            scopes: result.scopes.iter().collect(),
             account: result.account.as_ref().map(AccountView::new),
             token_source: match result.token_source {
                 TokenSource::Cache => "cache",

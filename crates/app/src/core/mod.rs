@@ -167,6 +167,10 @@ pub(crate) struct Core {
     pii_logging: bool,
     flights: Mutex<HashMap<String, Arc<silent::Flight>>>,
     discovered: memo::Discovered,
+    /// Every `environment` value the cache may hold for the authority, computed once.
+    environments: Vec<String>,
+    /// The id token claims decoded so far, so a cache hit does not decode them again.
+    claims: silent::ClaimsMemo,
 }
 
 impl Core {
@@ -184,7 +188,6 @@ impl Core {
         } = config;
         Self {
             client_id,
-            authority,
             http,
             cache,
             loaded: tokio::sync::OnceCell::new(),
@@ -195,21 +198,16 @@ impl Core {
             pii_logging,
             flights: Mutex::new(HashMap::new()),
             discovered: memo::Discovered::new(),
+            environments: environments(&authority),
+            claims: silent::ClaimsMemo::default(),
+            authority,
         }
     }
 
-    /// Every `environment` value the cache may hold for this authority: MSAL Python
-    /// writes the bare host, MSAL Node `host:port`, and known clouds have aliases.
-    fn environments(&self) -> Vec<String> {
-        let mut environments = vec![
-            self.authority.host().to_owned(),
-            self.authority.host_with_port(),
-        ];
-        if let Some(cloud) = self.authority.cloud() {
-            environments.extend(cloud.aliases.iter().map(|alias| (*alias).to_owned()));
-        }
-        environments.dedup();
-        environments
+    /// Every `environment` value the cache may hold for this authority, as the cache's
+    /// queries take them (computed once, in [`environments`]; no allocation per call).
+    fn environments(&self) -> EnvironmentRefs<'_> {
+        EnvironmentRefs::new(&self.environments)
     }
 
     /// Loads the persisted cache once, before first use.
@@ -359,7 +357,7 @@ impl Core {
         let claims = tokens
             .id_token
             .as_ref()
-            .map(|id_token| id_token.claims.clone());
+            .map(|id_token| Arc::new(id_token.claims.clone()));
         if let Some(claims) = &claims {
             claims.check_audience(&self.client_id).map_err(|source| {
                 AuthError::InvalidResponse {
@@ -404,24 +402,30 @@ impl Core {
         ingest.account_source = Some(grant.account_source().to_owned());
         ingest.create_account = grant.creates_account();
         self.cache.ingest(&ingest);
+        // Decoded here once: the cache hits that serve this id token share the claims.
+        if let (Some(home_account_id), Some(id_token), Some(claims)) =
+            (&home_account_id, &ingest.id_token, &claims)
+        {
+            self.claims
+                .put(home_account_id, id_token.clone(), Arc::clone(claims));
+        }
         self.save().await?;
 
         let environments = self.environments();
-        let environments: Vec<&str> = environments.iter().map(String::as_str).collect();
         let account = home_account_id
             .as_deref()
             .and_then(|id| self.cache.account(id, &environments))
             .map(Account::from);
         Ok(AuthenticationResult {
             access_token: AccessToken::new(tokens.access_token),
-            token_type: tokens.token_type,
+            token_type: crate::result::token_type(Some(tokens.token_type)),
             // entra-protocol bounds lifetimes to ten years; the cache serves times up
             // to the year 9999: saturate rather than trust either bound with a panic.
             expires_on: saturating_from_unix_seconds(now.saturating_add(tokens.expires_in)),
             refresh_on: tokens
                 .refresh_in
                 .and_then(|refresh_in| from_unix_seconds(now.saturating_add(refresh_in))),
-            scopes: tokens.scopes.unwrap_or(requested),
+            scopes: tokens.scopes.unwrap_or(requested).into_iter().collect(),
             id_token_claims: claims,
             account,
             token_source: TokenSource::IdentityProvider,
@@ -432,7 +436,6 @@ impl Core {
     pub(crate) async fn accounts(&self) -> Result<Vec<Account>, AuthError> {
         self.ensure_loaded().await?;
         let environments = self.environments();
-        let environments: Vec<&str> = environments.iter().map(String::as_str).collect();
         Ok(self
             .cache
             .accounts(&environments, None)
@@ -447,7 +450,6 @@ impl Core {
     ) -> Result<Option<Account>, AuthError> {
         self.ensure_loaded().await?;
         let environments = self.environments();
-        let environments: Vec<&str> = environments.iter().map(String::as_str).collect();
         Ok(self
             .cache
             .account(home_account_id, &environments)
@@ -457,10 +459,52 @@ impl Core {
     pub(crate) async fn remove_account(&self, account: &Account) -> Result<(), AuthError> {
         self.ensure_loaded().await?;
         let environments = self.environments();
-        let environments: Vec<&str> = environments.iter().map(String::as_str).collect();
         self.cache
             .remove_account(&account.home_account_id, &environments);
+        self.claims.forget(&account.home_account_id);
         self.save().await
+    }
+}
+
+/// Every `environment` value the cache may hold for `authority`: MSAL Python writes the
+/// bare host, MSAL Node `host:port`, and known clouds have aliases.
+fn environments(authority: &Authority) -> Vec<String> {
+    let mut environments = vec![authority.host().to_owned(), authority.host_with_port()];
+    if let Some(cloud) = authority.cloud() {
+        environments.extend(cloud.aliases.iter().map(|alias| (*alias).to_owned()));
+    }
+    environments.dedup();
+    environments
+}
+
+/// Environments as `&str`s, on the stack for the usual few (a known cloud has at most
+/// four aliases, plus the host with and without its port).
+enum EnvironmentRefs<'a> {
+    Inline([&'a str; 8], usize),
+    Heap(Vec<&'a str>),
+}
+
+impl<'a> EnvironmentRefs<'a> {
+    fn new(environments: &'a [String]) -> Self {
+        let mut inline = [""; 8];
+        if environments.len() > inline.len() {
+            return Self::Heap(environments.iter().map(String::as_str).collect());
+        }
+        for (slot, environment) in inline.iter_mut().zip(environments) {
+            *slot = environment;
+        }
+        Self::Inline(inline, environments.len())
+    }
+}
+
+impl<'a> std::ops::Deref for EnvironmentRefs<'a> {
+    type Target = [&'a str];
+
+    fn deref(&self) -> &[&'a str] {
+        match self {
+            Self::Inline(inline, len) => &inline[..*len],
+            Self::Heap(environments) => environments,
+        }
     }
 }
 

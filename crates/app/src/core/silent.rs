@@ -1,19 +1,20 @@
 //! Silent acquisition: a cached access token, else the refresh token, with one
 //! refresh at a time per account.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use entra_cache::{AccessTokenQuery, RefreshTokenQuery};
-use entra_protocol::{decode_id_token, decorate_scopes};
-use secrecy::ExposeSecret;
+use entra_protocol::{IdTokenClaims, decode_id_token, decorate_scopes};
+use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use super::{CallOptions, Core, Grant, TokenRequest};
 use crate::clock::{from_unix_seconds, unix_seconds};
 use crate::error::AuthError;
 use crate::error::Redeeming;
-use crate::result::{AccessToken, Account, AuthenticationResult, TokenSource};
+use crate::result::{AccessToken, Account, AuthenticationResult, Scopes, TokenSource, token_type};
 
 /// One refresh at a time per account: later callers wait, then find the new token, or
 /// share the failure of the refresh they waited on.
@@ -37,6 +38,63 @@ impl SharedFailure {
     /// The error, for a caller that asked for the same `scopes`.
     fn for_scopes(&self, scopes: &[String]) -> Option<AuthError> {
         (self.scopes == scopes).then(|| self.error.clone())
+    }
+}
+
+/// The id token claims decoded so far, by the `home_account_id` of their id token, each
+/// with the id token it was decoded from: claims are served only for that same id token,
+/// so a refresh (or anyone) writing a new one is never answered with the old claims.
+#[derive(Default)]
+pub(super) struct ClaimsMemo {
+    entries: Mutex<HashMap<String, DecodedIdToken>>,
+}
+
+/// An id token and its claims.
+struct DecodedIdToken {
+    id_token: SecretString,
+    claims: Arc<IdTokenClaims>,
+}
+
+impl ClaimsMemo {
+    /// The claims of `id_token`, the account's current id token: remembered, or decoded
+    /// now and remembered (`None` when it does not decode).
+    pub(super) fn get_or_decode(
+        &self,
+        home_account_id: &str,
+        id_token: &SecretString,
+    ) -> Option<Arc<IdTokenClaims>> {
+        if let Some(decoded) = self
+            .lock()
+            .get(home_account_id)
+            .filter(|decoded| decoded.id_token.expose_secret() == id_token.expose_secret())
+        {
+            return Some(Arc::clone(&decoded.claims));
+        }
+        let claims = Arc::new(decode_id_token(id_token.expose_secret()).ok()?);
+        self.put(home_account_id, id_token.clone(), Arc::clone(&claims));
+        Some(claims)
+    }
+
+    /// Remembers the `claims` of the account's new `id_token` (decoded when it arrived).
+    pub(super) fn put(
+        &self,
+        home_account_id: &str,
+        id_token: SecretString,
+        claims: Arc<IdTokenClaims>,
+    ) {
+        self.lock().insert(
+            home_account_id.to_owned(),
+            DecodedIdToken { id_token, claims },
+        );
+    }
+
+    /// Forgets the account's claims (it signed out).
+    pub(super) fn forget(&self, home_account_id: &str) {
+        self.lock().remove(home_account_id);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, DecodedIdToken>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -139,45 +197,57 @@ impl Core {
         correlation_id: Uuid,
     ) -> Option<AuthenticationResult> {
         let environments = self.environments();
-        let environments: Vec<&str> = environments.iter().map(String::as_str).collect();
         let tid = account
             .home_account_id
             .split_once('.')
             .map(|(_, utid)| utid);
-        let realms: Vec<&str> = [Some(self.realm()), Some(account.realm.as_str()), tid]
-            .into_iter()
-            .flatten()
-            .collect();
+        let realms = [
+            self.realm(),
+            account.realm.as_str(),
+            tid.unwrap_or_default(),
+        ];
+        let realms = if tid.is_some() {
+            &realms[..]
+        } else {
+            &realms[..2]
+        };
         let now = unix_seconds(self.clock.now());
+        // entra-cache hands out a copy of the entry (and its key): the copies are today's
+        // API, not this lookup's choice.
         let found = self.cache.access_token(&AccessTokenQuery {
             home_account_id: Some(&account.home_account_id),
             environments: &environments,
             client_id: &self.client_id,
-            realms: &realms,
+            realms,
             scopes,
             now,
         })?;
         let entry = found.entry;
+        // The id token entry is a copy too; its claims are decoded once per id token.
         let id_token_claims = self
             .cache
             .id_token(
                 &account.home_account_id,
                 &environments,
                 &self.client_id,
-                &realms,
+                realms,
             )
-            .and_then(|id_token| decode_id_token(id_token.secret.expose_secret()).ok());
-        let scopes = entry.scopes().map(str::to_owned).collect();
+            .and_then(|id_token| {
+                self.claims
+                    .get_or_decode(&id_token.home_account_id, &id_token.secret)
+            });
         Some(AuthenticationResult {
             // Moved, not cloned: the entry is already a copy, and a second 1-2 KB
             // allocation per cache hit costs more than the rest of the lookup.
             access_token: AccessToken::new(entry.secret),
-            token_type: entry.token_type.unwrap_or_else(|| "Bearer".to_owned()),
+            token_type: token_type(entry.token_type),
             // The cache never serves an expiry past LATEST_TIME; a `refresh_on` past it
             // (a broken file) means no early refresh.
             expires_on: from_unix_seconds(entry.expires_on)?,
             refresh_on: entry.refresh_on.and_then(from_unix_seconds),
-            scopes,
+            // Moved from the entry's copy: a shared target from entra-cache would make
+            // this a reference count increment instead of a copy.
+            scopes: Scopes::from(entry.target),
             id_token_claims,
             account: Some(account.clone()),
             token_source: TokenSource::Cache,
@@ -201,7 +271,6 @@ impl Core {
         correlation_id: Uuid,
     ) -> Result<AuthenticationResult, AuthError> {
         let environments = self.environments();
-        let environments: Vec<&str> = environments.iter().map(String::as_str).collect();
         let family_id = self
             .cache
             .app_metadata(&environments, &self.client_id)
