@@ -385,3 +385,84 @@ async fn with_the_common_authority_silent_finds_the_token_cached_under_organizat
     assert_eq!(result.token_source, TokenSource::Cache);
     assert_eq!(idp.requests().await.len(), before);
 }
+
+/// The name in the id token claims of a cached result.
+fn claimed_name(result: &entra_auth::AuthenticationResult) -> Option<String> {
+    result
+        .id_token_claims
+        .as_ref()
+        .and_then(|claims| claims.name.clone())
+}
+
+/// Token response `n` whose id token names alice `name`.
+fn renamed(n: u32, name: &str) -> serde_json::Value {
+    let mut body = TokenBody::new(n).json();
+    let now = start_time()
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut claims = alice_id_token_claims(now);
+    claims["name"] = serde_json::json!(name);
+    body["id_token"] = serde_json::json!(jwt(&claims));
+    body
+}
+
+#[tokio::test]
+async fn a_cache_hit_after_a_refresh_serves_the_claims_of_the_new_id_token() {
+    let idp = Idp::start().await;
+    let (app, account) = idp.signed_in_alice().await;
+    let first = app
+        .acquire_token_silent(SCOPES, &account)
+        .await
+        .expect("a cached token");
+    assert_eq!(claimed_name(&first).as_deref(), Some("Alice Smith"));
+    idp.mount_refresh_grant(ResponseTemplate::new(200).set_body_json(renamed(2, "Alice Jones")))
+        .await;
+    idp.clock.advance(PAST_EXPIRY);
+    let refreshed = app
+        .acquire_token_silent(SCOPES, &account)
+        .await
+        .expect("a refreshed token");
+    assert_eq!(refreshed.token_source, TokenSource::IdentityProvider);
+
+    let hit = app
+        .acquire_token_silent(SCOPES, &account)
+        .await
+        .expect("the refreshed token, cached");
+
+    assert_eq!(hit.token_source, TokenSource::Cache);
+    assert_eq!(claimed_name(&hit).as_deref(), Some("Alice Jones"));
+}
+
+#[tokio::test]
+async fn a_cache_hit_after_the_cache_got_a_new_id_token_serves_its_claims() {
+    let idp = Idp::start().await;
+    let (app, account) = idp.signed_in_alice().await;
+    let first = app
+        .acquire_token_silent(SCOPES, &account)
+        .await
+        .expect("a cached token");
+    assert_eq!(claimed_name(&first).as_deref(), Some("Alice Smith"));
+    // The same entries, but another id token: written by another application sharing
+    // the cache, say, and not by this one's sign-in or refresh.
+    let old_id_token = TokenBody::new(1).json()["id_token"]
+        .as_str()
+        .expect("an id token")
+        .to_owned();
+    let new_id_token = renamed(1, "Alice Jones")["id_token"]
+        .as_str()
+        .expect("an id token")
+        .to_owned();
+    let serialized = app.token_cache().serialize();
+    assert!(serialized.contains(&old_id_token));
+    app.token_cache()
+        .deserialize(serialized.replace(&old_id_token, &new_id_token).as_bytes())
+        .expect("the edited cache loads");
+
+    let hit = app
+        .acquire_token_silent(SCOPES, &account)
+        .await
+        .expect("a cached token");
+
+    assert_eq!(hit.token_source, TokenSource::Cache);
+    assert_eq!(claimed_name(&hit).as_deref(), Some("Alice Jones"));
+}

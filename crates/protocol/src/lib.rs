@@ -84,8 +84,9 @@ pub use error::{
 };
 pub use id_token::{IdTokenClaims, decode_id_token, verify_id_token};
 pub use token::{
-    ClientAuth, IdToken, MAX_LIFETIME_SECS, TokenParams, TokenResponse, decorate_scopes,
-    merge_claims, parse_token_response, password_grant, refresh_token_grant, saml_bearer_grant,
+    ClientAuth, IdToken, MAX_LIFETIME_SECS, TokenParams, TokenResponse, check_scopes,
+    decorate_scopes, merge_claims, parse_token_response, password_grant, refresh_token_grant,
+    saml_bearer_grant,
 };
 pub use user_realm::{AccountKind, AccountType, UserRealm, parse_user_realm, user_realm_request};
 pub use wire::LibraryInfo;

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use entra_cache::{AccessTokenQuery, RefreshTokenQuery};
-use entra_protocol::{IdTokenClaims, decode_id_token, decorate_scopes};
+use entra_protocol::{IdTokenClaims, check_scopes, decode_id_token};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
@@ -114,7 +114,8 @@ impl Core {
         options: CallOptions,
     ) -> Result<AuthenticationResult, AuthError> {
         let correlation_id = options.correlation_id.unwrap_or_else(Uuid::new_v4);
-        decorate_scopes(scopes)
+        // Checked, not decorated: a cache hit needs no list of the scopes sent.
+        check_scopes(scopes)
             .map_err(|error| self.protocol_error(error, correlation_id, Redeeming::Other))?;
         self.ensure_loaded().await?;
         let bypass_cache = options.force_refresh || options.claims.is_some();

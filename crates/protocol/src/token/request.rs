@@ -66,6 +66,12 @@ pub fn decorate_scopes(scopes: &[&str]) -> Result<Vec<String>, ProtocolError> {
     Ok(out)
 }
 
+/// Refuses what [`decorate_scopes`] refuses (an empty scope, a scope with whitespace),
+/// without building the decorated list.
+pub fn check_scopes(scopes: &[&str]) -> Result<(), ProtocolError> {
+    scopes.iter().try_for_each(|scope| check_scope(scope))
+}
+
 fn check_scope(scope: &str) -> Result<(), ProtocolError> {
     let reason = if scope.is_empty() {
         "a scope cannot be empty"

@@ -164,6 +164,24 @@ fn scopes_are_decorated_once_in_caller_order() {
 }
 
 #[test]
+fn checking_scopes_refuses_what_decorating_them_refuses() {
+    for scopes in [
+        &["User.Read", "Mail.Send"][..],
+        &[],
+        &["User.Read Mail.Send"],
+        &["User.Read", ""],
+        &["\tUser.Read"],
+    ] {
+        assert_eq!(
+            check_scopes(scopes).err().map(|e| e.to_string()),
+            decorate_scopes(scopes).err().map(|e| e.to_string()),
+            "{scopes:?}"
+        );
+    }
+    assert!(check_scopes(&["User.Read", ""]).is_err());
+}
+
+#[test]
 fn claims_merge_with_capabilities() {
     assert_eq!(merge_claims(None, &[]).unwrap(), None);
     assert_eq!(merge_claims(Some("  "), &[]).unwrap(), None);
