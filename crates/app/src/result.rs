@@ -51,7 +51,6 @@ pub struct Account(Arc<AccountInfo>);
 
 /// What is known about an [`Account`], shared by its clones.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct AccountInfo {
     /// The account's id across tenants: `{object id}.{tenant id}`.
     pub home_account_id: String,
@@ -73,15 +72,21 @@ impl Deref for Account {
     }
 }
 
+impl From<AccountInfo> for Account {
+    fn from(account: AccountInfo) -> Self {
+        Self(Arc::new(account))
+    }
+}
+
 impl From<entra_cache::AccountEntry> for Account {
     fn from(account: entra_cache::AccountEntry) -> Self {
-        Self(Arc::new(AccountInfo {
+        Self::from(AccountInfo {
             home_account_id: account.home_account_id,
             environment: account.environment,
             realm: account.realm,
             username: account.username.unwrap_or_default(),
             local_account_id: account.local_account_id,
-        }))
+        })
     }
 }
 
@@ -202,5 +207,60 @@ pub(crate) fn token_type(token_type: Option<String>) -> Cow<'static, str> {
     match token_type {
         Some(token_type) if token_type != BEARER => Cow::Owned(token_type),
         _ => Cow::Borrowed(BEARER),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_read_as_the_list_they_were_granted_as() {
+        let scopes = Scopes::from("User.Read  openid profile".to_owned());
+
+        assert_eq!(
+            scopes.iter().collect::<Vec<_>>(),
+            ["User.Read", "openid", "profile"]
+        );
+        assert_eq!(scopes.len(), 3);
+        assert!(!scopes.is_empty());
+        assert!(scopes.contains("user.read"));
+        assert!(!scopes.contains("Mail.Send"));
+        assert_eq!(
+            format!("{scopes:?}"),
+            r#"["User.Read", "openid", "profile"]"#
+        );
+        assert_eq!(
+            ["User.Read", "openid"]
+                .into_iter()
+                .collect::<Scopes>()
+                .as_str(),
+            "User.Read openid"
+        );
+        assert!(Scopes::from(String::new()).is_empty());
+    }
+
+    #[test]
+    fn an_account_clone_shares_its_fields_and_the_bearer_type_is_not_allocated() {
+        let account = Account::from(AccountInfo {
+            home_account_id: "oid.tid".to_owned(),
+            environment: "login.microsoftonline.com".to_owned(),
+            realm: "tid".to_owned(),
+            username: "alice@contoso.com".to_owned(),
+            local_account_id: None,
+        });
+        let clone = account.clone();
+
+        assert!(std::ptr::eq(
+            clone.username.as_str(),
+            account.username.as_str()
+        ));
+        assert_eq!(clone.home_account_id, "oid.tid");
+        assert!(matches!(
+            token_type(Some("Bearer".to_owned())),
+            Cow::Borrowed("Bearer")
+        ));
+        assert!(matches!(token_type(None), Cow::Borrowed("Bearer")));
+        assert_eq!(token_type(Some("pop".to_owned())), "pop");
     }
 }
