@@ -323,6 +323,46 @@ mod tests {
         }
     }
 
+    /// An unsigned id token for `aud` whose `name` is `name`.
+    fn id_token(name: &str) -> SecretString {
+        use base64::Engine;
+        let encode = |json: serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json.to_string())
+        };
+        let header = encode(serde_json::json!({"alg": "none"}));
+        let claims = encode(serde_json::json!({"aud": "client", "name": name}));
+        SecretString::from(format!("{header}.{claims}.c2lnbmF0dXJl"))
+    }
+
+    fn name(claims: &IdTokenClaims) -> Option<&str> {
+        claims.name.as_deref()
+    }
+
+    #[test]
+    fn claims_are_decoded_once_per_id_token_and_never_served_for_another() {
+        let memo = ClaimsMemo::default();
+        let first = id_token("Alice Smith");
+
+        let decoded = memo.get_or_decode("oid.tid", &first).expect("claims");
+        let again = memo.get_or_decode("oid.tid", &first).expect("claims");
+        assert!(Arc::ptr_eq(&decoded, &again), "decoded once, then shared");
+        assert_eq!(name(&decoded), Some("Alice Smith"));
+
+        let renamed = memo
+            .get_or_decode("oid.tid", &id_token("Alice Jones"))
+            .expect("claims");
+        assert_eq!(name(&renamed), Some("Alice Jones"));
+
+        memo.forget("oid.tid");
+        let after_sign_out = memo.get_or_decode("oid.tid", &first).expect("claims");
+        assert!(!Arc::ptr_eq(&decoded, &after_sign_out));
+        assert_eq!(name(&after_sign_out), Some("Alice Smith"));
+        assert!(
+            memo.get_or_decode("oid.tid", &SecretString::from("not a jwt"))
+                .is_none()
+        );
+    }
+
     #[test]
     fn a_failure_is_shared_only_with_callers_of_the_same_scopes() {
         let failure = SharedFailure {
