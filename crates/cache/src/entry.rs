@@ -5,11 +5,11 @@
 //! entry whose known fields have an unexpected shape is not an error: it is kept verbatim
 //! (see `Slot::Foreign` in the store) and never served.
 
-use std::collections::HashMap;
-
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::json::{Json, Object};
+use std::fmt::Write as _;
+
+use crate::json::{self, Json, Object};
 
 /// `credential_type` of an access token entry.
 pub(crate) const ACCESS_TOKEN: &str = "AccessToken";
@@ -228,9 +228,10 @@ impl AppMetadataEntry {
     }
 }
 
-/// Reads known fields out of a JSON object; everything else becomes extra fields.
-struct Reader {
-    known: HashMap<&'static str, Json>,
+/// Reads known fields out of a JSON object; everything else becomes extra fields. Only
+/// the values kept are copied.
+struct Reader<'a> {
+    known: Vec<(&'static str, &'a Json)>,
     extra: Object,
 }
 
@@ -240,33 +241,37 @@ pub(crate) struct Mismatch;
 
 type Read<T> = Result<T, Mismatch>;
 
-impl Reader {
-    fn new(object: &Object, names: &[&'static str]) -> Reader {
-        let mut known = HashMap::new();
+impl<'a> Reader<'a> {
+    fn new(object: &'a Object, names: &[&'static str]) -> Reader<'a> {
+        let mut known = Vec::with_capacity(names.len());
         let mut extra = Vec::new();
         for (key, value) in object {
             match names.iter().find(|n| **n == key.as_str()) {
-                Some(name) => {
-                    known.insert(*name, value.clone());
-                }
+                Some(name) => known.push((*name, value)),
                 None => extra.push((key.clone(), value.clone())),
             }
         }
         Reader { known, extra }
     }
 
+    /// Takes the value of a known field (an object holds each name once).
+    fn take(&mut self, name: &'static str) -> Option<&'a Json> {
+        let at = self.known.iter().position(|(n, _)| *n == name)?;
+        Some(self.known.swap_remove(at).1)
+    }
+
     /// A string field that must be present.
     fn required(&mut self, name: &'static str) -> Read<String> {
-        match self.known.remove(name) {
-            Some(Json::String(s)) => Ok(s),
+        match self.take(name) {
+            Some(Json::String(s)) => Ok(s.clone()),
             _ => Err(Mismatch),
         }
     }
 
     /// A field MSAL always writes, possibly as `null`.
     fn nullable(&mut self, name: &'static str) -> Read<Option<String>> {
-        match self.known.remove(name) {
-            Some(Json::String(s)) => Ok(Some(s)),
+        match self.take(name) {
+            Some(Json::String(s)) => Ok(Some(s.clone())),
             Some(Json::Null) | None => Ok(None),
             Some(_) => Err(Mismatch),
         }
@@ -274,8 +279,8 @@ impl Reader {
 
     /// A field MSAL writes only when it has a value; a `null` is kept as an extra field.
     fn optional(&mut self, name: &'static str) -> Read<Option<String>> {
-        match self.known.remove(name) {
-            Some(Json::String(s)) => Ok(Some(s)),
+        match self.take(name) {
+            Some(Json::String(s)) => Ok(Some(s.clone())),
             Some(Json::Null) => {
                 self.extra.push((name.to_owned(), Json::Null));
                 Ok(None)
@@ -287,7 +292,7 @@ impl Reader {
 
     /// A time (unix seconds) written as a string of digits (or, leniently, a JSON integer).
     fn time(&mut self, name: &'static str) -> Read<Option<u64>> {
-        match self.known.remove(name) {
+        match self.take(name) {
             None => Ok(None),
             Some(Json::String(s)) => s.parse::<u64>().map(Some).map_err(|_| Mismatch),
             Some(Json::Number(n)) => n.as_u64().map(Some).ok_or(Mismatch),
@@ -300,7 +305,7 @@ impl Reader {
     }
 
     fn credential_type(&mut self, expected: &str) -> Read<()> {
-        match self.known.remove("credential_type") {
+        match self.take("credential_type") {
             Some(Json::String(s)) if s.eq_ignore_ascii_case(expected) => Ok(()),
             _ => Err(Mismatch),
         }
@@ -315,20 +320,43 @@ impl Reader {
     }
 }
 
-/// Builds an entry's JSON object in MSAL Python's field order.
-#[derive(Default)]
-struct Writer(Object);
+/// Writes an entry's JSON object straight into the output, in MSAL Python's field order
+/// and `json.dumps(indent=4)` layout.
+struct Writer<'o> {
+    out: &'o mut String,
+    depth: usize,
+    empty: bool,
+}
 
-impl Writer {
+impl<'o> Writer<'o> {
+    fn new(out: &'o mut String, depth: usize) -> Self {
+        Writer {
+            out,
+            depth,
+            empty: true,
+        }
+    }
+
+    fn name(&mut self, name: &str) {
+        self.out.push_str(if self.empty { "{" } else { "," });
+        self.empty = false;
+        json::newline(self.out, self.depth + 1);
+        json::write_string(self.out, name);
+        self.out.push_str(": ");
+    }
+
     fn string(mut self, name: &str, value: &str) -> Self {
-        self.0
-            .push((name.to_owned(), Json::String(value.to_owned())));
+        self.name(name);
+        json::write_string(self.out, value);
         self
     }
 
     fn nullable(mut self, name: &str, value: Option<&str>) -> Self {
-        let value = value.map_or(Json::Null, |v| Json::String(v.to_owned()));
-        self.0.push((name.to_owned(), value));
+        self.name(name);
+        match value {
+            Some(v) => json::write_string(self.out, v),
+            None => self.out.push_str("null"),
+        }
         self
     }
 
@@ -339,23 +367,41 @@ impl Writer {
         }
     }
 
-    fn time(self, name: &str, value: Option<u64>) -> Self {
-        match value {
-            Some(v) => self.string(name, &v.to_string()),
-            None => self,
+    fn time(mut self, name: &str, value: Option<u64>) -> Self {
+        if let Some(v) = value {
+            self.name(name);
+            let _ = write!(self.out, "\"{v}\"");
         }
+        self
     }
 
-    fn finish(mut self, extra: &ExtraFields) -> Object {
-        self.0.extend(extra.0.iter().cloned());
-        self.0
+    fn finish(mut self, extra: &ExtraFields) {
+        for (name, value) in &extra.0 {
+            self.name(name);
+            json::write_value(self.out, value, self.depth + 1);
+        }
+        if self.empty {
+            self.out.push_str("{}");
+        } else {
+            json::newline(self.out, self.depth);
+            self.out.push('}');
+        }
     }
+}
+
+/// About how many bytes an entry with these string values, `fields` known fields and
+/// these extra fields takes written out (names, quotes and indentation included).
+fn hint(values: &[&str], fields: usize, extra: &ExtraFields) -> usize {
+    values.iter().map(|v| v.len()).sum::<usize>() + fields * 40 + extra.len() * 64
 }
 
 /// Conversion between an entry and its JSON object.
 pub(crate) trait EntryJson: Sized {
     fn from_json(object: &Object) -> Read<Self>;
-    fn to_json(&self) -> Object;
+    /// Writes the entry's JSON object at nesting `depth` (no tree is built).
+    fn write_json(&self, out: &mut String, depth: usize);
+    /// About how many bytes [`EntryJson::write_json`] writes, to size the output ahead.
+    fn json_len_hint(&self) -> usize;
 }
 
 impl EntryJson for AccessTokenEntry {
@@ -398,8 +444,26 @@ impl EntryJson for AccessTokenEntry {
         })
     }
 
-    fn to_json(&self) -> Object {
-        Writer::default()
+    fn json_len_hint(&self) -> usize {
+        hint(
+            &[
+                self.secret.expose_secret(),
+                self.home_account_id.as_deref().unwrap_or_default(),
+                &self.environment,
+                &self.client_id,
+                &self.target,
+                &self.realm,
+                self.token_type.as_deref().unwrap_or_default(),
+                self.key_id.as_deref().unwrap_or_default(),
+                self.ext_cache_key.as_deref().unwrap_or_default(),
+            ],
+            14,
+            &self.extra,
+        )
+    }
+
+    fn write_json(&self, out: &mut String, depth: usize) {
+        Writer::new(out, depth)
             .string("credential_type", ACCESS_TOKEN)
             .string("secret", self.secret.expose_secret())
             .nullable("home_account_id", self.home_account_id.as_deref())
@@ -414,7 +478,7 @@ impl EntryJson for AccessTokenEntry {
             .optional("key_id", self.key_id.as_deref())
             .optional("ext_cache_key", self.ext_cache_key.as_deref())
             .time("refresh_on", self.refresh_on)
-            .finish(&self.extra)
+            .finish(&self.extra);
     }
 }
 
@@ -446,8 +510,23 @@ impl EntryJson for RefreshTokenEntry {
         })
     }
 
-    fn to_json(&self) -> Object {
-        Writer::default()
+    fn json_len_hint(&self) -> usize {
+        hint(
+            &[
+                self.secret.expose_secret(),
+                &self.home_account_id,
+                &self.environment,
+                &self.client_id,
+                self.target.as_deref().unwrap_or_default(),
+                self.family_id.as_deref().unwrap_or_default(),
+            ],
+            8,
+            &self.extra,
+        )
+    }
+
+    fn write_json(&self, out: &mut String, depth: usize) {
+        Writer::new(out, depth)
             .string("credential_type", REFRESH_TOKEN)
             .string("secret", self.secret.expose_secret())
             .string("home_account_id", &self.home_account_id)
@@ -456,7 +535,7 @@ impl EntryJson for RefreshTokenEntry {
             .optional("target", self.target.as_deref())
             .time("last_modification_time", self.last_modification_time)
             .optional("family_id", self.family_id.as_deref())
-            .finish(&self.extra)
+            .finish(&self.extra);
     }
 }
 
@@ -484,15 +563,29 @@ impl EntryJson for IdTokenEntry {
         })
     }
 
-    fn to_json(&self) -> Object {
-        Writer::default()
+    fn json_len_hint(&self) -> usize {
+        hint(
+            &[
+                self.secret.expose_secret(),
+                &self.home_account_id,
+                &self.environment,
+                &self.realm,
+                &self.client_id,
+            ],
+            6,
+            &self.extra,
+        )
+    }
+
+    fn write_json(&self, out: &mut String, depth: usize) {
+        Writer::new(out, depth)
             .string("credential_type", ID_TOKEN)
             .string("secret", self.secret.expose_secret())
             .string("home_account_id", &self.home_account_id)
             .string("environment", &self.environment)
             .string("realm", &self.realm)
             .string("client_id", &self.client_id)
-            .finish(&self.extra)
+            .finish(&self.extra);
     }
 }
 
@@ -522,8 +615,22 @@ impl EntryJson for AccountEntry {
         })
     }
 
-    fn to_json(&self) -> Object {
-        Writer::default()
+    fn json_len_hint(&self) -> usize {
+        hint(
+            &[
+                &self.home_account_id,
+                &self.environment,
+                &self.realm,
+                self.local_account_id.as_deref().unwrap_or_default(),
+                self.username.as_deref().unwrap_or_default(),
+            ],
+            7,
+            &self.extra,
+        )
+    }
+
+    fn write_json(&self, out: &mut String, depth: usize) {
+        Writer::new(out, depth)
             .string("home_account_id", &self.home_account_id)
             .string("environment", &self.environment)
             .string("realm", &self.realm)
@@ -531,7 +638,7 @@ impl EntryJson for AccountEntry {
             .optional("username", self.username.as_deref())
             .optional("authority_type", self.authority_type.as_deref())
             .optional("account_source", self.account_source.as_deref())
-            .finish(&self.extra)
+            .finish(&self.extra);
     }
 }
 
@@ -546,11 +653,23 @@ impl EntryJson for AppMetadataEntry {
         })
     }
 
-    fn to_json(&self) -> Object {
-        Writer::default()
+    fn json_len_hint(&self) -> usize {
+        hint(
+            &[
+                &self.client_id,
+                &self.environment,
+                self.family_id.as_deref().unwrap_or_default(),
+            ],
+            3,
+            &self.extra,
+        )
+    }
+
+    fn write_json(&self, out: &mut String, depth: usize) {
+        Writer::new(out, depth)
             .string("client_id", &self.client_id)
             .string("environment", &self.environment)
             .optional("family_id", self.family_id.as_deref())
-            .finish(&self.extra)
+            .finish(&self.extra);
     }
 }

@@ -28,6 +28,7 @@ pub(crate) type Object = Vec<(String, Json)>;
 impl Json {
     /// Parses `bytes`, keeping object key order. A repeated key keeps its first position
     /// and its last value, as Python's `json.loads` does.
+    #[cfg(test)]
     pub(crate) fn parse(bytes: &[u8]) -> Result<Json, serde_json::Error> {
         serde_json::from_slice(bytes)
     }
@@ -140,9 +141,16 @@ impl<'de> Visitor<'de> for JsonVisitor {
 
 const INDENT: usize = 4;
 
-fn newline(out: &mut String, depth: usize) {
+/// Starts a new line indented for `depth`.
+pub(crate) fn newline(out: &mut String, depth: usize) {
+    const SPACES: &str = "                                ";
     out.push('\n');
-    out.extend(std::iter::repeat_n(' ', depth * INDENT));
+    let mut left = depth * INDENT;
+    while left > 0 {
+        let now = left.min(SPACES.len());
+        out.push_str(SPACES.get(..now).unwrap_or_default());
+        left -= now;
+    }
 }
 
 /// Writes `value` at the given nesting depth.

@@ -411,7 +411,7 @@ impl Core {
         let account = home_account_id
             .as_deref()
             .and_then(|id| self.cache.account(id, &environments))
-            .map(Account::from);
+            .map(|entry| Account::from(Arc::unwrap_or_clone(entry)));
         Ok(AuthenticationResult {
             access_token: AccessToken::new(tokens.access_token),
             token_type: tokens.token_type,
@@ -437,7 +437,7 @@ impl Core {
             .cache
             .accounts(&environments, None)
             .into_iter()
-            .map(Account::from)
+            .map(|entry| Account::from(Arc::unwrap_or_clone(entry)))
             .collect())
     }
 
@@ -451,7 +451,7 @@ impl Core {
         Ok(self
             .cache
             .account(home_account_id, &environments)
-            .map(Account::from))
+            .map(|entry| Account::from(Arc::unwrap_or_clone(entry))))
     }
 
     pub(crate) async fn remove_account(&self, account: &Account) -> Result<(), AuthError> {

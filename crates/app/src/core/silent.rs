@@ -169,10 +169,11 @@ impl Core {
             .and_then(|id_token| decode_id_token(id_token.secret.expose_secret()).ok());
         let scopes = entry.scopes().map(str::to_owned).collect();
         Some(AuthenticationResult {
-            // Moved, not cloned: the entry is already a copy, and a second 1-2 KB
-            // allocation per cache hit costs more than the rest of the lookup.
-            access_token: AccessToken::new(entry.secret),
-            token_type: entry.token_type.unwrap_or_else(|| "Bearer".to_owned()),
+            access_token: AccessToken::new(entry.secret.clone()),
+            token_type: entry
+                .token_type
+                .clone()
+                .unwrap_or_else(|| "Bearer".to_owned()),
             // The cache never serves an expiry past LATEST_TIME; a `refresh_on` past it
             // (a broken file) means no early refresh.
             expires_on: from_unix_seconds(entry.expires_on)?,
@@ -205,7 +206,7 @@ impl Core {
         let family_id = self
             .cache
             .app_metadata(&environments, &self.client_id)
-            .and_then(|metadata| metadata.family_id);
+            .and_then(|metadata| metadata.family_id.clone());
         let Some(refresh_token) = self.cache.refresh_token(&RefreshTokenQuery {
             home_account_id: &account.home_account_id,
             environments: &environments,
