@@ -142,12 +142,12 @@ impl<T: Entry> Slot<T> {
     }
 
     fn from_json(raw: Json) -> Slot<T> {
-        match &raw {
+        match raw {
             Json::Object(object) => match T::from_json(object) {
                 Ok(entry) => Slot::Known(Arc::new(entry)),
-                Err(_) => Slot::Foreign(raw),
+                Err(object) => Slot::Foreign(Json::Object(object)),
             },
-            _ => Slot::Foreign(raw),
+            other => Slot::Foreign(other),
         }
     }
 

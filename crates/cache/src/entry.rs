@@ -228,91 +228,136 @@ impl AppMetadataEntry {
     }
 }
 
-/// Reads known fields out of a JSON object; everything else becomes extra fields. Only
-/// the values kept are copied.
-struct Reader<'a> {
-    known: Vec<(&'static str, &'a Json)>,
+/// What the schema allows for one known field.
+#[derive(Clone, Copy)]
+enum Field {
+    /// `credential_type`: this string, any ASCII case.
+    Credential(&'static str),
+    /// A string that must be present.
+    Required,
+    /// A string or `null` (MSAL always writes it); absent reads as `null`.
+    Nullable,
+    /// A string, absent, or `null` (kept as an extra field).
+    Optional,
+    /// Unix seconds as a string of digits or a JSON integer; absent, or `null` (kept as
+    /// an extra field).
+    Time,
+    /// Unix seconds that must be present.
+    RequiredTime,
+}
+
+impl Field {
+    fn fits(self, value: Option<&Json>) -> bool {
+        match (self, value) {
+            (Field::Credential(expected), Some(Json::String(s))) => {
+                s.eq_ignore_ascii_case(expected)
+            }
+            (Field::Required, Some(Json::String(_))) => true,
+            (Field::Nullable | Field::Optional | Field::Time, None) => true,
+            (Field::Nullable | Field::Optional, Some(Json::String(_) | Json::Null)) => true,
+            (Field::Time, Some(Json::Null)) => true,
+            (Field::Time | Field::RequiredTime, Some(Json::String(s))) => s.parse::<u64>().is_ok(),
+            (Field::Time | Field::RequiredTime, Some(Json::Number(n))) => n.as_u64().is_some(),
+            _ => false,
+        }
+    }
+}
+
+/// Moves known fields out of a JSON object whose shape was checked against the schema
+/// first; everything else becomes extra fields. Nothing is copied.
+struct Reader {
+    known: Vec<(&'static str, Json)>,
     extra: Object,
 }
 
-/// The shape of a known field was not what the schema says.
-#[derive(Debug)]
-pub(crate) struct Mismatch;
-
-type Read<T> = Result<T, Mismatch>;
-
-impl<'a> Reader<'a> {
-    fn new(object: &'a Object, names: &[&'static str]) -> Reader<'a> {
-        let mut known = Vec::with_capacity(names.len());
+impl Reader {
+    /// The object's fields split by `schema`, or the object untouched if a known field
+    /// has a shape the schema does not allow (the entry is then kept verbatim).
+    fn new(object: Object, schema: &[(&'static str, Field)]) -> Result<Reader, Object> {
+        let fits = schema.iter().all(|(name, field)| {
+            field.fits(
+                object
+                    .iter()
+                    .find(|(key, _)| key == name)
+                    .map(|(_, value)| value),
+            )
+        });
+        if !fits {
+            return Err(object);
+        }
+        let mut known = Vec::with_capacity(schema.len());
         let mut extra = Vec::new();
         for (key, value) in object {
-            match names.iter().find(|n| **n == key.as_str()) {
-                Some(name) => known.push((*name, value)),
-                None => extra.push((key.clone(), value.clone())),
+            match schema.iter().find(|(name, _)| *name == key.as_str()) {
+                Some((name, _)) => known.push((*name, value)),
+                None => extra.push((key, value)),
             }
         }
-        Reader { known, extra }
+        Ok(Reader { known, extra })
     }
 
     /// Takes the value of a known field (an object holds each name once).
-    fn take(&mut self, name: &'static str) -> Option<&'a Json> {
+    fn take(&mut self, name: &'static str) -> Option<Json> {
         let at = self.known.iter().position(|(n, _)| *n == name)?;
         Some(self.known.swap_remove(at).1)
     }
 
-    /// A string field that must be present.
-    fn required(&mut self, name: &'static str) -> Read<String> {
+    // The readers below see only shapes `Field::fits` allowed; their fallbacks are for
+    // totality, never reached.
+
+    /// A [`Field::Required`] string.
+    fn required(&mut self, name: &'static str) -> String {
         match self.take(name) {
-            Some(Json::String(s)) => Ok(s.clone()),
-            _ => Err(Mismatch),
+            Some(Json::String(s)) => s,
+            _ => String::new(),
         }
     }
 
-    /// A field MSAL always writes, possibly as `null`.
-    fn nullable(&mut self, name: &'static str) -> Read<Option<String>> {
+    /// A [`Field::Nullable`] string.
+    fn nullable(&mut self, name: &'static str) -> Option<String> {
         match self.take(name) {
-            Some(Json::String(s)) => Ok(Some(s.clone())),
-            Some(Json::Null) | None => Ok(None),
-            Some(_) => Err(Mismatch),
+            Some(Json::String(s)) => Some(s),
+            _ => None,
         }
     }
 
-    /// A field MSAL writes only when it has a value; a `null` is kept as an extra field.
-    fn optional(&mut self, name: &'static str) -> Read<Option<String>> {
+    /// A [`Field::Optional`] string; a `null` is kept as an extra field.
+    fn optional(&mut self, name: &'static str) -> Option<String> {
         match self.take(name) {
-            Some(Json::String(s)) => Ok(Some(s.clone())),
+            Some(Json::String(s)) => Some(s),
             Some(Json::Null) => {
                 self.extra.push((name.to_owned(), Json::Null));
-                Ok(None)
+                None
             }
-            None => Ok(None),
-            Some(_) => Err(Mismatch),
+            _ => None,
         }
     }
 
-    /// A time (unix seconds) written as a string of digits (or, leniently, a JSON integer).
-    fn time(&mut self, name: &'static str) -> Read<Option<u64>> {
+    /// A [`Field::Time`]; a `null` is kept as an extra field.
+    fn time(&mut self, name: &'static str) -> Option<u64> {
         match self.take(name) {
-            None => Ok(None),
-            Some(Json::String(s)) => s.parse::<u64>().map(Some).map_err(|_| Mismatch),
-            Some(Json::Number(n)) => n.as_u64().map(Some).ok_or(Mismatch),
+            Some(Json::String(s)) => s.parse::<u64>().ok(),
+            Some(Json::Number(n)) => n.as_u64(),
             Some(Json::Null) => {
                 self.extra.push((name.to_owned(), Json::Null));
-                Ok(None)
+                None
             }
-            Some(_) => Err(Mismatch),
+            _ => None,
         }
     }
 
-    fn credential_type(&mut self, expected: &str) -> Read<()> {
-        match self.take("credential_type") {
-            Some(Json::String(s)) if s.eq_ignore_ascii_case(expected) => Ok(()),
-            _ => Err(Mismatch),
-        }
+    /// A [`Field::RequiredTime`].
+    fn required_time(&mut self, name: &'static str) -> u64 {
+        self.time(name).unwrap_or_default()
     }
 
-    fn secret(&mut self) -> Read<SecretString> {
-        self.required("secret").map(SecretString::from)
+    /// Drops the (checked) `credential_type`.
+    fn credential_type(&mut self) {
+        self.take("credential_type");
+    }
+
+    fn secret(&mut self) -> SecretString {
+        SecretString::from(self.required("secret"))
     }
 
     fn finish(self) -> ExtraFields {
@@ -397,7 +442,8 @@ fn hint(values: &[&str], fields: usize, extra: &ExtraFields) -> usize {
 
 /// Conversion between an entry and its JSON object.
 pub(crate) trait EntryJson: Sized {
-    fn from_json(object: &Object) -> Read<Self>;
+    /// The typed entry, or the object untouched if a known field has an unexpected shape.
+    fn from_json(object: Object) -> Result<Self, Object>;
     /// Writes the entry's JSON object at nesting `depth` (no tree is built).
     fn write_json(&self, out: &mut String, depth: usize);
     /// About how many bytes [`EntryJson::write_json`] writes, to size the output ahead.
@@ -405,41 +451,42 @@ pub(crate) trait EntryJson: Sized {
 }
 
 impl EntryJson for AccessTokenEntry {
-    fn from_json(object: &Object) -> Read<Self> {
+    fn from_json(object: Object) -> Result<Self, Object> {
+        use Field::{Nullable, Optional, Required, RequiredTime, Time};
         let mut r = Reader::new(
             object,
             &[
-                "credential_type",
-                "secret",
-                "home_account_id",
-                "environment",
-                "client_id",
-                "target",
-                "realm",
-                "token_type",
-                "cached_at",
-                "expires_on",
-                "extended_expires_on",
-                "key_id",
-                "ext_cache_key",
-                "refresh_on",
+                ("credential_type", Field::Credential(ACCESS_TOKEN)),
+                ("secret", Required),
+                ("home_account_id", Nullable),
+                ("environment", Required),
+                ("client_id", Required),
+                ("target", Required),
+                ("realm", Required),
+                ("token_type", Optional),
+                ("cached_at", Time),
+                ("expires_on", RequiredTime),
+                ("extended_expires_on", Time),
+                ("key_id", Optional),
+                ("ext_cache_key", Optional),
+                ("refresh_on", Time),
             ],
-        );
-        r.credential_type(ACCESS_TOKEN)?;
+        )?;
+        r.credential_type();
         Ok(AccessTokenEntry {
-            secret: r.secret()?,
-            home_account_id: r.nullable("home_account_id")?,
-            environment: r.required("environment")?,
-            client_id: r.required("client_id")?,
-            target: r.required("target")?,
-            realm: r.required("realm")?,
-            token_type: r.optional("token_type")?,
-            cached_at: r.time("cached_at")?,
-            expires_on: r.time("expires_on")?.ok_or(Mismatch)?,
-            extended_expires_on: r.time("extended_expires_on")?,
-            key_id: r.optional("key_id")?,
-            ext_cache_key: r.optional("ext_cache_key")?,
-            refresh_on: r.time("refresh_on")?,
+            secret: r.secret(),
+            home_account_id: r.nullable("home_account_id"),
+            environment: r.required("environment"),
+            client_id: r.required("client_id"),
+            target: r.required("target"),
+            realm: r.required("realm"),
+            token_type: r.optional("token_type"),
+            cached_at: r.time("cached_at"),
+            expires_on: r.required_time("expires_on"),
+            extended_expires_on: r.time("extended_expires_on"),
+            key_id: r.optional("key_id"),
+            ext_cache_key: r.optional("ext_cache_key"),
+            refresh_on: r.time("refresh_on"),
             extra: r.finish(),
         })
     }
@@ -483,29 +530,30 @@ impl EntryJson for AccessTokenEntry {
 }
 
 impl EntryJson for RefreshTokenEntry {
-    fn from_json(object: &Object) -> Read<Self> {
+    fn from_json(object: Object) -> Result<Self, Object> {
+        use Field::{Optional, Required, Time};
         let mut r = Reader::new(
             object,
             &[
-                "credential_type",
-                "secret",
-                "home_account_id",
-                "environment",
-                "client_id",
-                "target",
-                "last_modification_time",
-                "family_id",
+                ("credential_type", Field::Credential(REFRESH_TOKEN)),
+                ("secret", Required),
+                ("home_account_id", Required),
+                ("environment", Required),
+                ("client_id", Required),
+                ("target", Optional),
+                ("last_modification_time", Time),
+                ("family_id", Optional),
             ],
-        );
-        r.credential_type(REFRESH_TOKEN)?;
+        )?;
+        r.credential_type();
         Ok(RefreshTokenEntry {
-            secret: r.secret()?,
-            home_account_id: r.required("home_account_id")?,
-            environment: r.required("environment")?,
-            client_id: r.required("client_id")?,
-            target: r.optional("target")?,
-            last_modification_time: r.time("last_modification_time")?,
-            family_id: r.optional("family_id")?,
+            secret: r.secret(),
+            home_account_id: r.required("home_account_id"),
+            environment: r.required("environment"),
+            client_id: r.required("client_id"),
+            target: r.optional("target"),
+            last_modification_time: r.time("last_modification_time"),
+            family_id: r.optional("family_id"),
             extra: r.finish(),
         })
     }
@@ -540,25 +588,26 @@ impl EntryJson for RefreshTokenEntry {
 }
 
 impl EntryJson for IdTokenEntry {
-    fn from_json(object: &Object) -> Read<Self> {
+    fn from_json(object: Object) -> Result<Self, Object> {
+        use Field::Required;
         let mut r = Reader::new(
             object,
             &[
-                "credential_type",
-                "secret",
-                "home_account_id",
-                "environment",
-                "realm",
-                "client_id",
+                ("credential_type", Field::Credential(ID_TOKEN)),
+                ("secret", Required),
+                ("home_account_id", Required),
+                ("environment", Required),
+                ("realm", Required),
+                ("client_id", Required),
             ],
-        );
-        r.credential_type(ID_TOKEN)?;
+        )?;
+        r.credential_type();
         Ok(IdTokenEntry {
-            secret: r.secret()?,
-            home_account_id: r.required("home_account_id")?,
-            environment: r.required("environment")?,
-            realm: r.required("realm")?,
-            client_id: r.required("client_id")?,
+            secret: r.secret(),
+            home_account_id: r.required("home_account_id"),
+            environment: r.required("environment"),
+            realm: r.required("realm"),
+            client_id: r.required("client_id"),
             extra: r.finish(),
         })
     }
@@ -590,27 +639,28 @@ impl EntryJson for IdTokenEntry {
 }
 
 impl EntryJson for AccountEntry {
-    fn from_json(object: &Object) -> Read<Self> {
+    fn from_json(object: Object) -> Result<Self, Object> {
+        use Field::{Nullable, Optional, Required};
         let mut r = Reader::new(
             object,
             &[
-                "home_account_id",
-                "environment",
-                "realm",
-                "local_account_id",
-                "username",
-                "authority_type",
-                "account_source",
+                ("home_account_id", Required),
+                ("environment", Required),
+                ("realm", Required),
+                ("local_account_id", Nullable),
+                ("username", Optional),
+                ("authority_type", Optional),
+                ("account_source", Optional),
             ],
-        );
+        )?;
         Ok(AccountEntry {
-            home_account_id: r.required("home_account_id")?,
-            environment: r.required("environment")?,
-            realm: r.required("realm")?,
-            local_account_id: r.nullable("local_account_id")?,
-            username: r.optional("username")?,
-            authority_type: r.optional("authority_type")?,
-            account_source: r.optional("account_source")?,
+            home_account_id: r.required("home_account_id"),
+            environment: r.required("environment"),
+            realm: r.required("realm"),
+            local_account_id: r.nullable("local_account_id"),
+            username: r.optional("username"),
+            authority_type: r.optional("authority_type"),
+            account_source: r.optional("account_source"),
             extra: r.finish(),
         })
     }
@@ -643,12 +693,20 @@ impl EntryJson for AccountEntry {
 }
 
 impl EntryJson for AppMetadataEntry {
-    fn from_json(object: &Object) -> Read<Self> {
-        let mut r = Reader::new(object, &["client_id", "environment", "family_id"]);
+    fn from_json(object: Object) -> Result<Self, Object> {
+        use Field::{Optional, Required};
+        let mut r = Reader::new(
+            object,
+            &[
+                ("client_id", Required),
+                ("environment", Required),
+                ("family_id", Optional),
+            ],
+        )?;
         Ok(AppMetadataEntry {
-            client_id: r.required("client_id")?,
-            environment: r.required("environment")?,
-            family_id: r.optional("family_id")?,
+            client_id: r.required("client_id"),
+            environment: r.required("environment"),
+            family_id: r.optional("family_id"),
             extra: r.finish(),
         })
     }
