@@ -138,6 +138,13 @@ impl From<String> for Scopes {
     }
 }
 
+impl From<&str> for Scopes {
+    /// `scopes`, separated by whitespace.
+    fn from(scopes: &str) -> Self {
+        Self(scopes.into())
+    }
+}
+
 impl<S: AsRef<str>> FromIterator<S> for Scopes {
     fn from_iter<I: IntoIterator<Item = S>>(scopes: I) -> Self {
         let mut joined = String::new();
@@ -203,9 +210,9 @@ pub struct AuthenticationResult {
 }
 
 /// `token_type` as a result carries it: the usual `Bearer` without an allocation.
-pub(crate) fn token_type(token_type: Option<String>) -> Cow<'static, str> {
+pub(crate) fn token_type(token_type: Option<&str>) -> Cow<'static, str> {
     match token_type {
-        Some(token_type) if token_type != BEARER => Cow::Owned(token_type),
+        Some(token_type) if token_type != BEARER => Cow::Owned(token_type.to_owned()),
         _ => Cow::Borrowed(BEARER),
     }
 }
@@ -257,10 +264,10 @@ mod tests {
         ));
         assert_eq!(clone.home_account_id, "oid.tid");
         assert!(matches!(
-            token_type(Some("Bearer".to_owned())),
+            token_type(Some("Bearer")),
             Cow::Borrowed("Bearer")
         ));
         assert!(matches!(token_type(None), Cow::Borrowed("Bearer")));
-        assert_eq!(token_type(Some("pop".to_owned())), "pop");
+        assert_eq!(token_type(Some("pop")), "pop");
     }
 }

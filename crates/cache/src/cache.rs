@@ -195,24 +195,36 @@ impl TokenCache {
         environments: &[&str],
         client_id: &str,
         realms: &[&str],
-    ) -> Option<IdTokenEntry> {
+    ) -> Option<Arc<IdTokenEntry>> {
         self.read()
             .find_id_token(home_account_id, environments, client_id, realms)
     }
 
     /// Accounts in the given environments (empty: any), optionally with one username
     /// (case-insensitive), one per `home_account_id`, as MSAL Python's `get_accounts`.
-    pub fn accounts(&self, environments: &[&str], username: Option<&str>) -> Vec<AccountEntry> {
+    pub fn accounts(
+        &self,
+        environments: &[&str],
+        username: Option<&str>,
+    ) -> Vec<Arc<AccountEntry>> {
         self.read().list_accounts(environments, username)
     }
 
     /// The account entry of `home_account_id` in the given environments (empty: any).
-    pub fn account(&self, home_account_id: &str, environments: &[&str]) -> Option<AccountEntry> {
+    pub fn account(
+        &self,
+        home_account_id: &str,
+        environments: &[&str],
+    ) -> Option<Arc<AccountEntry>> {
         self.read().find_account(home_account_id, environments)
     }
 
     /// The app metadata of a client (tells whether it belongs to a family).
-    pub fn app_metadata(&self, environments: &[&str], client_id: &str) -> Option<AppMetadataEntry> {
+    pub fn app_metadata(
+        &self,
+        environments: &[&str],
+        client_id: &str,
+    ) -> Option<Arc<AppMetadataEntry>> {
         self.read().find_app_metadata(environments, client_id)
     }
 

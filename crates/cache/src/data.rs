@@ -1,13 +1,28 @@
 //! The cache contents: five sections of entries, unknown sections, the per-account index
 //! and the journal of changes since the last load or save.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::Arc;
 
 use crate::entry::{
     AccessTokenEntry, AccountEntry, AppMetadataEntry, EntryJson, IdTokenEntry, RefreshTokenEntry,
 };
 use crate::error::CacheError;
-use crate::json::{self, Json, Object};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use crate::json::{self, Json};
+
+/// `home_account_id` lowercased as the per-account index stores it; borrowed (no
+/// allocation) when it has no uppercase letter, as every id MSAL writes.
+pub(crate) fn lowercase(id: &str) -> Cow<'_, str> {
+    if id.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        Cow::Borrowed(id)
+    } else {
+        Cow::Owned(id.to_lowercase())
+    }
+}
 
 /// The kinds of entry, in the order MSAL Python creates their sections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -103,27 +118,36 @@ impl Entry for AppMetadataEntry {
 }
 
 /// One stored entry: typed when its fields have the schema's shape, verbatim otherwise.
+/// A typed entry is shared: lookups hand out clones of the `Arc`, never of the entry.
 #[derive(Clone, Debug)]
 pub(crate) enum Slot<T> {
-    Known(T),
+    Known(Arc<T>),
     Foreign(Json),
 }
 
 impl<T: Entry> Slot<T> {
-    fn to_json(&self) -> Json {
+    fn write_json(&self, out: &mut String, depth: usize) {
         match self {
-            Slot::Known(entry) => Json::Object(entry.to_json()),
-            Slot::Foreign(raw) => raw.clone(),
+            Slot::Known(entry) => entry.write_json(out, depth),
+            Slot::Foreign(raw) => json::write_value(out, raw, depth),
+        }
+    }
+
+    fn json_len_hint(&self) -> usize {
+        match self {
+            Slot::Known(entry) => entry.json_len_hint(),
+            // Foreign entries are rare; their size is not worth a walk.
+            Slot::Foreign(_) => 256,
         }
     }
 
     fn from_json(raw: Json) -> Slot<T> {
-        match &raw {
+        match raw {
             Json::Object(object) => match T::from_json(object) {
-                Ok(entry) => Slot::Known(entry),
-                Err(_) => Slot::Foreign(raw),
+                Ok(entry) => Slot::Known(Arc::new(entry)),
+                Err(object) => Slot::Foreign(Json::Object(object)),
             },
-            _ => Slot::Foreign(raw),
+            other => Slot::Foreign(other),
         }
     }
 
@@ -145,7 +169,7 @@ impl<T: Entry> Slot<T> {
 /// The entries of one section; `seq` orders them as Python's dict would.
 #[derive(Clone, Debug)]
 pub(crate) struct Section<T> {
-    pub(crate) entries: HashMap<String, (u64, Slot<T>)>,
+    pub(crate) entries: HashMap<Arc<str>, (u64, Slot<T>)>,
 }
 
 impl<T> Default for Section<T> {
@@ -157,18 +181,18 @@ impl<T> Default for Section<T> {
 }
 
 impl<T> Section<T> {
-    pub(crate) fn get(&self, key: &str) -> Option<&T> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Arc<T>> {
         match self.entries.get(key) {
             Some((_, Slot::Known(entry))) => Some(entry),
             _ => None,
         }
     }
 
-    pub(crate) fn known(&self) -> impl Iterator<Item = (&str, u64, &T)> {
+    pub(crate) fn known(&self) -> impl Iterator<Item = (&Arc<str>, u64, &Arc<T>)> {
         self.entries
             .iter()
             .filter_map(|(key, (seq, slot))| match slot {
-                Slot::Known(entry) => Some((key.as_str(), *seq, entry)),
+                Slot::Known(entry) => Some((key, *seq, entry)),
                 Slot::Foreign(_) => None,
             })
     }
@@ -193,9 +217,142 @@ pub(crate) struct CacheData {
     pub(crate) app_metadata: Section<AppMetadataEntry>,
     next_seq: u64,
     /// Lowercased `home_account_id` to the entries it owns.
-    by_owner: HashMap<String, Vec<(Kind, String)>>,
+    by_owner: HashMap<String, Vec<(Kind, Arc<str>)>>,
     /// Entries added, changed or removed since the last load or save.
     journal: HashSet<(Kind, String)>,
+}
+
+/// Shape problems noticed while reading a document (reported once it parsed).
+#[derive(Default)]
+struct Shape {
+    top_level_not_object: bool,
+    /// Sections whose (last) value is not an object.
+    bad_sections: Vec<Kind>,
+}
+
+/// Reads the top level of a document into [`CacheData`].
+struct DocumentSeed<'a> {
+    data: &'a mut CacheData,
+    shape: &'a mut Shape,
+}
+
+impl<'de> DeserializeSeed<'de> for DocumentSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DocumentSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(name) = map.next_key::<String>()? {
+            self.data.load_member(name, &mut map, self.shape)?;
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<Json>()?.is_some() {}
+        self.shape.top_level_not_object = true;
+        Ok(())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        self.shape.top_level_not_object = true;
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.shape.top_level_not_object = true;
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.shape.top_level_not_object = true;
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.shape.top_level_not_object = true;
+        Ok(())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        self.shape.top_level_not_object = true;
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.shape.top_level_not_object = true;
+        Ok(())
+    }
+}
+
+/// Reads one known section's entries into [`CacheData`]; its value is whether the
+/// section was an object (anything else is consumed and noted, not an error yet).
+struct SectionSeed<'a> {
+    data: &'a mut CacheData,
+    kind: Kind,
+}
+
+impl<'de> DeserializeSeed<'de> for SectionSeed<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SectionSeed<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            let raw: Json = map.next_value()?;
+            self.data.load_entry(self.kind, key, raw);
+        }
+        Ok(true)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while seq.next_element::<Json>()?.is_some() {}
+        Ok(false)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
 }
 
 /// Stores one section's typed entries.
@@ -224,72 +381,131 @@ has_section!(AppMetadataEntry, app_metadata);
 
 impl CacheData {
     /// Parses a serialized cache. Empty input is an empty cache, as in MSAL Python.
+    ///
+    /// The document is read in one pass straight into the sections: no tree of the whole
+    /// file is built, only one small object per entry. A document with a repeated key
+    /// reads as Python's `json.loads` reads it (first position, last value).
     pub(crate) fn parse(bytes: &[u8], location: &str) -> Result<CacheData, CacheError> {
         let mut data = CacheData::default();
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(data);
         }
-        // A syntax error only: the document is read into a generic JSON value, so
-        // serde_json never reports a value of the wrong type and never quotes one.
-        let document = Json::parse(bytes).map_err(|e| CacheError::Corrupt {
+        let mut shape = Shape::default();
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        // Syntax errors come first and only from serde_json: the visitors below accept a
+        // value of any type and note a wrong shape instead of failing, so an error never
+        // names or quotes a value.
+        DocumentSeed {
+            data: &mut data,
+            shape: &mut shape,
+        }
+        .deserialize(&mut deserializer)
+        .and_then(|()| deserializer.end())
+        .map_err(|e| CacheError::Corrupt {
             location: location.to_owned(),
             line: e.line(),
             column: e.column(),
             reason: "it is not valid JSON".to_owned(),
-            source: Some(std::sync::Arc::new(e)),
+            source: Some(Arc::new(e)),
         })?;
-        let Json::Object(top) = document else {
+        if shape.top_level_not_object {
             return Err(CacheError::corrupt_shape(
                 location,
                 "the top level is not a JSON object",
             ));
-        };
-        for (name, value) in top {
-            match Kind::from_section(&name) {
-                Some(kind) => {
-                    let Json::Object(entries) = value else {
-                        return Err(CacheError::corrupt_shape(
-                            location,
-                            &format!("section {name:?} is not a JSON object"),
-                        ));
-                    };
-                    data.order.push(TopLevel::Known(kind));
-                    data.load_section(kind, entries);
-                }
-                None => {
-                    data.order.push(TopLevel::Unknown(name.clone()));
-                    data.unknown.insert(name, value);
-                }
-            }
+        }
+        let bad = data.order.iter().find_map(|top| match top {
+            TopLevel::Known(kind) if shape.bad_sections.contains(kind) => Some(*kind),
+            _ => None,
+        });
+        if let Some(kind) = bad {
+            return Err(CacheError::corrupt_shape(
+                location,
+                &format!("section {:?} is not a JSON object", kind.section()),
+            ));
         }
         Ok(data)
     }
 
-    fn load_section(&mut self, kind: Kind, entries: Object) {
-        for (key, raw) in entries {
+    /// Reads one top-level member: a known section into its entries, anything else kept
+    /// verbatim.
+    fn load_member<'de, A: MapAccess<'de>>(
+        &mut self,
+        name: String,
+        map: &mut A,
+        shape: &mut Shape,
+    ) -> Result<(), A::Error> {
+        match Kind::from_section(&name) {
+            Some(kind) => {
+                if self.order.contains(&TopLevel::Known(kind)) {
+                    // A repeated section replaces the first one's entries.
+                    self.clear_section(kind);
+                } else {
+                    self.order.push(TopLevel::Known(kind));
+                }
+                let is_object = map.next_value_seed(SectionSeed { data: self, kind })?;
+                shape.bad_sections.retain(|k| *k != kind);
+                if !is_object {
+                    shape.bad_sections.push(kind);
+                }
+            }
+            None => {
+                let value: Json = map.next_value()?;
+                if !self.unknown.contains_key(&name) {
+                    self.order.push(TopLevel::Unknown(name.clone()));
+                }
+                self.unknown.insert(name, value);
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes every entry of one kind (a repeated section in a document being read).
+    fn clear_section(&mut self, kind: Kind) {
+        fn keys<T>(section: &Section<T>) -> Vec<Arc<str>> {
+            section.entries.keys().cloned().collect()
+        }
+        let keys = match kind {
+            Kind::AccessToken => keys(&self.access_tokens),
+            Kind::Account => keys(&self.accounts),
+            Kind::IdToken => keys(&self.id_tokens),
+            Kind::RefreshToken => keys(&self.refresh_tokens),
+            Kind::AppMetadata => keys(&self.app_metadata),
+        };
+        for key in keys {
             match kind {
-                Kind::AccessToken => {
-                    self.put(key, Slot::<AccessTokenEntry>::from_json(raw));
-                }
-                Kind::Account => {
-                    self.put(key, Slot::<AccountEntry>::from_json(raw));
-                }
-                Kind::IdToken => {
-                    self.put(key, Slot::<IdTokenEntry>::from_json(raw));
-                }
-                Kind::RefreshToken => {
-                    self.put(key, Slot::<RefreshTokenEntry>::from_json(raw));
-                }
-                Kind::AppMetadata => {
-                    self.put(key, Slot::<AppMetadataEntry>::from_json(raw));
-                }
+                Kind::AccessToken => self.take::<AccessTokenEntry>(&key),
+                Kind::Account => self.take::<AccountEntry>(&key),
+                Kind::IdToken => self.take::<IdTokenEntry>(&key),
+                Kind::RefreshToken => self.take::<RefreshTokenEntry>(&key),
+                Kind::AppMetadata => self.take::<AppMetadataEntry>(&key),
+            };
+        }
+    }
+
+    fn load_entry(&mut self, kind: Kind, key: String, raw: Json) {
+        match kind {
+            Kind::AccessToken => {
+                self.put(key, Slot::<AccessTokenEntry>::from_json(raw));
+            }
+            Kind::Account => {
+                self.put(key, Slot::<AccountEntry>::from_json(raw));
+            }
+            Kind::IdToken => {
+                self.put(key, Slot::<IdTokenEntry>::from_json(raw));
+            }
+            Kind::RefreshToken => {
+                self.put(key, Slot::<RefreshTokenEntry>::from_json(raw));
+            }
+            Kind::AppMetadata => {
+                self.put(key, Slot::<AppMetadataEntry>::from_json(raw));
             }
         }
     }
 
     /// Writes the cache as MSAL Python's `SerializableTokenCache.serialize()` does.
     pub(crate) fn serialize(&self) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(self.json_len_hint());
         let mut first = true;
         for top in &self.order {
             out.push_str(if first { "{" } else { "," });
@@ -320,20 +536,48 @@ impl CacheData {
         out
     }
 
-    /// Writes a section's entries in the order they were first written, each turned
-    /// into JSON just before it is written (and dropped right after).
+    /// About how many bytes [`CacheData::serialize`] writes (a little more, as a rule).
+    fn json_len_hint(&self) -> usize {
+        fn section<T: Entry>(section: &Section<T>) -> usize {
+            section
+                .entries
+                .iter()
+                .map(|(key, (_, slot))| key.len() + 16 + slot.json_len_hint())
+                .sum()
+        }
+        section(&self.access_tokens)
+            + section(&self.refresh_tokens)
+            + section(&self.id_tokens)
+            + section(&self.accounts)
+            + section(&self.app_metadata)
+            + self.order.len() * 32
+            + self.unknown.len() * 256
+    }
+
+    /// Writes a section's entries in the order they were first written, straight from
+    /// the typed entries.
     fn write_section<T: Entry>(out: &mut String, section: &Section<T>) {
         let mut entries: Vec<(&str, u64, &Slot<T>)> = section
             .entries
             .iter()
-            .map(|(k, (seq, slot))| (k.as_str(), *seq, slot))
+            .map(|(k, (seq, slot))| (&**k, *seq, slot))
             .collect();
         entries.sort_unstable_by_key(|(_, seq, _)| *seq);
-        json::write_object(
-            out,
-            entries.into_iter().map(|(k, _, slot)| (k, slot.to_json())),
-            1,
-        );
+        if entries.is_empty() {
+            out.push_str("{}");
+            return;
+        }
+        let mut first = true;
+        for (key, _, slot) in entries {
+            out.push_str(if first { "{" } else { "," });
+            first = false;
+            json::newline(out, 2);
+            json::write_string(out, key);
+            out.push_str(": ");
+            slot.write_json(out, 2);
+        }
+        json::newline(out, 1);
+        out.push('}');
     }
 
     /// Inserts or replaces the entry under `key`, keeping its position if it existed.
@@ -344,7 +588,7 @@ impl CacheData {
         if !self.order.contains(&TopLevel::Known(T::KIND)) {
             self.order.push(TopLevel::Known(T::KIND));
         }
-        let seq = match HasSection::<T>::section(self).entries.get(&key) {
+        let seq = match HasSection::<T>::section(self).entries.get(key.as_str()) {
             Some((seq, _)) => *seq,
             None => {
                 self.next_seq += 1;
@@ -352,9 +596,10 @@ impl CacheData {
             }
         };
         let new_owner = slot.owner().map(str::to_lowercase);
+        let key: Arc<str> = Arc::from(key);
         let old = HasSection::<T>::section_mut(self)
             .entries
-            .insert(key.clone(), (seq, slot));
+            .insert(Arc::clone(&key), (seq, slot));
         let old_owner = old
             .as_ref()
             .and_then(|(_, s)| s.owner().map(str::to_lowercase));
@@ -371,7 +616,7 @@ impl CacheData {
 
     fn unindex(&mut self, owner: &str, kind: Kind, key: &str) {
         if let Some(owned) = self.by_owner.get_mut(owner) {
-            owned.retain(|(k, existing)| !(*k == kind && existing == key));
+            owned.retain(|(k, existing)| !(*k == kind && &**existing == key));
             if owned.is_empty() {
                 self.by_owner.remove(owner);
             }
@@ -384,7 +629,7 @@ impl CacheData {
         CacheData: HasSection<T>,
     {
         self.journal.insert((T::KIND, key.clone()));
-        self.put(key, Slot::Known(entry));
+        self.put(key, Slot::Known(Arc::new(entry)));
     }
 
     /// Removes the entry under `key`, journalling the change; returns whether it existed.
@@ -412,9 +657,9 @@ impl CacheData {
     }
 
     /// The entries owned by `home_account_id` (case-insensitive).
-    pub(crate) fn owned_by(&self, home_account_id: &str) -> &[(Kind, String)] {
-        let owner = home_account_id.to_lowercase();
-        self.by_owner.get(&owner).map_or(&[], Vec::as_slice)
+    pub(crate) fn owned_by(&self, home_account_id: &str) -> &[(Kind, Arc<str>)] {
+        let owner = lowercase(home_account_id);
+        self.by_owner.get(owner.as_ref()).map_or(&[], Vec::as_slice)
     }
 
     /// Whether anything changed since the last load or save.
@@ -506,7 +751,7 @@ impl CacheData {
             let Some(account) = self.accounts.get(key) else {
                 continue;
             };
-            if self.journal.contains(&(Kind::Account, key.clone())) {
+            if self.journal.contains(&(Kind::Account, key.to_string())) {
                 signed_in.push(account.environment.as_str());
             } else if !base.accounts.entries.contains_key(key) {
                 gone.push(account.environment.as_str());
@@ -616,5 +861,92 @@ mod tests {
         data.remove::<AppMetadataEntry>("appmetadata-e-a");
         assert_eq!(data.serialize(), "{\n    \"AppMetadata\": {}\n}");
         assert_eq!(CacheData::default().serialize(), "{}");
+    }
+
+    const AT: &str = r#"{"credential_type": "AccessToken", "secret": "s", "home_account_id": "u.t", "environment": "e", "client_id": "c", "target": "a b", "realm": "r", "expires_on": "99", "zz": [1, {"y": null}], "aa": "1"}"#;
+
+    #[test]
+    fn parse_keeps_unknown_fields_and_sections_in_order() {
+        let text = format!(
+            r#"{{"Zeta": {{"b": 1, "a": [true]}}, "AccessToken": {{"k": {AT}}}, "Alpha": "x"}}"#
+        );
+        let data = CacheData::parse(text.as_bytes(), "test").unwrap();
+        let at = data.access_tokens.get("k").unwrap();
+        assert_eq!(at.extra.names().collect::<Vec<_>>(), ["zz", "aa"]);
+        let out = data.serialize();
+        let zeta = out.find("\"Zeta\"").unwrap();
+        let access = out.find("\"AccessToken\"").unwrap();
+        let alpha = out.find("\"Alpha\"").unwrap();
+        assert!(zeta < access && access < alpha, "{out}");
+        assert!(out.find("\"zz\"").unwrap() < out.find("\"aa\"").unwrap());
+        assert!(
+            out.contains("\"b\": 1,\n        \"a\": [\n            true\n        ]"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn parse_keeps_an_entry_of_unexpected_shape_verbatim_and_never_serves_it() {
+        let text =
+            r#"{"AccessToken": {"k": {"credential_type": "AccessToken", "secret": 5}, "l": [1]}}"#;
+        let data = CacheData::parse(text.as_bytes(), "test").unwrap();
+        assert!(data.access_tokens.get("k").is_none());
+        assert_eq!(data.len(), 2);
+        let out = data.serialize();
+        assert!(out.contains("\"secret\": 5"), "{out}");
+        assert!(out.contains("\"l\": [\n            1\n        ]"), "{out}");
+    }
+
+    #[test]
+    fn parse_reads_repeated_keys_as_python_first_position_last_value() {
+        let text = format!(
+            r#"{{"AccessToken": {{"k": 1, "j": 2, "k": {AT}}}, "X": 1, "AccessToken": {{"m": {AT}, "k": {AT}}}, "X": 2}}"#
+        );
+        let data = CacheData::parse(text.as_bytes(), "test").unwrap();
+        // The repeated section replaces the first one's entries.
+        assert!(!data.access_tokens.entries.contains_key("j"));
+        assert!(data.access_tokens.get("m").is_some());
+        assert_eq!(data.owned_by("u.t").len(), 2);
+        let out = data.serialize();
+        assert!(
+            out.find("\"AccessToken\"").unwrap() < out.find("\"X\": 2").unwrap(),
+            "{out}"
+        );
+        assert!(!out.contains("\"X\": 1"));
+        assert!(
+            out.find("\"m\"").unwrap() < out.find("\"k\"").unwrap(),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn parse_refuses_deep_nesting_and_reports_shapes_after_syntax() {
+        let deep = format!("{{\"X\": {}{}}}", "[".repeat(200), "]".repeat(200));
+        let err = CacheData::parse(deep.as_bytes(), "test").unwrap_err();
+        assert!(err.to_string().contains("not valid JSON"), "{err}");
+        let err = CacheData::parse(br#"{"Account": [1], "X": }"#, "test").unwrap_err();
+        assert!(err.to_string().contains("not valid JSON"), "{err}");
+        let err = CacheData::parse(br#"{"Account": [1]}"#, "test").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("section \"Account\" is not a JSON object"),
+            "{err}"
+        );
+        let err = CacheData::parse(br#"{"Account": [1], "Account": {}}"#, "test");
+        assert!(err.is_ok());
+        let err = CacheData::parse(b"[1, 2]", "test").unwrap_err();
+        assert!(err.to_string().contains("top level"), "{err}");
+    }
+
+    #[test]
+    fn parse_keeps_huge_numbers_as_before() {
+        let text = r#"{"X": [123456789012345678901234567890, 1.5e300, -1]}"#;
+        let data = CacheData::parse(text.as_bytes(), "test").unwrap();
+        let out = data.serialize();
+        assert!(
+            out.contains("1.2345678901234568e+29,\n        1.5e+300,"),
+            "{out}"
+        );
+        assert!(CacheData::parse(br#"{"X": 1e999}"#, "test").is_err());
     }
 }

@@ -5,11 +5,11 @@
 //! entry whose known fields have an unexpected shape is not an error: it is kept verbatim
 //! (see `Slot::Foreign` in the store) and never served.
 
-use std::collections::HashMap;
-
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::json::{Json, Object};
+use std::fmt::Write as _;
+
+use crate::json::{self, Json, Object};
 
 /// `credential_type` of an access token entry.
 pub(crate) const ACCESS_TOKEN: &str = "AccessToken";
@@ -228,86 +228,136 @@ impl AppMetadataEntry {
     }
 }
 
-/// Reads known fields out of a JSON object; everything else becomes extra fields.
+/// What the schema allows for one known field.
+#[derive(Clone, Copy)]
+enum Field {
+    /// `credential_type`: this string, any ASCII case.
+    Credential(&'static str),
+    /// A string that must be present.
+    Required,
+    /// A string or `null` (MSAL always writes it); absent reads as `null`.
+    Nullable,
+    /// A string, absent, or `null` (kept as an extra field).
+    Optional,
+    /// Unix seconds as a string of digits or a JSON integer; absent, or `null` (kept as
+    /// an extra field).
+    Time,
+    /// Unix seconds that must be present.
+    RequiredTime,
+}
+
+impl Field {
+    fn fits(self, value: Option<&Json>) -> bool {
+        match (self, value) {
+            (Field::Credential(expected), Some(Json::String(s))) => {
+                s.eq_ignore_ascii_case(expected)
+            }
+            (Field::Required, Some(Json::String(_))) => true,
+            (Field::Nullable | Field::Optional | Field::Time, None) => true,
+            (Field::Nullable | Field::Optional, Some(Json::String(_) | Json::Null)) => true,
+            (Field::Time, Some(Json::Null)) => true,
+            (Field::Time | Field::RequiredTime, Some(Json::String(s))) => s.parse::<u64>().is_ok(),
+            (Field::Time | Field::RequiredTime, Some(Json::Number(n))) => n.as_u64().is_some(),
+            _ => false,
+        }
+    }
+}
+
+/// Moves known fields out of a JSON object whose shape was checked against the schema
+/// first; everything else becomes extra fields. Nothing is copied.
 struct Reader {
-    known: HashMap<&'static str, Json>,
+    known: Vec<(&'static str, Json)>,
     extra: Object,
 }
 
-/// The shape of a known field was not what the schema says.
-#[derive(Debug)]
-pub(crate) struct Mismatch;
-
-type Read<T> = Result<T, Mismatch>;
-
 impl Reader {
-    fn new(object: &Object, names: &[&'static str]) -> Reader {
-        let mut known = HashMap::new();
+    /// The object's fields split by `schema`, or the object untouched if a known field
+    /// has a shape the schema does not allow (the entry is then kept verbatim).
+    fn new(object: Object, schema: &[(&'static str, Field)]) -> Result<Reader, Object> {
+        let fits = schema.iter().all(|(name, field)| {
+            field.fits(
+                object
+                    .iter()
+                    .find(|(key, _)| key == name)
+                    .map(|(_, value)| value),
+            )
+        });
+        if !fits {
+            return Err(object);
+        }
+        let mut known = Vec::with_capacity(schema.len());
         let mut extra = Vec::new();
         for (key, value) in object {
-            match names.iter().find(|n| **n == key.as_str()) {
-                Some(name) => {
-                    known.insert(*name, value.clone());
-                }
-                None => extra.push((key.clone(), value.clone())),
+            match schema.iter().find(|(name, _)| *name == key.as_str()) {
+                Some((name, _)) => known.push((*name, value)),
+                None => extra.push((key, value)),
             }
         }
-        Reader { known, extra }
+        Ok(Reader { known, extra })
     }
 
-    /// A string field that must be present.
-    fn required(&mut self, name: &'static str) -> Read<String> {
-        match self.known.remove(name) {
-            Some(Json::String(s)) => Ok(s),
-            _ => Err(Mismatch),
+    /// Takes the value of a known field (an object holds each name once).
+    fn take(&mut self, name: &'static str) -> Option<Json> {
+        let at = self.known.iter().position(|(n, _)| *n == name)?;
+        Some(self.known.swap_remove(at).1)
+    }
+
+    // The readers below see only shapes `Field::fits` allowed; their fallbacks are for
+    // totality, never reached.
+
+    /// A [`Field::Required`] string.
+    fn required(&mut self, name: &'static str) -> String {
+        match self.take(name) {
+            Some(Json::String(s)) => s,
+            _ => String::new(),
         }
     }
 
-    /// A field MSAL always writes, possibly as `null`.
-    fn nullable(&mut self, name: &'static str) -> Read<Option<String>> {
-        match self.known.remove(name) {
-            Some(Json::String(s)) => Ok(Some(s)),
-            Some(Json::Null) | None => Ok(None),
-            Some(_) => Err(Mismatch),
+    /// A [`Field::Nullable`] string.
+    fn nullable(&mut self, name: &'static str) -> Option<String> {
+        match self.take(name) {
+            Some(Json::String(s)) => Some(s),
+            _ => None,
         }
     }
 
-    /// A field MSAL writes only when it has a value; a `null` is kept as an extra field.
-    fn optional(&mut self, name: &'static str) -> Read<Option<String>> {
-        match self.known.remove(name) {
-            Some(Json::String(s)) => Ok(Some(s)),
+    /// A [`Field::Optional`] string; a `null` is kept as an extra field.
+    fn optional(&mut self, name: &'static str) -> Option<String> {
+        match self.take(name) {
+            Some(Json::String(s)) => Some(s),
             Some(Json::Null) => {
                 self.extra.push((name.to_owned(), Json::Null));
-                Ok(None)
+                None
             }
-            None => Ok(None),
-            Some(_) => Err(Mismatch),
+            _ => None,
         }
     }
 
-    /// A time (unix seconds) written as a string of digits (or, leniently, a JSON integer).
-    fn time(&mut self, name: &'static str) -> Read<Option<u64>> {
-        match self.known.remove(name) {
-            None => Ok(None),
-            Some(Json::String(s)) => s.parse::<u64>().map(Some).map_err(|_| Mismatch),
-            Some(Json::Number(n)) => n.as_u64().map(Some).ok_or(Mismatch),
+    /// A [`Field::Time`]; a `null` is kept as an extra field.
+    fn time(&mut self, name: &'static str) -> Option<u64> {
+        match self.take(name) {
+            Some(Json::String(s)) => s.parse::<u64>().ok(),
+            Some(Json::Number(n)) => n.as_u64(),
             Some(Json::Null) => {
                 self.extra.push((name.to_owned(), Json::Null));
-                Ok(None)
+                None
             }
-            Some(_) => Err(Mismatch),
+            _ => None,
         }
     }
 
-    fn credential_type(&mut self, expected: &str) -> Read<()> {
-        match self.known.remove("credential_type") {
-            Some(Json::String(s)) if s.eq_ignore_ascii_case(expected) => Ok(()),
-            _ => Err(Mismatch),
-        }
+    /// A [`Field::RequiredTime`].
+    fn required_time(&mut self, name: &'static str) -> u64 {
+        self.time(name).unwrap_or_default()
     }
 
-    fn secret(&mut self) -> Read<SecretString> {
-        self.required("secret").map(SecretString::from)
+    /// Drops the (checked) `credential_type`.
+    fn credential_type(&mut self) {
+        self.take("credential_type");
+    }
+
+    fn secret(&mut self) -> SecretString {
+        SecretString::from(self.required("secret"))
     }
 
     fn finish(self) -> ExtraFields {
@@ -315,20 +365,43 @@ impl Reader {
     }
 }
 
-/// Builds an entry's JSON object in MSAL Python's field order.
-#[derive(Default)]
-struct Writer(Object);
+/// Writes an entry's JSON object straight into the output, in MSAL Python's field order
+/// and `json.dumps(indent=4)` layout.
+struct Writer<'o> {
+    out: &'o mut String,
+    depth: usize,
+    empty: bool,
+}
 
-impl Writer {
+impl<'o> Writer<'o> {
+    fn new(out: &'o mut String, depth: usize) -> Self {
+        Writer {
+            out,
+            depth,
+            empty: true,
+        }
+    }
+
+    fn name(&mut self, name: &str) {
+        self.out.push_str(if self.empty { "{" } else { "," });
+        self.empty = false;
+        json::newline(self.out, self.depth + 1);
+        json::write_string(self.out, name);
+        self.out.push_str(": ");
+    }
+
     fn string(mut self, name: &str, value: &str) -> Self {
-        self.0
-            .push((name.to_owned(), Json::String(value.to_owned())));
+        self.name(name);
+        json::write_string(self.out, value);
         self
     }
 
     fn nullable(mut self, name: &str, value: Option<&str>) -> Self {
-        let value = value.map_or(Json::Null, |v| Json::String(v.to_owned()));
-        self.0.push((name.to_owned(), value));
+        self.name(name);
+        match value {
+            Some(v) => json::write_string(self.out, v),
+            None => self.out.push_str("null"),
+        }
         self
     }
 
@@ -339,67 +412,105 @@ impl Writer {
         }
     }
 
-    fn time(self, name: &str, value: Option<u64>) -> Self {
-        match value {
-            Some(v) => self.string(name, &v.to_string()),
-            None => self,
+    fn time(mut self, name: &str, value: Option<u64>) -> Self {
+        if let Some(v) = value {
+            self.name(name);
+            let _ = write!(self.out, "\"{v}\"");
         }
+        self
     }
 
-    fn finish(mut self, extra: &ExtraFields) -> Object {
-        self.0.extend(extra.0.iter().cloned());
-        self.0
+    fn finish(mut self, extra: &ExtraFields) {
+        for (name, value) in &extra.0 {
+            self.name(name);
+            json::write_value(self.out, value, self.depth + 1);
+        }
+        if self.empty {
+            self.out.push_str("{}");
+        } else {
+            json::newline(self.out, self.depth);
+            self.out.push('}');
+        }
     }
+}
+
+/// About how many bytes an entry with these string values, `fields` known fields and
+/// these extra fields takes written out (names, quotes and indentation included).
+fn hint(values: &[&str], fields: usize, extra: &ExtraFields) -> usize {
+    values.iter().map(|v| v.len()).sum::<usize>() + fields * 40 + extra.len() * 64
 }
 
 /// Conversion between an entry and its JSON object.
 pub(crate) trait EntryJson: Sized {
-    fn from_json(object: &Object) -> Read<Self>;
-    fn to_json(&self) -> Object;
+    /// The typed entry, or the object untouched if a known field has an unexpected shape.
+    fn from_json(object: Object) -> Result<Self, Object>;
+    /// Writes the entry's JSON object at nesting `depth` (no tree is built).
+    fn write_json(&self, out: &mut String, depth: usize);
+    /// About how many bytes [`EntryJson::write_json`] writes, to size the output ahead.
+    fn json_len_hint(&self) -> usize;
 }
 
 impl EntryJson for AccessTokenEntry {
-    fn from_json(object: &Object) -> Read<Self> {
+    fn from_json(object: Object) -> Result<Self, Object> {
+        use Field::{Nullable, Optional, Required, RequiredTime, Time};
         let mut r = Reader::new(
             object,
             &[
-                "credential_type",
-                "secret",
-                "home_account_id",
-                "environment",
-                "client_id",
-                "target",
-                "realm",
-                "token_type",
-                "cached_at",
-                "expires_on",
-                "extended_expires_on",
-                "key_id",
-                "ext_cache_key",
-                "refresh_on",
+                ("credential_type", Field::Credential(ACCESS_TOKEN)),
+                ("secret", Required),
+                ("home_account_id", Nullable),
+                ("environment", Required),
+                ("client_id", Required),
+                ("target", Required),
+                ("realm", Required),
+                ("token_type", Optional),
+                ("cached_at", Time),
+                ("expires_on", RequiredTime),
+                ("extended_expires_on", Time),
+                ("key_id", Optional),
+                ("ext_cache_key", Optional),
+                ("refresh_on", Time),
             ],
-        );
-        r.credential_type(ACCESS_TOKEN)?;
+        )?;
+        r.credential_type();
         Ok(AccessTokenEntry {
-            secret: r.secret()?,
-            home_account_id: r.nullable("home_account_id")?,
-            environment: r.required("environment")?,
-            client_id: r.required("client_id")?,
-            target: r.required("target")?,
-            realm: r.required("realm")?,
-            token_type: r.optional("token_type")?,
-            cached_at: r.time("cached_at")?,
-            expires_on: r.time("expires_on")?.ok_or(Mismatch)?,
-            extended_expires_on: r.time("extended_expires_on")?,
-            key_id: r.optional("key_id")?,
-            ext_cache_key: r.optional("ext_cache_key")?,
-            refresh_on: r.time("refresh_on")?,
+            secret: r.secret(),
+            home_account_id: r.nullable("home_account_id"),
+            environment: r.required("environment"),
+            client_id: r.required("client_id"),
+            target: r.required("target"),
+            realm: r.required("realm"),
+            token_type: r.optional("token_type"),
+            cached_at: r.time("cached_at"),
+            expires_on: r.required_time("expires_on"),
+            extended_expires_on: r.time("extended_expires_on"),
+            key_id: r.optional("key_id"),
+            ext_cache_key: r.optional("ext_cache_key"),
+            refresh_on: r.time("refresh_on"),
             extra: r.finish(),
         })
     }
 
-    fn to_json(&self) -> Object {
-        Writer::default()
+    fn json_len_hint(&self) -> usize {
+        hint(
+            &[
+                self.secret.expose_secret(),
+                self.home_account_id.as_deref().unwrap_or_default(),
+                &self.environment,
+                &self.client_id,
+                &self.target,
+                &self.realm,
+                self.token_type.as_deref().unwrap_or_default(),
+                self.key_id.as_deref().unwrap_or_default(),
+                self.ext_cache_key.as_deref().unwrap_or_default(),
+            ],
+            14,
+            &self.extra,
+        )
+    }
+
+    fn write_json(&self, out: &mut String, depth: usize) {
+        Writer::new(out, depth)
             .string("credential_type", ACCESS_TOKEN)
             .string("secret", self.secret.expose_secret())
             .nullable("home_account_id", self.home_account_id.as_deref())
@@ -414,40 +525,56 @@ impl EntryJson for AccessTokenEntry {
             .optional("key_id", self.key_id.as_deref())
             .optional("ext_cache_key", self.ext_cache_key.as_deref())
             .time("refresh_on", self.refresh_on)
-            .finish(&self.extra)
+            .finish(&self.extra);
     }
 }
 
 impl EntryJson for RefreshTokenEntry {
-    fn from_json(object: &Object) -> Read<Self> {
+    fn from_json(object: Object) -> Result<Self, Object> {
+        use Field::{Optional, Required, Time};
         let mut r = Reader::new(
             object,
             &[
-                "credential_type",
-                "secret",
-                "home_account_id",
-                "environment",
-                "client_id",
-                "target",
-                "last_modification_time",
-                "family_id",
+                ("credential_type", Field::Credential(REFRESH_TOKEN)),
+                ("secret", Required),
+                ("home_account_id", Required),
+                ("environment", Required),
+                ("client_id", Required),
+                ("target", Optional),
+                ("last_modification_time", Time),
+                ("family_id", Optional),
             ],
-        );
-        r.credential_type(REFRESH_TOKEN)?;
+        )?;
+        r.credential_type();
         Ok(RefreshTokenEntry {
-            secret: r.secret()?,
-            home_account_id: r.required("home_account_id")?,
-            environment: r.required("environment")?,
-            client_id: r.required("client_id")?,
-            target: r.optional("target")?,
-            last_modification_time: r.time("last_modification_time")?,
-            family_id: r.optional("family_id")?,
+            secret: r.secret(),
+            home_account_id: r.required("home_account_id"),
+            environment: r.required("environment"),
+            client_id: r.required("client_id"),
+            target: r.optional("target"),
+            last_modification_time: r.time("last_modification_time"),
+            family_id: r.optional("family_id"),
             extra: r.finish(),
         })
     }
 
-    fn to_json(&self) -> Object {
-        Writer::default()
+    fn json_len_hint(&self) -> usize {
+        hint(
+            &[
+                self.secret.expose_secret(),
+                &self.home_account_id,
+                &self.environment,
+                &self.client_id,
+                self.target.as_deref().unwrap_or_default(),
+                self.family_id.as_deref().unwrap_or_default(),
+            ],
+            8,
+            &self.extra,
+        )
+    }
+
+    fn write_json(&self, out: &mut String, depth: usize) {
+        Writer::new(out, depth)
             .string("credential_type", REFRESH_TOKEN)
             .string("secret", self.secret.expose_secret())
             .string("home_account_id", &self.home_account_id)
@@ -456,74 +583,104 @@ impl EntryJson for RefreshTokenEntry {
             .optional("target", self.target.as_deref())
             .time("last_modification_time", self.last_modification_time)
             .optional("family_id", self.family_id.as_deref())
-            .finish(&self.extra)
+            .finish(&self.extra);
     }
 }
 
 impl EntryJson for IdTokenEntry {
-    fn from_json(object: &Object) -> Read<Self> {
+    fn from_json(object: Object) -> Result<Self, Object> {
+        use Field::Required;
         let mut r = Reader::new(
             object,
             &[
-                "credential_type",
-                "secret",
-                "home_account_id",
-                "environment",
-                "realm",
-                "client_id",
+                ("credential_type", Field::Credential(ID_TOKEN)),
+                ("secret", Required),
+                ("home_account_id", Required),
+                ("environment", Required),
+                ("realm", Required),
+                ("client_id", Required),
             ],
-        );
-        r.credential_type(ID_TOKEN)?;
+        )?;
+        r.credential_type();
         Ok(IdTokenEntry {
-            secret: r.secret()?,
-            home_account_id: r.required("home_account_id")?,
-            environment: r.required("environment")?,
-            realm: r.required("realm")?,
-            client_id: r.required("client_id")?,
+            secret: r.secret(),
+            home_account_id: r.required("home_account_id"),
+            environment: r.required("environment"),
+            realm: r.required("realm"),
+            client_id: r.required("client_id"),
             extra: r.finish(),
         })
     }
 
-    fn to_json(&self) -> Object {
-        Writer::default()
+    fn json_len_hint(&self) -> usize {
+        hint(
+            &[
+                self.secret.expose_secret(),
+                &self.home_account_id,
+                &self.environment,
+                &self.realm,
+                &self.client_id,
+            ],
+            6,
+            &self.extra,
+        )
+    }
+
+    fn write_json(&self, out: &mut String, depth: usize) {
+        Writer::new(out, depth)
             .string("credential_type", ID_TOKEN)
             .string("secret", self.secret.expose_secret())
             .string("home_account_id", &self.home_account_id)
             .string("environment", &self.environment)
             .string("realm", &self.realm)
             .string("client_id", &self.client_id)
-            .finish(&self.extra)
+            .finish(&self.extra);
     }
 }
 
 impl EntryJson for AccountEntry {
-    fn from_json(object: &Object) -> Read<Self> {
+    fn from_json(object: Object) -> Result<Self, Object> {
+        use Field::{Nullable, Optional, Required};
         let mut r = Reader::new(
             object,
             &[
-                "home_account_id",
-                "environment",
-                "realm",
-                "local_account_id",
-                "username",
-                "authority_type",
-                "account_source",
+                ("home_account_id", Required),
+                ("environment", Required),
+                ("realm", Required),
+                ("local_account_id", Nullable),
+                ("username", Optional),
+                ("authority_type", Optional),
+                ("account_source", Optional),
             ],
-        );
+        )?;
         Ok(AccountEntry {
-            home_account_id: r.required("home_account_id")?,
-            environment: r.required("environment")?,
-            realm: r.required("realm")?,
-            local_account_id: r.nullable("local_account_id")?,
-            username: r.optional("username")?,
-            authority_type: r.optional("authority_type")?,
-            account_source: r.optional("account_source")?,
+            home_account_id: r.required("home_account_id"),
+            environment: r.required("environment"),
+            realm: r.required("realm"),
+            local_account_id: r.nullable("local_account_id"),
+            username: r.optional("username"),
+            authority_type: r.optional("authority_type"),
+            account_source: r.optional("account_source"),
             extra: r.finish(),
         })
     }
 
-    fn to_json(&self) -> Object {
-        Writer::default()
+    fn json_len_hint(&self) -> usize {
+        hint(
+            &[
+                &self.home_account_id,
+                &self.environment,
+                &self.realm,
+                self.local_account_id.as_deref().unwrap_or_default(),
+                self.username.as_deref().unwrap_or_default(),
+            ],
+            7,
+            &self.extra,
+        )
+    }
+
+    fn write_json(&self, out: &mut String, depth: usize) {
+        Writer::new(out, depth)
             .string("home_account_id", &self.home_account_id)
             .string("environment", &self.environment)
             .string("realm", &self.realm)
@@ -531,26 +688,46 @@ impl EntryJson for AccountEntry {
             .optional("username", self.username.as_deref())
             .optional("authority_type", self.authority_type.as_deref())
             .optional("account_source", self.account_source.as_deref())
-            .finish(&self.extra)
+            .finish(&self.extra);
     }
 }
 
 impl EntryJson for AppMetadataEntry {
-    fn from_json(object: &Object) -> Read<Self> {
-        let mut r = Reader::new(object, &["client_id", "environment", "family_id"]);
+    fn from_json(object: Object) -> Result<Self, Object> {
+        use Field::{Optional, Required};
+        let mut r = Reader::new(
+            object,
+            &[
+                ("client_id", Required),
+                ("environment", Required),
+                ("family_id", Optional),
+            ],
+        )?;
         Ok(AppMetadataEntry {
-            client_id: r.required("client_id")?,
-            environment: r.required("environment")?,
-            family_id: r.optional("family_id")?,
+            client_id: r.required("client_id"),
+            environment: r.required("environment"),
+            family_id: r.optional("family_id"),
             extra: r.finish(),
         })
     }
 
-    fn to_json(&self) -> Object {
-        Writer::default()
+    fn json_len_hint(&self) -> usize {
+        hint(
+            &[
+                &self.client_id,
+                &self.environment,
+                self.family_id.as_deref().unwrap_or_default(),
+            ],
+            3,
+            &self.extra,
+        )
+    }
+
+    fn write_json(&self, out: &mut String, depth: usize) {
+        Writer::new(out, depth)
             .string("client_id", &self.client_id)
             .string("environment", &self.environment)
             .optional("family_id", self.family_id.as_deref())
-            .finish(&self.extra)
+            .finish(&self.extra);
     }
 }

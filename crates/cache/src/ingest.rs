@@ -276,7 +276,7 @@ impl CacheData {
         let owner = new.home_account_id.as_deref().unwrap_or("");
         self.owned_by(owner)
             .iter()
-            .filter(|(kind, key)| *kind == crate::data::Kind::AccessToken && key != new_key)
+            .filter(|(kind, key)| *kind == crate::data::Kind::AccessToken && **key != *new_key)
             .filter_map(|(_, key)| self.access_tokens.get(key).map(|at| (key, at)))
             .filter(|(_, at)| {
                 at.environment.eq_ignore_ascii_case(&new.environment)
@@ -286,7 +286,7 @@ impl CacheData {
                     && at.ext_cache_key == new.ext_cache_key
                     && intersects_ignoring_oidc(&at.target, &new.target)
             })
-            .map(|(key, _)| key.clone())
+            .map(|(key, _)| key.to_string())
             .collect()
     }
 }

@@ -28,6 +28,7 @@ pub(crate) type Object = Vec<(String, Json)>;
 impl Json {
     /// Parses `bytes`, keeping object key order. A repeated key keeps its first position
     /// and its last value, as Python's `json.loads` does.
+    #[cfg(test)]
     pub(crate) fn parse(bytes: &[u8]) -> Result<Json, serde_json::Error> {
         serde_json::from_slice(bytes)
     }
@@ -140,9 +141,16 @@ impl<'de> Visitor<'de> for JsonVisitor {
 
 const INDENT: usize = 4;
 
-fn newline(out: &mut String, depth: usize) {
+/// Starts a new line indented for `depth`.
+pub(crate) fn newline(out: &mut String, depth: usize) {
+    const SPACES: &str = "                                ";
     out.push('\n');
-    out.extend(std::iter::repeat_n(' ', depth * INDENT));
+    let mut left = depth * INDENT;
+    while left > 0 {
+        let now = left.min(SPACES.len());
+        out.push_str(SPACES.get(..now).unwrap_or_default());
+        left -= now;
+    }
 }
 
 /// Writes `value` at the given nesting depth.
@@ -196,6 +204,44 @@ pub(crate) fn write_object<'a, V: Borrow<Json>>(
     }
 }
 
+/// Whether `b` is written as is (printable ASCII other than `"` and `\`).
+fn is_plain(b: u8) -> bool {
+    (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\'
+}
+
+/// Where the first byte of `bytes` that [`write_string`] escapes is, if any. Looks at
+/// eight bytes at a time (tokens are long runs of plain ASCII).
+fn first_to_escape(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
+        let high_or_del = (x.wrapping_add(ONES) | x) & HIGH != 0;
+        if control
+            || high_or_del
+            || has_zero(x ^ (ONES * u64::from(b'"')))
+            || has_zero(x ^ (ONES * u64::from(b'\\')))
+        {
+            // The word tests are exact, but a byte scan decides.
+            if let Some(at) = chunk.iter().position(|b| !is_plain(*b)) {
+                return Some(offset + at);
+            }
+        }
+        offset += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|b| !is_plain(*b))
+        .map(|at| offset + at)
+}
+
 /// Writes a string literal as Python's `json.dumps` does with `ensure_ascii=True`:
 /// everything outside printable ASCII becomes `\uXXXX` (lowercase hex, surrogate pairs
 /// above U+FFFF).
@@ -203,10 +249,7 @@ pub(crate) fn write_string(out: &mut String, s: &str) {
     out.push('"');
     let mut rest = s;
     // Copies runs of printable ASCII at once; escapes what stops a run.
-    while let Some(at) = rest
-        .bytes()
-        .position(|b| !(b' '..=b'~').contains(&b) || b == b'"' || b == b'\\')
-    {
+    while let Some(at) = first_to_escape(rest.as_bytes()) {
         out.push_str(rest.get(..at).unwrap_or_default());
         let tail = rest.get(at..).unwrap_or_default();
         let Some(c) = tail.chars().next() else {
@@ -246,6 +289,26 @@ mod tests {
             value.to_python_string(),
             "{\n    \"b\": {\n        \"x\": \"1\",\n        \"e\": {},\n        \"l\": [\n            1,\n            [],\n            \"z\"\n        ]\n    },\n    \"a\": null\n}"
         );
+    }
+
+    #[test]
+    fn finds_the_first_byte_to_escape_at_any_offset() {
+        for special in ["\"", "\\", "\n", "\u{1f}", "\u{7f}", "é", "😀"] {
+            for at in 0..20 {
+                let text = format!(
+                    "{}{special}{}",
+                    "a~ ".repeat(7).get(..at).unwrap(),
+                    "z".repeat(9)
+                );
+                let mut out = String::new();
+                write_string(&mut out, &text);
+                let expected = serde_json::to_string(&text).unwrap();
+                let back: String = serde_json::from_str(&out).unwrap();
+                assert_eq!(back, text, "{out} vs {expected}");
+                assert_eq!(first_to_escape(text.as_bytes()), Some(at), "{text:?}");
+            }
+        }
+        assert_eq!(first_to_escape(b" !#[]}~0123456789abcdef"), None);
     }
 
     #[test]

@@ -2,10 +2,13 @@
 //! does not grow with the number of accounts in the cache.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use secrecy::SecretString;
 
-use crate::data::{CacheData, Kind};
+use std::borrow::Cow;
+
+use crate::data::{CacheData, Kind, lowercase};
 use crate::entry::{
     AUTHORITY_TYPE_ADFS, AUTHORITY_TYPE_MSSTS, AccessTokenEntry, AccountEntry, AppMetadataEntry,
     IdTokenEntry, RefreshTokenEntry,
@@ -33,13 +36,14 @@ impl AccessTokenEntry {
     }
 }
 
-/// An entry together with the key it is stored under.
+/// An entry together with the key it is stored under, both shared with the cache (a
+/// lookup copies neither).
 #[derive(Clone, Debug)]
 pub struct Keyed<T> {
     /// The entry's key in its section (as written by whichever library wrote it).
-    pub key: String,
+    pub key: Arc<str>,
     /// The entry.
-    pub entry: T,
+    pub entry: Arc<T>,
 }
 
 /// Which access token to find.
@@ -86,12 +90,12 @@ impl CacheData {
         &'s self,
         home_account_id: &str,
         kind: Kind,
-        get: impl Fn(&'s CacheData, &str) -> Option<&'s T>,
-    ) -> impl Iterator<Item = (&'s str, &'s T)> {
+        get: impl Fn(&'s CacheData, &str) -> Option<&'s Arc<T>>,
+    ) -> impl Iterator<Item = (&'s Arc<str>, &'s Arc<T>)> {
         self.owned_by(home_account_id)
             .iter()
             .filter(move |(k, _)| *k == kind)
-            .filter_map(move |(_, key)| get(self, key).map(|entry| (key.as_str(), entry)))
+            .filter_map(move |(_, key)| get(self, key).map(|entry| (key, entry)))
     }
 
     pub(crate) fn find_access_token(
@@ -112,8 +116,8 @@ impl CacheData {
             })
             .max_by_key(|(_, at)| at.expires_on)
             .map(|(key, at)| Keyed {
-                key: key.to_owned(),
-                entry: at.clone(),
+                key: Arc::clone(key),
+                entry: Arc::clone(at),
             })
     }
 
@@ -121,7 +125,7 @@ impl CacheData {
         &self,
         q: &RefreshTokenQuery<'_>,
     ) -> Vec<Keyed<RefreshTokenEntry>> {
-        let candidates: Vec<(&str, &RefreshTokenEntry)> = self
+        let candidates: Vec<(&Arc<str>, &Arc<RefreshTokenEntry>)> = self
             .owned(q.home_account_id, Kind::RefreshToken, |d, k| {
                 d.refresh_tokens.get(k)
             })
@@ -136,7 +140,8 @@ impl CacheData {
             .iter()
             .filter(|(_, rt)| !is_family(rt) && rt.client_id.eq_ignore_ascii_case(q.client_id))
             .collect();
-        let newest_first = |a: &&(&str, &RefreshTokenEntry), b: &&(&str, &RefreshTokenEntry)| {
+        type Candidate<'c> = (&'c Arc<str>, &'c Arc<RefreshTokenEntry>);
+        let newest_first = |a: &&Candidate<'_>, b: &&Candidate<'_>| {
             b.1.last_modification_time
                 .cmp(&a.1.last_modification_time)
                 .then(a.0.cmp(b.0))
@@ -147,8 +152,8 @@ impl CacheData {
             .into_iter()
             .chain(own)
             .map(|(key, rt)| Keyed {
-                key: (*key).to_owned(),
-                entry: (*rt).clone(),
+                key: Arc::clone(key),
+                entry: Arc::clone(rt),
             })
             .collect()
     }
@@ -159,23 +164,22 @@ impl CacheData {
         environments: &[&str],
         client_id: &str,
         realms: &[&str],
-    ) -> Option<IdTokenEntry> {
+    ) -> Option<Arc<IdTokenEntry>> {
         self.owned(home_account_id, Kind::IdToken, |d, k| d.id_tokens.get(k))
             .find(|(_, idt)| {
                 idt.client_id.eq_ignore_ascii_case(client_id)
                     && matches_any(&idt.environment, environments)
                     && matches_any(&idt.realm, realms)
             })
-            .map(|(_, idt)| idt.clone())
+            .map(|(_, idt)| Arc::clone(idt))
     }
 
     pub(crate) fn find_account(
         &self,
         home_account_id: &str,
         environments: &[&str],
-    ) -> Option<AccountEntry> {
-        let mut found: Vec<(u64, &AccountEntry)> = self
-            .owned_by(home_account_id)
+    ) -> Option<Arc<AccountEntry>> {
+        self.owned_by(home_account_id)
             .iter()
             .filter(|(kind, _)| *kind == Kind::Account)
             .filter_map(|(_, key)| self.accounts.entries.get(key))
@@ -184,9 +188,8 @@ impl CacheData {
                 crate::data::Slot::Foreign(_) => None,
             })
             .filter(|(_, a)| matches_any(&a.environment, environments))
-            .collect();
-        found.sort_by_key(|(seq, _)| *seq);
-        found.last().map(|(_, a)| (*a).clone())
+            .max_by_key(|(seq, _)| *seq)
+            .map(|(_, a)| Arc::clone(a))
     }
 
     /// Accounts as MSAL Python's `get_accounts` lists them: one per `home_account_id`
@@ -195,8 +198,8 @@ impl CacheData {
         &self,
         environments: &[&str],
         username: Option<&str>,
-    ) -> Vec<AccountEntry> {
-        let mut accounts: Vec<(&str, u64, &AccountEntry)> = self
+    ) -> Vec<Arc<AccountEntry>> {
+        let mut accounts: Vec<(&Arc<str>, u64, &Arc<AccountEntry>)> = self
             .accounts
             .known()
             .filter(|(_, _, a)| {
@@ -213,19 +216,19 @@ impl CacheData {
             })
             .collect();
         accounts.sort_unstable_by_key(|(_, seq, _)| *seq);
-        let mut position: HashMap<String, usize> = HashMap::new();
-        let mut listed: Vec<AccountEntry> = Vec::new();
+        let mut position: HashMap<Cow<'_, str>, usize> = HashMap::new();
+        let mut listed: Vec<Arc<AccountEntry>> = Vec::with_capacity(accounts.len());
         for (_, _, account) in accounts {
-            let id = account.home_account_id.to_lowercase();
+            let id = lowercase(&account.home_account_id);
             match position.get(&id) {
                 Some(&at) => {
                     if let Some(slot) = listed.get_mut(at) {
-                        *slot = account.clone();
+                        *slot = Arc::clone(account);
                     }
                 }
                 None => {
                     position.insert(id, listed.len());
-                    listed.push(account.clone());
+                    listed.push(Arc::clone(account));
                 }
             }
         }
@@ -236,7 +239,7 @@ impl CacheData {
         &self,
         environments: &[&str],
         client_id: &str,
-    ) -> Option<AppMetadataEntry> {
+    ) -> Option<Arc<AppMetadataEntry>> {
         self.app_metadata
             .known()
             .filter(|(_, _, m)| {
@@ -244,13 +247,13 @@ impl CacheData {
                     && matches_any(&m.environment, environments)
             })
             .max_by_key(|(_, seq, _)| *seq)
-            .map(|(_, _, m)| m.clone())
+            .map(|(_, _, m)| Arc::clone(m))
     }
 
     /// Removes every access, refresh and id token and account entry of `home_account_id`
     /// in the given environments; returns how many entries went.
     pub(crate) fn remove_account(&mut self, home_account_id: &str, environments: &[&str]) -> usize {
-        let owned: Vec<(Kind, String)> = self.owned_by(home_account_id).to_vec();
+        let owned: Vec<(Kind, Arc<str>)> = self.owned_by(home_account_id).to_vec();
         let mut removed = 0;
         for (kind, key) in owned {
             let in_env = |env: &str| matches_any(env, environments);
@@ -296,7 +299,7 @@ impl CacheData {
         let Some(current) = self.refresh_tokens.get(key) else {
             return false;
         };
-        let mut updated = current.clone();
+        let mut updated = RefreshTokenEntry::clone(current);
         updated.secret = secret;
         updated.last_modification_time = Some(now);
         self.upsert(key.to_owned(), updated);
@@ -311,7 +314,7 @@ impl CacheData {
             .access_tokens
             .known()
             .filter(|(_, _, at)| at.is_expired(now))
-            .map(|(key, _, _)| key.to_owned())
+            .map(|(key, _, _)| key.to_string())
             .collect();
         for key in &expired {
             self.remove::<AccessTokenEntry>(key);

@@ -32,7 +32,7 @@ fn home_account_ids(cache: &TokenCache) -> Vec<String> {
     let mut ids: Vec<_> = cache
         .accounts(&[], None)
         .into_iter()
-        .map(|a| a.home_account_id)
+        .map(|a| a.home_account_id.clone())
         .collect();
     ids.sort();
     ids

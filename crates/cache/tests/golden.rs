@@ -86,7 +86,7 @@ fn python_cache_serves_lookups() {
     let usernames: Vec<_> = cache
         .accounts(&env, None)
         .into_iter()
-        .filter_map(|a| a.username)
+        .filter_map(|a| a.username.clone())
         .collect();
     assert_eq!(usernames, ["alice@contoso.com", "zo\u{eb}@contoso.com"]);
 }
@@ -95,7 +95,13 @@ fn python_cache_serves_lookups() {
 #[test]
 fn ingesting_the_same_responses_writes_what_msal_python_wrote() {
     let python = loaded(PYTHON);
-    let id_token = |home: &str| python.id_token(home, &[], CLIENT, &[]).unwrap().secret;
+    let id_token = |home: &str| {
+        python
+            .id_token(home, &[], CLIENT, &[])
+            .unwrap()
+            .secret
+            .clone()
+    };
     let cache = TokenCache::new();
     let responses = [
         (ALICE, "alice@contoso.com", "User.Read", 1, Some(1800), None),

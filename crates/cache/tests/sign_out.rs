@@ -50,7 +50,7 @@ fn accounts(cache: &TokenCache) -> Vec<String> {
     let mut ids: Vec<String> = cache
         .accounts(&[], None)
         .into_iter()
-        .map(|a| a.home_account_id)
+        .map(|a| a.home_account_id.clone())
         .collect();
     ids.sort();
     ids

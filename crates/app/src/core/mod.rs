@@ -415,10 +415,10 @@ impl Core {
         let account = home_account_id
             .as_deref()
             .and_then(|id| self.cache.account(id, &environments))
-            .map(Account::from);
+            .map(|entry| Account::from(Arc::unwrap_or_clone(entry)));
         Ok(AuthenticationResult {
             access_token: AccessToken::new(tokens.access_token),
-            token_type: crate::result::token_type(Some(tokens.token_type)),
+            token_type: crate::result::token_type(Some(&tokens.token_type)),
             // entra-protocol bounds lifetimes to ten years; the cache serves times up
             // to the year 9999: saturate rather than trust either bound with a panic.
             expires_on: saturating_from_unix_seconds(now.saturating_add(tokens.expires_in)),
@@ -440,7 +440,7 @@ impl Core {
             .cache
             .accounts(&environments, None)
             .into_iter()
-            .map(Account::from)
+            .map(|entry| Account::from(Arc::unwrap_or_clone(entry)))
             .collect())
     }
 
@@ -453,7 +453,7 @@ impl Core {
         Ok(self
             .cache
             .account(home_account_id, &environments)
-            .map(Account::from))
+            .map(|entry| Account::from(Arc::unwrap_or_clone(entry))))
     }
 
     pub(crate) async fn remove_account(&self, account: &Account) -> Result<(), AuthError> {

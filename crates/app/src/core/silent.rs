@@ -213,8 +213,7 @@ impl Core {
             &realms[..2]
         };
         let now = unix_seconds(self.clock.now());
-        // entra-cache hands out a copy of the entry (and its key): the copies are today's
-        // API, not this lookup's choice.
+        // entra-cache hands out the shared entry (a reference count, no copy).
         let found = self.cache.access_token(&AccessTokenQuery {
             home_account_id: Some(&account.home_account_id),
             environments: &environments,
@@ -224,7 +223,7 @@ impl Core {
             now,
         })?;
         let entry = found.entry;
-        // The id token entry is a copy too; its claims are decoded once per id token.
+        // The id token entry is shared too; its claims are decoded once per id token.
         let id_token_claims = self
             .cache
             .id_token(
@@ -238,17 +237,17 @@ impl Core {
                     .get_or_decode(&id_token.home_account_id, &id_token.secret)
             });
         Some(AuthenticationResult {
-            // Moved, not cloned: the entry is already a copy, and a second 1-2 KB
-            // allocation per cache hit costs more than the rest of the lookup.
-            access_token: AccessToken::new(entry.secret),
-            token_type: token_type(entry.token_type),
+            // The entry is shared: its token is copied once into the result (a
+            // `SecretString` cannot be shared), everything else is borrowed or shared.
+            access_token: AccessToken::new(entry.secret.clone()),
+            token_type: token_type(entry.token_type.as_deref()),
             // The cache never serves an expiry past LATEST_TIME; a `refresh_on` past it
             // (a broken file) means no early refresh.
             expires_on: from_unix_seconds(entry.expires_on)?,
             refresh_on: entry.refresh_on.and_then(from_unix_seconds),
-            // Moved from the entry's copy: a shared target from entra-cache would make
-            // this a reference count increment instead of a copy.
-            scopes: Scopes::from(entry.target),
+            // One copy of the entry's target: a shared (`Arc<str>`) target in entra-cache
+            // would make this a reference count increment.
+            scopes: Scopes::from(entry.target.as_str()),
             id_token_claims,
             account: Some(account.clone()),
             token_source: TokenSource::Cache,
@@ -275,7 +274,7 @@ impl Core {
         let family_id = self
             .cache
             .app_metadata(&environments, &self.client_id)
-            .and_then(|metadata| metadata.family_id);
+            .and_then(|metadata| metadata.family_id.clone());
         let Some(refresh_token) = self.cache.refresh_token(&RefreshTokenQuery {
             home_account_id: &account.home_account_id,
             environments: &environments,
