@@ -10,8 +10,9 @@
 //! `docs/benchmarks.md` (its hand-written `## Notes` section is kept). mock-idp runs as
 //! a separate process so its peak memory can be read from `/proc/<pid>/status`.
 //!
-//! `--quick` repeats nothing and makes fewer calls, so it ends within two minutes after
-//! building; it still covers every item and every cache size.
+//! `--quick` repeats nothing and makes fewer calls, so it ends within a few minutes after
+//! building (MSAL Node and MSAL Python, which scan the cache, set the pace); it still
+//! covers every item and every cache size.
 
 mod measure;
 mod offline;
