@@ -281,3 +281,71 @@ fn serde(tools: &Tools, plan: &Plan, cache: &str, results: &mut Results) {
         results.serde.push(row);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_number_is_kept_for_its_library() {
+        let (mut columns, mut results) = (Columns::default(), Results::default());
+        let lines = Ok(vec![json!({"scenario": "silent", "median_ns": 130_000})]);
+        take(
+            Library::Node,
+            &lines,
+            ("silent", "median_ns"),
+            &mut columns,
+            &mut results,
+        );
+        assert_eq!(columns.median(Library::Node), Some(130_000.0));
+        assert_eq!(columns.median(Library::Entra), None);
+        assert!(results.problems.is_empty() && results.skipped.is_empty());
+    }
+
+    #[test]
+    fn a_skipped_measurement_is_noted_once_and_is_no_problem() {
+        let (mut columns, mut results) = (Columns::default(), Results::default());
+        let lines = Ok(vec![json!({"scenario": "accounts", "skipped": "too big"})]);
+        for _ in 0..2 {
+            take(
+                Library::Node,
+                &lines,
+                ("accounts", "median_ns"),
+                &mut columns,
+                &mut results,
+            );
+        }
+        assert_eq!(results.skipped, ["MSAL Node accounts: too big"]);
+        assert!(results.problems.is_empty());
+        assert_eq!(columns.median(Library::Node), None);
+    }
+
+    #[test]
+    fn a_failed_run_or_a_missing_number_is_a_problem() {
+        let (mut columns, mut results) = (Columns::default(), Results::default());
+        take(
+            Library::Python,
+            &Err("msal_bench.py failed".to_owned()),
+            ("silent", "median_ns"),
+            &mut columns,
+            &mut results,
+        );
+        take(
+            Library::Entra,
+            &Ok(vec![json!({"scenario": "silent"})]),
+            ("silent", "median_ns"),
+            &mut columns,
+            &mut results,
+        );
+        assert_eq!(
+            results.problems,
+            [
+                "MSAL Python silent: msal_bench.py failed",
+                "entra-auth silent: `silent` has no number `median_ns`"
+            ]
+        );
+        assert!(results.skipped.is_empty());
+    }
+}
