@@ -5,6 +5,7 @@ Each subcommand runs one scenario and prints one JSON object per measurement on 
 stdout line, in the same shape as the Rust side (`entra-bench`):
 
     msal_bench.py silent  --cache FILE --probes FILE [--calls N] [--warmup N]
+    msal_bench.py accounts --cache FILE --probes FILE [--calls N]
     msal_bench.py serde   --cache FILE [--rounds N]
     msal_bench.py signin  --base-url https://localhost:PORT --ca ca.pem
                           [--concurrency N] [--seconds S] [--warmup S]
@@ -13,7 +14,10 @@ stdout line, in the same shape as the Rust side (`entra-bench`):
   `acquire_token_silent` call with time.perf_counter_ns (after untimed warm-up calls),
   cycling over the accounts named in the probe file. The application's HTTP client
   answers OIDC discovery only and fails on anything else, so every call must be served
-  from the cache (also checked through `token_source`).
+  from the cache (also checked through `token_source`). Also reports the process's
+  peak resident memory (VmHWM) after the first hit.
+- accounts: loads the cache file once, then times `get_accounts` and checks it lists
+  every account.
 - serde: times SerializableTokenCache.deserialize and .serialize on the file's contents.
 - signin: N threads, one application each, signing alice@contoso.com in against one
   mock-idp for a fixed time; counts the sign-ins completed in the measured window.
@@ -39,6 +43,18 @@ ALICE = "alice@contoso.com"
 PASSWORD = "Pa$$ w0rd&=+\u00e9"
 SCOPES = ["User.Read"]
 LIBRARY = "msal-python"
+
+
+def peak_memory_kib():
+    """VmHWM of this process in KiB (Linux), or None."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
 
 
 def emit(measurement):
@@ -116,6 +132,10 @@ def cmd_silent(args):
         accounts.append(by_id[home_account_id])
     scopes = [probes["scope"]]
     silent = app.acquire_token_silent
+    result = silent(scopes, account=accounts[0])
+    if not result or result.get("token_source") != "cache":
+        raise SystemExit("silent call not served from the cache: %r" % (result,))
+    peak_kib = peak_memory_kib()
     for i in range(args.warmup):
         result = silent(scopes, account=accounts[i % len(accounts)])
         if not result or "access_token" not in result:
@@ -134,7 +154,39 @@ def cmd_silent(args):
     emit({
         "scenario": "silent", "library": LIBRARY, "accounts": probes["accounts"],
         "calls": len(samples), "median_ns": median, "p10_ns": p10, "p90_ns": p90,
-        "load_ms": load_ms,
+        "load_ms": load_ms, "peak_kib": peak_kib,
+    })
+
+
+def cmd_accounts(args):
+    with open(args.probes, encoding="utf-8") as f:
+        probes = json.load(f)
+    with open(args.cache, encoding="utf-8") as f:
+        text = f.read()
+    cache = msal.SerializableTokenCache()
+    cache.deserialize(text)
+    del text
+    app = msal.PublicClientApplication(
+        probes["client_id"],
+        authority="https://%s/%s" % (probes["environment"], probes["tenant"]),
+        http_client=OfflineEntra(probes["environment"], probes["tenant"]),
+        token_cache=cache,
+        instance_discovery=False,
+    )
+    samples = []
+    clock = time.perf_counter_ns
+    for _ in range(args.calls):
+        started = clock()
+        accounts = app.get_accounts()
+        elapsed = clock() - started
+        if len(accounts) != probes["accounts"]:
+            raise SystemExit("get_accounts listed %d accounts, %s holds %d"
+                             % (len(accounts), args.cache, probes["accounts"]))
+        samples.append(elapsed)
+    median, p10, p90 = spread(samples)
+    emit({
+        "scenario": "accounts", "library": LIBRARY, "accounts": probes["accounts"],
+        "calls": len(samples), "median_ns": median, "p10_ns": p10, "p90_ns": p90,
     })
 
 
@@ -272,6 +324,10 @@ def main():
     silent.add_argument("--probes", required=True)
     silent.add_argument("--calls", type=int, default=2000)
     silent.add_argument("--warmup", type=int, default=200)
+    listing = sub.add_parser("accounts")
+    listing.add_argument("--cache", required=True)
+    listing.add_argument("--probes", required=True)
+    listing.add_argument("--calls", type=int, default=20)
     serde = sub.add_parser("serde")
     serde.add_argument("--cache", required=True)
     serde.add_argument("--rounds", type=int, default=5)
@@ -284,7 +340,8 @@ def main():
     args = parser.parse_args()
     if msal.__version__ != "1.39.0":
         sys.stderr.write("msal_bench: expected msal 1.39.0, found %s\n" % msal.__version__)
-    {"silent": cmd_silent, "serde": cmd_serde, "signin": cmd_signin}[args.command](args)
+    {"silent": cmd_silent, "accounts": cmd_accounts, "serde": cmd_serde,
+     "signin": cmd_signin}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,18 @@ enum Scenario {
         #[arg(long, default_value_t = 2_000)]
         warmup: usize,
     },
+    /// Listing every account of a cache file (loaded once), median per call.
+    Accounts {
+        /// The cache file.
+        #[arg(long)]
+        cache: PathBuf,
+        /// The probe file written with it (it holds the number of accounts).
+        #[arg(long)]
+        probes: PathBuf,
+        /// Timed calls.
+        #[arg(long, default_value_t = 100)]
+        calls: usize,
+    },
     /// Cache serialize and deserialize of a cache file, median of several rounds.
     Serde {
         /// The cache file.
@@ -142,6 +154,11 @@ fn main() -> ExitCode {
             calls,
             warmup,
         } => offline::silent(&cache, &probes, calls, warmup),
+        Scenario::Accounts {
+            cache,
+            probes,
+            calls,
+        } => offline::accounts(&cache, &probes, calls),
         Scenario::Serde { cache, rounds } => offline::serde(&cache, rounds),
         Scenario::Signin {
             base_url,

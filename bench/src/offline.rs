@@ -8,7 +8,7 @@ use entra_auth::{Account, PublicClientApplication, TokenSource};
 use entra_cache::TokenCache;
 
 use crate::cache_gen::{ENVIRONMENT, SCOPE};
-use crate::stats::{emit, spread};
+use crate::stats::{emit, peak_memory_kib, spread};
 
 /// What `gen-cache` wrote next to a cache: its size and the accounts to ask for.
 struct Probes {
@@ -87,6 +87,14 @@ pub(crate) fn silent(
             accounts.push(account);
         }
         let scopes = [SCOPE];
+        // Peak memory with the whole cache loaded and one hit served.
+        let first = accounts
+            .first()
+            .ok_or_else(|| format!("{}: no account to probe", cache.display()))?;
+        app.acquire_token_silent(&scopes, first)
+            .await
+            .map_err(|err| format!("silent call failed: {err}"))?;
+        let peak_kib = peak_memory_kib();
         for account in accounts.iter().cycle().take(warmup) {
             app.acquire_token_silent(&scopes, account)
                 .await
@@ -104,9 +112,9 @@ pub(crate) fn silent(
             }
             samples.push(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX));
         }
-        Ok::<_, String>(samples)
+        Ok::<_, String>((samples, peak_kib))
     })?;
-    let mut samples = samples;
+    let (mut samples, peak_kib) = samples;
     let (median, p10, p90) = spread(&mut samples);
     emit(serde_json::json!({
         "scenario": "silent",
@@ -117,7 +125,61 @@ pub(crate) fn silent(
         "p10_ns": p10,
         "p90_ns": p90,
         "load_ms": load_ms,
+        "peak_kib": peak_kib,
     }))
+}
+
+/// `calls` timed account listings (`accounts()`) of a cache loaded once from `cache`;
+/// reports the median per call. Every listing must name every account of the cache.
+pub(crate) fn accounts(cache: &Path, probes: &Path, calls: usize) -> Result<(), String> {
+    let probes = read_probes(probes)?;
+    let app = load(cache, &probes)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|err| format!("tokio runtime: {err}"))?;
+    let mut samples = runtime.block_on(async {
+        let mut samples = Vec::with_capacity(calls);
+        for _ in 0..calls {
+            let started = Instant::now();
+            let listed = app.accounts().await;
+            let elapsed = started.elapsed();
+            let listed = listed.map_err(|err| format!("listing accounts failed: {err}"))?;
+            if listed.len() != probes.accounts {
+                return Err(format!(
+                    "accounts() listed {} accounts, {} holds {}",
+                    listed.len(),
+                    cache.display(),
+                    probes.accounts
+                ));
+            }
+            drop(listed);
+            samples.push(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX));
+        }
+        Ok::<_, String>(samples)
+    })?;
+    let (median, p10, p90) = spread(&mut samples);
+    emit(serde_json::json!({
+        "scenario": "accounts",
+        "library": "entra-auth",
+        "accounts": probes.accounts,
+        "calls": samples.len(),
+        "median_ns": median,
+        "p10_ns": p10,
+        "p90_ns": p90,
+    }))
+}
+
+/// An application for the probed client and tenant, its cache loaded from `cache`.
+fn load(cache: &Path, probes: &Probes) -> Result<PublicClientApplication, String> {
+    let bytes = read(cache)?;
+    let app = PublicClientApplication::builder(probes.client_id.clone())
+        .authority(&format!("https://{ENVIRONMENT}/{}", probes.tenant))
+        .build()
+        .map_err(|err| err.to_string())?;
+    app.token_cache()
+        .deserialize(&bytes)
+        .map_err(|err| format!("{}: {err}", cache.display()))?;
+    Ok(app)
 }
 
 /// `rounds` timed deserializations and serializations of the cache in `cache`.

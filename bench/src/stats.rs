@@ -31,6 +31,22 @@ pub(crate) fn emit(measurement: serde_json::Value) -> Result<(), String> {
         .map_err(|err| format!("cannot write to stdout: {err}"))
 }
 
+/// This process's peak resident memory (`VmHWM` of `/proc/self/status`) in KiB; `None`
+/// where the platform does not say (not Linux).
+pub(crate) fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    vm_hwm_kib(&status)
+}
+
+/// `VmHWM:   141732 kB` from a `/proc/<pid>/status` text, in KiB.
+fn vm_hwm_kib(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().strip_suffix("kB"))
+        .and_then(|kib| kib.trim().parse().ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,6 +62,13 @@ mod tests {
         assert_eq!(spread(&mut samples), (6, 2, 10));
         assert_eq!(percentile(&mut samples, 0), 1);
         assert_eq!(percentile(&mut samples, 100), 11);
+    }
+
+    #[test]
+    fn peak_memory_is_read_from_vm_hwm() {
+        let status = "Name:\tentra-bench\nVmPeak:\t  9000 kB\nVmHWM:\t  4242 kB\n";
+        assert_eq!(vm_hwm_kib(status), Some(4242));
+        assert_eq!(vm_hwm_kib("Name:\tx\n"), None);
     }
 
     #[test]

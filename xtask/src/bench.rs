@@ -1,15 +1,18 @@
-//! `cargo xtask bench [--quick]`: entra-auth side by side with MSAL Python 1.39, in one
-//! run on one machine.
+//! `cargo xtask bench [--quick]`: entra-auth side by side with MSAL Python 1.39 and (for
+//! the cache) MSAL Node 7, in one run on one machine.
 //!
-//! Steps: keep the MSAL Python virtualenv (`target/msal-venv`), build `entra-bench` and
-//! `mock-idp` in release mode, then for every scenario run `entra-bench` and
-//! `bench/python/msal_bench.py` with the same inputs (each prints one JSON line per
+//! Steps: keep the MSAL Python virtualenv (`target/msal-venv`) and the MSAL Node install
+//! of the `msal-node` check (`mock-idp/conformance/msal-node/node_modules`), build
+//! `entra-bench` and `mock-idp` in release mode, then for every scenario run
+//! `entra-bench`, `bench/python/msal_bench.py` and (cache scenarios)
+//! `bench/node/msal_bench.mjs` with the same inputs (each prints one JSON line per
 //! measurement), take medians and ratios, print the report and write it to
 //! `docs/benchmarks.md` (its hand-written `## Notes` section is kept). mock-idp runs as
 //! a separate process so its peak memory can be read from `/proc/<pid>/status`.
 //!
-//! `--quick` repeats nothing and makes fewer calls, so it ends within two minutes after
-//! building; it still covers every item and every cache size.
+//! `--quick` repeats nothing and makes fewer calls, so it ends within a few minutes after
+//! building (MSAL Node and MSAL Python, which scan the cache, set the pace); it still
+//! covers every item and every cache size.
 
 mod measure;
 mod offline;
@@ -26,7 +29,7 @@ use serde_json::Value;
 use measure::measure;
 use report::{Context, Results};
 
-/// The cache sizes of item 1.
+/// The cache sizes of items 1 and 6.
 const SIZES: [usize; 4] = [1, 1_000, 10_000, 100_000];
 /// The cache size of item 3.
 const SERDE_ACCOUNTS: usize = 10_000;
@@ -46,8 +49,11 @@ struct Plan {
     rounds: usize,
     /// Timed silent calls of entra-bench (after a tenth as many untimed ones).
     rust_silent_calls: usize,
-    /// Timed silent calls of MSAL Python per cache size (it scans: slow at 100k).
+    /// Timed silent calls of MSAL Python and MSAL Node per cache size (they scan: slow
+    /// at 100k).
     python_silent_calls: fn(usize) -> usize,
+    /// Timed account listings per cache size, each library.
+    listing_calls: fn(usize) -> usize,
     /// Timed rounds of item 3, each library.
     serde_rounds: usize,
     /// Measured seconds of each sign-in run (after `signin_warmup`).
@@ -69,6 +75,12 @@ impl Plan {
                 1_001..=10_000 => 2 * PROBES,
                 _ => PROBES,
             },
+            listing_calls: |accounts| match accounts {
+                0..=1 => 1_000,
+                2..=1_000 => 100,
+                1_001..=10_000 => 10,
+                _ => 3,
+            },
             serde_rounds: 3,
             signin_seconds: 2.0,
             signin_warmup: 0.5,
@@ -87,6 +99,12 @@ impl Plan {
                 1_001..=10_000 => 8 * PROBES,
                 _ => 2 * PROBES,
             },
+            listing_calls: |accounts| match accounts {
+                0..=1 => 10_000,
+                2..=1_000 => 1_000,
+                1_001..=10_000 => 100,
+                _ => 10,
+            },
             serde_rounds: 10,
             signin_seconds: 8.0,
             signin_warmup: 2.0,
@@ -95,11 +113,14 @@ impl Plan {
     }
 }
 
-/// The two programs measured and where they work.
+/// The programs measured and where they work.
 struct Tools {
     entra_bench: PathBuf,
     python: PathBuf,
     script: PathBuf,
+    /// The MSAL Node script and the `node_modules` it loads MSAL Node from, or why MSAL
+    /// Node cannot run.
+    node: Result<(PathBuf, PathBuf), String>,
     work: PathBuf,
 }
 
@@ -112,6 +133,18 @@ impl Tools {
         measure(
             Command::new(&self.python).arg(&self.script).args(args),
             "msal_bench.py",
+        )
+    }
+
+    fn node(&self, args: &[String]) -> Result<Vec<Value>, String> {
+        let (script, modules) = self.node.as_ref().map_err(Clone::clone)?;
+        measure(
+            Command::new("node")
+                .arg(script)
+                .args(args)
+                .arg("--modules")
+                .arg(modules),
+            "msal_bench.mjs",
         )
     }
 
@@ -141,6 +174,7 @@ pub(crate) fn run(root: &Path, quick: bool) -> ExitCode {
 
 fn bench(root: &Path, plan: &Plan) -> Result<Results, String> {
     let python = crate::conformance::msal_venv(root)?;
+    let node = crate::conformance_node::installed_modules(root);
     crate::checks::cargo(
         root,
         &[
@@ -161,6 +195,12 @@ fn bench(root: &Path, plan: &Plan) -> Result<Results, String> {
         entra_bench: exe("entra-bench"),
         python,
         script: root.join("bench").join("python").join("msal_bench.py"),
+        node: node.as_ref().map_err(Clone::clone).map(|(modules, _)| {
+            (
+                root.join("bench").join("node").join("msal_bench.mjs"),
+                modules.clone(),
+            )
+        }),
         work,
     };
 
@@ -170,7 +210,11 @@ fn bench(root: &Path, plan: &Plan) -> Result<Results, String> {
     offline::offline(&tools, plan, &mut results);
     online::online(&tools, &exe("mock-idp"), plan, &mut results)?;
 
-    let context = context(&tools.python, plan);
+    let node = node.map_or_else(
+        |problem| format!("MSAL Node not run ({problem})"),
+        |(_, version)| version,
+    );
+    let context = context(&tools.python, node, plan);
     let path = root.join("docs").join("benchmarks.md");
     let notes = fs::read_to_string(&path)
         .ok()
@@ -188,8 +232,8 @@ fn bench(root: &Path, plan: &Plan) -> Result<Results, String> {
     Ok(results)
 }
 
-/// The machine, the date and the MSAL Python in use.
-fn context(python: &Path, plan: &Plan) -> Context {
+/// The machine, the date and the MSAL Python and MSAL Node in use.
+fn context(python: &Path, node: String, plan: &Plan) -> Context {
     let cpu = fs::read_to_string("/proc/cpuinfo").ok().and_then(|info| {
         info.lines()
             .find_map(|line| line.strip_prefix("model name"))
@@ -217,6 +261,7 @@ fn context(python: &Path, plan: &Plan) -> Context {
         cpu,
         os: format!("{}{kernel}", std::env::consts::OS),
         python,
+        node,
         rounds: plan.rounds,
     }
 }

@@ -52,6 +52,21 @@ pub(crate) fn msal_node(root: &Path) -> Result<String, String> {
     outcome
 }
 
+/// The `node_modules` holding the pinned MSAL Node (installed by `npm ci` first when
+/// needed), and a description like `MSAL Node 7.2.3 (Node v20.20.2)`: what the benchmark
+/// runs its MSAL Node side with.
+pub(crate) fn installed_modules(root: &Path) -> Result<(PathBuf, String), String> {
+    let dir = script_dir(root);
+    let node_version = find_node()?;
+    find_npm()?;
+    let pinned = pinned_version(&dir)?;
+    ensure_installed(&dir, &pinned)?;
+    Ok((
+        dir.join("node_modules"),
+        format!("MSAL Node {pinned} (Node {node_version})"),
+    ))
+}
+
 /// `mock-idp/conformance/msal-node`.
 fn script_dir(root: &Path) -> PathBuf {
     root.join("mock-idp").join("conformance").join("msal-node")

@@ -4,7 +4,8 @@
 //! - `demo`: the main job against an in-process mock-idp (see `tests/src/demo.rs`).
 //! - `layering`: only the crate-boundary check (docs/architecture.md).
 //! - `package`: only the packaging check of the crates published to crates.io.
-//! - `bench`: entra-auth side by side with MSAL Python; writes `docs/benchmarks.md`.
+//! - `bench`: entra-auth side by side with MSAL Python and MSAL Node; writes
+//!   `docs/benchmarks.md`.
 //! - `fuzz`: a fuzz pass over every parser and the code after them (`fuzz/`).
 
 mod args;
@@ -83,9 +84,10 @@ commands:
   demo       the main job: sign in against an in-process mock-idp, then show the errors
   layering   check the crate import rules of docs/architecture.md
   package    package each crate published to crates.io on its own and check its files
-  bench      entra-auth beside MSAL Python 1.39 and a bare reqwest client against
-             mock-idp; prints the table and writes docs/benchmarks.md
-             (--quick: fewer calls, under two minutes after building)
+  bench      entra-auth beside MSAL Python 1.39, MSAL Node 7.2 (the cache) and a bare
+             reqwest client against mock-idp; prints the tables and writes
+             docs/benchmarks.md
+             (--quick: fewer calls, a few minutes after building)
   fuzz       fuzz every parser and the flows after them on stable Rust
              ([--seconds N per target, default 10] [--target NAME] [--seed S]);
              crashers are saved under fuzz/ (see docs/fuzzing.md)";

@@ -2,6 +2,7 @@
 //! hand-written notes it keeps. This half is pure: nothing here runs a process or reads
 //! a clock.
 
+mod cache_tables;
 mod numbers;
 mod results;
 mod targets;
@@ -11,7 +12,7 @@ use std::fmt::Write as _;
 pub(crate) use numbers::{
     count, duration, mebibytes, median, rate, ratio, significant, table, times,
 };
-pub(crate) use results::{Context, IdpLoad, Results, Serde, Signin, Silent, Storm};
+pub(crate) use results::{Context, IdpLoad, Listing, Peak, Results, Serde, Signin, Silent, Storm};
 use targets::targets;
 
 /// The line that opens the hand-written notes of `docs/benchmarks.md`; everything from
@@ -26,8 +27,8 @@ pub(crate) fn render(context: &Context, results: &Results, notes: &str) -> Strin
     let _ = writeln!(
         out,
         "Written by `cargo xtask bench{}` on {} ({} mode): {} cores \
-         (`available_parallelism`){}, {}; {}. {}; entra-auth, MSAL Python, the reqwest \
-         floor and mock-idp share the same cores. Tests never time anything: speed is \
+         (`available_parallelism`){}, {}; {}; {}. {}; entra-auth, MSAL Python, MSAL \
+         Node, the reqwest floor and mock-idp share the same cores. Tests never time anything: speed is \
          measured here only.\n",
         if context.mode == "quick" {
             " --quick"
@@ -44,6 +45,7 @@ pub(crate) fn render(context: &Context, results: &Results, notes: &str) -> Strin
             .unwrap_or_default(),
         context.os,
         context.python,
+        context.node,
         if context.rounds == 1 {
             "Each number comes from one run".to_owned()
         } else {
@@ -51,34 +53,7 @@ pub(crate) fn render(context: &Context, results: &Results, notes: &str) -> Strin
         },
     );
 
-    let _ = writeln!(
-        out,
-        "## 1. Silent acquisition served from the cache\n\n\
-         `acquire_token_silent` on the same MSAL-format cache file (one access, refresh and \
-         id token per account, written by `entra-bench gen-cache`), loaded once; calls cycle \
-         over up to 64 accounts spread through the cache. Median time per call.\n"
-    );
-    let rows: Vec<Vec<String>> = results
-        .silent
-        .iter()
-        .map(|s| {
-            vec![
-                count(s.accounts),
-                duration(s.entra_ns),
-                duration(s.msal_ns),
-                times(ratio(s.msal_ns, s.entra_ns)),
-            ]
-        })
-        .collect();
-    out.push_str(&table(
-        &[
-            "accounts",
-            "entra-auth",
-            "MSAL Python",
-            "MSAL Python / entra-auth",
-        ],
-        &rows,
-    ));
+    cache_tables::silent(&mut out, results);
 
     let _ = writeln!(
         out,
@@ -146,32 +121,7 @@ pub(crate) fn render(context: &Context, results: &Results, notes: &str) -> Strin
         &rows,
     ));
 
-    let _ = writeln!(out, "\n## 3. Cache serialize and deserialize\n");
-    let rows: Vec<Vec<String>> = results
-        .serde
-        .iter()
-        .map(|s| {
-            vec![
-                s.operation.to_owned(),
-                count(s.accounts),
-                mebibytes(Some(s.bytes / 1024)),
-                duration(s.entra_ns),
-                duration(s.msal_ns),
-                times(ratio(s.msal_ns, s.entra_ns)),
-            ]
-        })
-        .collect();
-    out.push_str(&table(
-        &[
-            "operation",
-            "accounts",
-            "size",
-            "entra-auth",
-            "MSAL Python",
-            "MSAL Python / entra-auth",
-        ],
-        &rows,
-    ));
+    cache_tables::serde(&mut out, results);
 
     let _ = writeln!(out, "\n## 4. mock-idp\n");
     if let Some(idp) = &results.idp {
@@ -232,6 +182,8 @@ pub(crate) fn render(context: &Context, results: &Results, notes: &str) -> Strin
         &rows,
     ));
 
+    cache_tables::listing(&mut out, results);
+
     let _ = writeln!(out, "\n## Targets\n");
     let rows: Vec<Vec<String>> = targets(results)
         .into_iter()
@@ -258,6 +210,12 @@ fn observations(results: &Results) -> Vec<String> {
         .problems
         .iter()
         .map(|problem| format!("problem: {problem}"))
+        .chain(
+            results
+                .skipped
+                .iter()
+                .map(|why| format!("not measured: {why}")),
+        )
         .collect();
     if let (Some(idp), Some(busiest)) = (
         &results.idp,
@@ -329,6 +287,7 @@ mod tests {
             cpu: None,
             os: "linux".to_owned(),
             python: "Python 3.11, msal 1.39.0".to_owned(),
+            node: "MSAL Node 7.2.3 (Node v20.20.2)".to_owned(),
             rounds: 1,
         };
         let report = render(&context, &sample(), "## Notes\n\nhand-written\n");
@@ -338,13 +297,16 @@ mod tests {
             "## 3.",
             "## 4.",
             "## 5.",
+            "## 6.",
             "## Targets",
             "## Notes",
         ] {
             assert!(report.contains(heading), "{heading} missing:\n{report}");
         }
         assert!(report.contains("`cargo xtask bench --quick` on 2026-11-27"));
-        assert!(report.contains("| 10k      | 5.00 µs    | 4.70 ms"));
+        assert!(report.contains("| 10k      | 5.00 µs    | 4.70 ms     | n/a       | 940x"));
+        assert!(report.contains("| 100k     | 488 MiB    | 2930 MiB    | n/a       | 6.00x"));
+        assert!(report.contains("| deserialize | 10k      | 56.3 MiB | 30.0 ms"));
         assert!(report.contains("| 16      | 350 µs     | 1.75 ms     | n/a"));
         assert!(report.ends_with("hand-written\n"));
     }

@@ -15,6 +15,8 @@ pub(crate) struct Context {
     pub(crate) os: String,
     /// `Python 3.x.y, msal 1.39.0`.
     pub(crate) python: String,
+    /// `MSAL Node 7.2.3 (Node v20.20.2)`, or why MSAL Node did not run.
+    pub(crate) node: String,
     /// How many times each measurement was repeated (the median is shown).
     pub(crate) rounds: usize,
 }
@@ -24,6 +26,24 @@ pub(crate) struct Silent {
     pub(crate) accounts: usize,
     pub(crate) entra_ns: Option<f64>,
     pub(crate) msal_ns: Option<f64>,
+    pub(crate) node_ns: Option<f64>,
+}
+
+/// Item 1: each library's peak resident memory (`VmHWM`, KiB) in its own process, after
+/// loading the largest cache and serving one silent call from it.
+pub(crate) struct Peak {
+    pub(crate) accounts: usize,
+    pub(crate) entra_kib: Option<u64>,
+    pub(crate) msal_kib: Option<u64>,
+    pub(crate) node_kib: Option<u64>,
+}
+
+/// Item 6: listing every account of a cache, median nanoseconds per call.
+pub(crate) struct Listing {
+    pub(crate) accounts: usize,
+    pub(crate) entra_ns: Option<f64>,
+    pub(crate) msal_ns: Option<f64>,
+    pub(crate) node_ns: Option<f64>,
 }
 
 /// Item 2: username/password sign-ins per second, and CPU time per sign-in (µs).
@@ -48,6 +68,7 @@ pub(crate) struct Serde {
     pub(crate) bytes: u64,
     pub(crate) entra_ns: Option<f64>,
     pub(crate) msal_ns: Option<f64>,
+    pub(crate) node_ns: Option<f64>,
 }
 
 /// Item 4: mock-idp's own password-grant throughput and memory.
@@ -75,11 +96,15 @@ pub(crate) struct Storm {
 #[derive(Default)]
 pub(crate) struct Results {
     pub(crate) silent: Vec<Silent>,
+    pub(crate) peak: Option<Peak>,
+    pub(crate) listing: Vec<Listing>,
     pub(crate) signin: Vec<Signin>,
     pub(crate) serde: Vec<Serde>,
     pub(crate) idp: Option<IdpLoad>,
     pub(crate) storms: Vec<Storm>,
     pub(crate) problems: Vec<String>,
+    /// Measurements a library could not take, and why (not failures of the run).
+    pub(crate) skipped: Vec<String>,
 }
 
 /// A filled-in `Results` for the unit tests of the report and its targets.
@@ -89,18 +114,51 @@ pub(crate) fn sample() -> Results {
         silent: vec![
             Silent {
                 accounts: 1,
-                entra_ns: Some(3_000.0),
+                entra_ns: Some(250.0),
                 msal_ns: Some(11_000.0),
+                node_ns: Some(20_000.0),
             },
             Silent {
                 accounts: 10_000,
                 entra_ns: Some(5_000.0),
                 msal_ns: Some(4_700_000.0),
+                node_ns: None,
             },
             Silent {
                 accounts: 100_000,
                 entra_ns: Some(7_000.0),
                 msal_ns: Some(60_000_000.0),
+                node_ns: None,
+            },
+        ],
+        peak: Some(Peak {
+            accounts: 100_000,
+            entra_kib: Some(500_000),
+            msal_kib: Some(3_000_000),
+            node_kib: None,
+        }),
+        listing: vec![Listing {
+            accounts: 100_000,
+            entra_ns: Some(1_000_000.0),
+            msal_ns: Some(500_000_000.0),
+            node_ns: None,
+        }],
+        serde: vec![
+            Serde {
+                operation: "deserialize",
+                accounts: 10_000,
+                bytes: 59_000_000,
+                entra_ns: Some(30_000_000.0),
+                msal_ns: Some(78_000_000.0),
+                node_ns: Some(200_000_000.0),
+            },
+            Serde {
+                operation: "serialize",
+                accounts: 10_000,
+                bytes: 59_000_000,
+                entra_ns: Some(100_000_000.0),
+                msal_ns: Some(300_000_000.0),
+                node_ns: None,
             },
         ],
         signin: vec![
