@@ -52,7 +52,9 @@ impl Core {
             });
         }
         let authority = self.password_authority()?;
-        let correlation_id = options.correlation_id.unwrap_or_else(Uuid::new_v4);
+        let correlation_id = options
+            .correlation_id
+            .unwrap_or_else(super::new_correlation_id);
         self.ensure_loaded().await?;
 
         let mut saml_assertion = None;

@@ -113,7 +113,9 @@ impl Core {
         account: &Account,
         options: CallOptions,
     ) -> Result<AuthenticationResult, AuthError> {
-        let correlation_id = options.correlation_id.unwrap_or_else(Uuid::new_v4);
+        let correlation_id = options
+            .correlation_id
+            .unwrap_or_else(super::new_correlation_id);
         // Checked, not decorated: a cache hit needs no list of the scopes sent.
         check_scopes(scopes)
             .map_err(|error| self.protocol_error(error, correlation_id, Redeeming::Other))?;
