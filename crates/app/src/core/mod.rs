@@ -412,11 +412,15 @@ impl Core {
         ingest.create_account = grant.creates_account();
         self.cache.ingest(&ingest);
         // Decoded here once: the cache hits that serve this id token share the claims.
-        if let (Some(home_account_id), Some(id_token), Some(claims)) =
-            (&home_account_id, &ingest.id_token, &claims)
+        if let (Some(home_account_id), Some(claims)) = (&home_account_id, &claims)
+            && let Some(id_token) = self.cache.id_token(
+                home_account_id,
+                &[ingest.environment.as_str()],
+                &self.client_id,
+                &[ingest.realm.as_str()],
+            )
         {
-            self.claims
-                .put(home_account_id, id_token.clone(), Arc::clone(claims));
+            self.claims.put(id_token, Arc::clone(claims));
         }
         self.save().await?;
 

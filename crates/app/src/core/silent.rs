@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use entra_cache::{AccessTokenQuery, RefreshTokenQuery};
+use entra_cache::{AccessTokenQuery, IdTokenEntry, RefreshTokenQuery};
 use entra_protocol::{IdTokenClaims, check_scopes, decode_id_token};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use uuid::Uuid;
 
 use super::{CallOptions, Core, Grant, TokenRequest};
@@ -42,48 +42,42 @@ impl SharedFailure {
 }
 
 /// The id token claims decoded so far, by the `home_account_id` of their id token, each
-/// with the id token it was decoded from: claims are served only for that same id token,
-/// so a refresh (or anyone) writing a new one is never answered with the old claims.
+/// with the cache entry it was decoded from. Entries are immutable and shared, so a new
+/// id token (from a refresh, a load, anyone) is a new entry: claims are served only for
+/// the very entry they came from (`Arc::ptr_eq`), never for another, and the memo keeps
+/// no copy of a token.
 #[derive(Default)]
 pub(super) struct ClaimsMemo {
     entries: Mutex<HashMap<String, DecodedIdToken>>,
 }
 
-/// An id token and its claims.
+/// An id token entry and its claims.
 struct DecodedIdToken {
-    id_token: SecretString,
+    id_token: Arc<IdTokenEntry>,
     claims: Arc<IdTokenClaims>,
 }
 
 impl ClaimsMemo {
-    /// The claims of `id_token`, the account's current id token: remembered, or decoded
-    /// now and remembered (`None` when it does not decode).
-    pub(super) fn get_or_decode(
-        &self,
-        home_account_id: &str,
-        id_token: &SecretString,
-    ) -> Option<Arc<IdTokenClaims>> {
+    /// The claims of `id_token`, the account's current id token entry: remembered, or
+    /// decoded now and remembered (`None` when it does not decode).
+    pub(super) fn get_or_decode(&self, id_token: &Arc<IdTokenEntry>) -> Option<Arc<IdTokenClaims>> {
         if let Some(decoded) = self
             .lock()
-            .get(home_account_id)
-            .filter(|decoded| decoded.id_token.expose_secret() == id_token.expose_secret())
+            .get(id_token.home_account_id.as_str())
+            .filter(|decoded| Arc::ptr_eq(&decoded.id_token, id_token))
         {
             return Some(Arc::clone(&decoded.claims));
         }
-        let claims = Arc::new(decode_id_token(id_token.expose_secret()).ok()?);
-        self.put(home_account_id, id_token.clone(), Arc::clone(&claims));
+        let claims = Arc::new(decode_id_token(id_token.secret.expose_secret()).ok()?);
+        self.put(Arc::clone(id_token), Arc::clone(&claims));
         Some(claims)
     }
 
-    /// Remembers the `claims` of the account's new `id_token` (decoded when it arrived).
-    pub(super) fn put(
-        &self,
-        home_account_id: &str,
-        id_token: SecretString,
-        claims: Arc<IdTokenClaims>,
-    ) {
+    /// Remembers the `claims` of the account's new `id_token` entry (decoded when it
+    /// arrived).
+    pub(super) fn put(&self, id_token: Arc<IdTokenEntry>, claims: Arc<IdTokenClaims>) {
         self.lock().insert(
-            home_account_id.to_owned(),
+            id_token.home_account_id.clone(),
             DecodedIdToken { id_token, claims },
         );
     }
@@ -234,10 +228,7 @@ impl Core {
                 &self.client_id,
                 realms,
             )
-            .and_then(|id_token| {
-                self.claims
-                    .get_or_decode(&id_token.home_account_id, &id_token.secret)
-            });
+            .and_then(|id_token| self.claims.get_or_decode(&id_token));
         Some(AuthenticationResult {
             // The entry is shared: its token is copied once into the result (a
             // `SecretString` cannot be shared), everything else is borrowed or shared.
@@ -316,6 +307,7 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::SecretString;
 
     fn failure() -> AuthError {
         AuthError::InteractionRequired {
@@ -324,8 +316,25 @@ mod tests {
         }
     }
 
+    /// An id token entry of `oid.tid` holding `raw`.
+    fn entry(raw: SecretString) -> Arc<IdTokenEntry> {
+        Arc::new(IdTokenEntry {
+            secret: raw,
+            home_account_id: "oid.tid".to_owned(),
+            environment: "login.microsoftonline.com".to_owned(),
+            realm: "tid".to_owned(),
+            client_id: "client".to_owned(),
+            extra: Default::default(),
+        })
+    }
+
+    /// An id token entry whose unsigned id token, for `aud`, has `name` as its `name`.
+    fn id_token(name: &str) -> Arc<IdTokenEntry> {
+        entry(raw_id_token(name))
+    }
+
     /// An unsigned id token for `aud` whose `name` is `name`.
-    fn id_token(name: &str) -> SecretString {
+    fn raw_id_token(name: &str) -> SecretString {
         use base64::Engine;
         let encode = |json: serde_json::Value| {
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json.to_string())
@@ -344,22 +353,27 @@ mod tests {
         let memo = ClaimsMemo::default();
         let first = id_token("Alice Smith");
 
-        let decoded = memo.get_or_decode("oid.tid", &first).expect("claims");
-        let again = memo.get_or_decode("oid.tid", &first).expect("claims");
+        let decoded = memo.get_or_decode(&first).expect("claims");
+        let again = memo.get_or_decode(&first).expect("claims");
         assert!(Arc::ptr_eq(&decoded, &again), "decoded once, then shared");
         assert_eq!(name(&decoded), Some("Alice Smith"));
 
         let renamed = memo
-            .get_or_decode("oid.tid", &id_token("Alice Jones"))
+            .get_or_decode(&id_token("Alice Jones"))
             .expect("claims");
         assert_eq!(name(&renamed), Some("Alice Jones"));
+        // Another entry is another id token, whatever it holds: decoded anew.
+        let same_text = memo
+            .get_or_decode(&entry(raw_id_token("Alice Jones")))
+            .expect("claims");
+        assert!(!Arc::ptr_eq(&renamed, &same_text));
 
         memo.forget("oid.tid");
-        let after_sign_out = memo.get_or_decode("oid.tid", &first).expect("claims");
+        let after_sign_out = memo.get_or_decode(&first).expect("claims");
         assert!(!Arc::ptr_eq(&decoded, &after_sign_out));
         assert_eq!(name(&after_sign_out), Some("Alice Smith"));
         assert!(
-            memo.get_or_decode("oid.tid", &SecretString::from("not a jwt"))
+            memo.get_or_decode(&entry(SecretString::from("not a jwt")))
                 .is_none()
         );
     }
