@@ -1,7 +1,7 @@
 //! [`TokenCache`]: the thread-safe handle every caller uses.
 
 use std::fmt;
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use secrecy::SecretString;
 
@@ -12,7 +12,7 @@ use crate::entry::{
 use crate::error::CacheError;
 use crate::ingest::{Ingested, TokenIngest};
 use crate::query::{AccessTokenQuery, Keyed, RefreshTokenQuery};
-use crate::store::CacheStore;
+use crate::store::{CacheStore, StoreVersion};
 
 /// A shared, thread-safe token cache. Clones share the same contents.
 ///
@@ -30,6 +30,17 @@ pub struct TokenCache {
 struct Inner {
     data: RwLock<CacheData>,
     store: Option<Arc<dyn CacheStore>>,
+    /// The store's version this cache last read (see [`TokenCache::is_stale`]).
+    seen: Mutex<Seen>,
+}
+
+/// What this cache knows of the store's persisted state.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Seen {
+    /// Never loaded, or written since without knowing the version written: read again.
+    Unknown,
+    /// Loaded (or saved) at this version; `None` when the store cannot tell versions.
+    At(Option<StoreVersion>),
 }
 
 impl Default for TokenCache {
@@ -68,6 +79,7 @@ impl TokenCache {
             inner: Arc::new(Inner {
                 data: RwLock::new(CacheData::default()),
                 store,
+                seen: Mutex::new(Seen::Unknown),
             }),
         }
     }
@@ -99,12 +111,39 @@ impl TokenCache {
         let Some(store) = &self.inner.store else {
             return Ok(());
         };
+        // Read before the bytes: a write in between makes the next check reload again,
+        // never miss it.
+        let version = store.version();
         let bytes = store.load()?;
         let loaded = CacheData::parse(bytes.as_deref().unwrap_or_default(), &store.location())?;
         let mut data = self.write();
         let (merged, left_out) = data.merged_onto(loaded);
         *data = merged.with_journal_of(&data, &left_out);
+        *self.seen() = Seen::At(version);
         Ok(())
+    }
+
+    /// Whether the store may hold something this cache has not read: never loaded, or
+    /// the store's [`version`](CacheStore::version) changed since (another process
+    /// wrote). Cheap (one `stat` for a [`crate::FileStore`]); call
+    /// [`load`](TokenCache::load) when true. Always false without a store; for a store
+    /// without versions, true only until the first load.
+    pub fn is_stale(&self) -> bool {
+        let Some(store) = &self.inner.store else {
+            return false;
+        };
+        match *self.seen() {
+            Seen::Unknown => true,
+            Seen::At(None) => false,
+            Seen::At(Some(seen)) => store.version() != Some(seen),
+        }
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
+        self.inner
+            .seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Merges this cache's changes since the last load or save onto the persisted state,
@@ -136,6 +175,13 @@ impl TokenCache {
         })?;
         if let Some(merged) = merged {
             *data = merged;
+        }
+        // The version written is not known here (reading it now could see another
+        // writer's, and skip reading their entries): a store with versions is read again
+        // before the next use. One that cannot tell versions is not.
+        let mut seen = self.seen();
+        if *seen != Seen::At(None) {
+            *seen = Seen::Unknown;
         }
         Ok(())
     }

@@ -44,6 +44,30 @@ pub enum CacheError {
         #[source]
         source: Arc<std::io::Error>,
     },
+    /// The store's server could not be reached, or did not answer in time. Nothing was
+    /// written; the stored entries are there again once it is back.
+    #[error("the token cache store {location} is unavailable ({reason})")]
+    Unavailable {
+        /// Which store (a URL without credentials).
+        location: String,
+        /// What happened at this layer (`connecting timed out`, `the connection was lost`).
+        reason: String,
+        /// The client library's error, if any.
+        source: Option<Arc<dyn Error + Send + Sync>>,
+    },
+    /// An encrypted cache could not be decrypted: the key is wrong (not the one it was
+    /// written with, nor any previous key given), or the data was truncated or altered.
+    /// It was left untouched.
+    #[error(
+        "the token cache at {location} could not be decrypted ({reason}); it was left \
+         untouched: give the key it was written with, or delete it"
+    )]
+    Undecryptable {
+        /// Where the cache lives.
+        location: String,
+        /// What was wrong (`no key given decrypts it`, `it is truncated`, ...).
+        reason: String,
+    },
     /// A custom [`crate::CacheStore`] failed.
     #[error("token cache store {location} failed")]
     Store {

@@ -3,9 +3,13 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use crate::error::CacheError;
-use crate::store::{CacheStore, Merge};
+use crate::store::{CacheStore, Merge, StoreLease, StoreVersion};
+
+/// How often a wait for the refresh lease looks again.
+const LEASE_POLL: Duration = Duration::from_millis(5);
 
 /// A cache persisted in one JSON file, in MSAL Python's format.
 ///
@@ -21,21 +25,30 @@ use crate::store::{CacheStore, Merge};
 ///   0600 (owner only), and missing parent directories with 0700.
 /// - A file that does not parse is never overwritten: loads and saves fail with
 ///   [`CacheError::Corrupt`] until it is repaired or removed.
+/// - Its [`version`](CacheStore::version) is the file's inode, size and modification
+///   time (one `stat`), so a cache notices another process's write and reloads.
+/// - Its refresh [`lease`](CacheStore::lease) is an exclusive lock on `<path>.lease`,
+///   which the operating system releases if the holder dies.
 #[derive(Clone, Debug)]
 pub struct FileStore {
     path: PathBuf,
     lock_path: PathBuf,
+    lease_path: PathBuf,
 }
 
 impl FileStore {
     /// A store for the cache file at `path` (created on first save).
     pub fn new(path: impl Into<PathBuf>) -> FileStore {
         let path = path.into();
-        let mut lock_path = path.clone().into_os_string();
-        lock_path.push(".lock");
+        let beside = |suffix: &str| {
+            let mut beside = path.clone().into_os_string();
+            beside.push(suffix);
+            PathBuf::from(beside)
+        };
         FileStore {
+            lock_path: beside(".lock"),
+            lease_path: beside(".lease"),
             path,
-            lock_path: lock_path.into(),
         }
     }
 
@@ -49,20 +62,30 @@ impl FileStore {
         &self.lock_path
     }
 
-    fn lock(&self, exclusive: bool) -> Result<File, CacheError> {
+    /// The refresh lease's lock file's path (`<path>.lease`).
+    pub fn lease_path(&self) -> &Path {
+        &self.lease_path
+    }
+
+    /// Opens (creating) a lock file beside the cache.
+    fn open_lock_file(&self, path: &Path) -> Result<File, CacheError> {
         if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
             create_private_dir(parent)
                 .map_err(|e| CacheError::io("creating the directory", parent, e))?;
         }
-        // The lock file has a fixed name (every process must find it), so a symlink
+        // A lock file has a fixed name (every process must find it), so a symlink
         // planted there is refused rather than followed.
-        let file = no_follow(private_options())
+        no_follow(private_options())
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
-            .open(&self.lock_path)
-            .map_err(|e| CacheError::io("opening the lock file", &self.lock_path, e))?;
+            .open(path)
+            .map_err(|e| CacheError::io("opening the lock file", path, e))
+    }
+
+    fn lock(&self, exclusive: bool) -> Result<File, CacheError> {
+        let file = self.open_lock_file(&self.lock_path)?;
         let locked = if exclusive {
             fs4::FileExt::lock(&file)
         } else {
@@ -123,6 +146,57 @@ impl CacheStore for FileStore {
         let merged = merge(current.as_deref())?;
         self.write_atomically(&merged)
     }
+
+    fn version(&self) -> Option<StoreVersion> {
+        // A missing file is a version too (nothing persisted); an unreadable one is
+        // "cannot tell", which makes the next load report the problem.
+        match fs::metadata(&self.path) {
+            Ok(metadata) => Some(fingerprint(&metadata)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Some(StoreVersion(0)),
+            Err(_) => None,
+        }
+    }
+
+    fn lease(&self, wait: Duration) -> Result<Option<StoreLease>, CacheError> {
+        let file = self.open_lock_file(&self.lease_path)?;
+        let deadline = Instant::now() + wait;
+        loop {
+            match fs4::FileExt::try_lock(&file) {
+                // Held until the file is closed, when the lease is dropped.
+                Ok(()) => return Ok(Some(StoreLease::new(file))),
+                Err(fs4::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(LEASE_POLL);
+                }
+                Err(fs4::TryLockError::WouldBlock) => return Ok(None),
+                Err(fs4::TryLockError::Error(e)) => {
+                    return Err(CacheError::io("locking", &self.lease_path, e));
+                }
+            }
+        }
+    }
+}
+
+/// The file's identity and state: a replace makes a new inode, a write a new size or
+/// modification time.
+#[cfg(unix)]
+fn fingerprint(metadata: &fs::Metadata) -> StoreVersion {
+    use std::os::unix::fs::MetadataExt;
+    let inode = u128::from(metadata.ino()) << 64;
+    let state = (metadata.size() as u128).rotate_left(40)
+        ^ (metadata.mtime() as u128).wrapping_mul(1_000_000_000)
+        ^ metadata.mtime_nsec() as u128
+        ^ u128::from(metadata.dev()).rotate_left(96);
+    StoreVersion(inode ^ state)
+}
+
+#[cfg(not(unix))]
+fn fingerprint(metadata: &fs::Metadata) -> StoreVersion {
+    let modified = metadata
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    StoreVersion(modified ^ (u128::from(metadata.len()) << 96))
 }
 
 #[cfg(unix)]

@@ -48,6 +48,7 @@ mod error;
 mod file;
 mod ingest;
 mod json;
+mod partition;
 mod query;
 mod scopes;
 mod store;
@@ -59,8 +60,9 @@ pub use entry::{
 pub use error::CacheError;
 pub use file::FileStore;
 pub use ingest::{Ingested, TokenIngest};
+pub use partition::{Lease, Partition, PartitionMerge, PartitionWrite, PartitionedStore};
 pub use query::{AccessTokenQuery, Keyed, LATEST_TIME, RefreshTokenQuery};
-pub use store::{CacheStore, MemoryStore, Merge};
+pub use store::{CacheStore, MemoryStore, Merge, StoreLease, StoreVersion};
 
 /// Runs the README's examples as doctests.
 #[cfg(doctest)]
