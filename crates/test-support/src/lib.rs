@@ -145,7 +145,10 @@ impl RedisServer {
     pub fn restart(&mut self) {
         self.stop();
         if let Err(reason) = self.spawn() {
-            panic!("redis-server did not restart on port {}: {reason}", self.port);
+            panic!(
+                "redis-server did not restart on port {}: {reason}",
+                self.port
+            );
         }
     }
 
