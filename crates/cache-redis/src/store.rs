@@ -112,6 +112,7 @@ impl Drop for Inner {
 /// Settings of a [`RedisStore`], from [`RedisStore::builder`].
 pub struct RedisStoreBuilder {
     url: SecretString,
+    root_certificates_pem: Option<Vec<u8>>,
     key_prefix: String,
     connect_timeout: Duration,
     response_timeout: Duration,
@@ -121,6 +122,7 @@ impl fmt::Debug for RedisStoreBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisStoreBuilder")
             .field("location", &location_of(self.url.expose_secret()))
+            .field("root_certificates", &self.root_certificates_pem.is_some())
             .field("key_prefix", &self.key_prefix)
             .field("connect_timeout", &self.connect_timeout)
             .field("response_timeout", &self.response_timeout)
@@ -133,6 +135,13 @@ impl RedisStoreBuilder {
     /// that several caches share one server without seeing each other's partitions.
     pub fn key_prefix(mut self, key_prefix: impl Into<String>) -> RedisStoreBuilder {
         self.key_prefix = key_prefix.into();
+        self
+    }
+
+    /// For `rediss://`: trust only these CA certificates (PEM, one or more) instead of
+    /// the system's, for a server whose certificate a private CA issued.
+    pub fn root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> RedisStoreBuilder {
+        self.root_certificates_pem = Some(pem.into());
         self
     }
 
@@ -163,12 +172,25 @@ impl RedisStoreBuilder {
             location: location.clone(),
             source: Arc::new(source),
         };
-        let client = redis::Client::open(self.url.expose_secret()).map_err(|source| {
+        let client = match self.root_certificates_pem {
+            None => redis::Client::open(self.url.expose_secret()),
+            Some(root_cert) => redis::Client::build_with_tls(
+                self.url.expose_secret(),
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(root_cert),
+                },
+            ),
+        }
+        .map_err(|source| {
             store_error(RedisStoreError::InvalidUrl {
-                reason: "the Redis client does not accept it",
+                reason: "the Redis client does not accept it, or its root certificates",
                 source: Some(source),
             })
         })?;
+        if location.starts_with("rediss:") {
+            choose_crypto_provider();
+        }
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| store_error(RedisStoreError::NoRuntime))?;
         let generations = Arc::new(Generations::new());
@@ -216,10 +238,12 @@ impl RedisStoreBuilder {
 impl RedisStore {
     /// Settings for a store on the server at `url`: `redis://[[user]:password@]host[:port][/db]`,
     /// or `rediss://...` for TLS (the server's certificate is checked against the
-    /// system's trusted roots).
+    /// system's trusted roots, or those of
+    /// [`root_certificates_pem`](RedisStoreBuilder::root_certificates_pem)).
     pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
         RedisStoreBuilder {
             url: SecretString::from(url.into()),
+            root_certificates_pem: None,
             key_prefix: DEFAULT_KEY_PREFIX.to_owned(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             response_timeout: DEFAULT_RESPONSE_TIMEOUT,
@@ -518,6 +542,16 @@ impl Lease for RedisLease {
             );
         }
         Ok(())
+    }
+}
+
+/// Makes ring rustls's process-wide provider unless one was chosen already: redis builds
+/// its TLS configuration with that provider, and rustls panics when it cannot tell which
+/// provider to use (none chosen and both compiled in).
+fn choose_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Another thread may have chosen one in between: then that one stays, as it should.
+        let _ = rustls::crypto::ring::default_provider().install_default();
     }
 }
 

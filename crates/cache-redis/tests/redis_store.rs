@@ -526,3 +526,40 @@ async fn a_url_that_is_not_redis_is_refused_without_repeating_it() {
     );
     assert!(!format!("{error} {error:?}").contains("s3cret"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_server_is_reached_with_its_ca_and_refused_without_it() {
+    let server = RedisServer::builder()
+        .tls(true)
+        .password("s3cret-pw")
+        .start();
+    let ca = server.ca_pem().unwrap().to_owned();
+    let store = RedisStore::builder(server.url())
+        .root_certificates_pem(ca)
+        .build()
+        .await
+        .unwrap();
+    put(&store, &alice(), b"tokens", None).await;
+    assert_eq!(
+        store.load(&alice()).await.unwrap().as_deref(),
+        Some(&b"tokens"[..])
+    );
+    assert_eq!(store.location(), server.url_without_password());
+    assert!(
+        store.generation(&alice()).is_some(),
+        "subscribed over TLS too"
+    );
+
+    // The system's roots do not include the test CA.
+    let error = RedisStore::builder(server.url())
+        .connect_timeout(Duration::from_millis(500))
+        .build()
+        .await
+        .unwrap_err();
+    let CacheError::Unavailable { source, .. } = &error else {
+        panic!("expected Unavailable, got {error:?}");
+    };
+    let cause = source.as_ref().map(ToString::to_string).unwrap_or_default();
+    assert!(cause.contains("certificate"), "{cause}");
+    assert!(!format!("{error:?}").contains("s3cret-pw"));
+}
