@@ -14,7 +14,8 @@
 //!   [`generation`](entra_cache::PartitionedStore::generation) changes when a message
 //!   for the partition arrives (this store's own saves included: it does not tell its
 //!   writes from others'), and is `None` while the subscription is down, after which
-//!   every partition's generation changes at once.
+//!   every partition's generation changes at once. Read the generation before loading
+//!   the partition, so that a write after the load is never missed.
 //! - **Leases**, so that one refresh reaches the identity provider when many callers
 //!   find the same token expired: `SET NX PX` with a random token, released by a
 //!   script that deletes the key only if it still holds that token; a holder that dies

@@ -160,7 +160,8 @@ impl RedisStoreBuilder {
     /// Connects (checking the URL and its credentials) and subscribes to the
     /// invalidation channel, waiting for the subscription up to the connect timeout.
     ///
-    /// Must be called within a tokio runtime, which keeps the subscription's task.
+    /// Must be called within a tokio runtime with its time driver enabled (as
+    /// `#[tokio::main]` builds it), which keeps the subscription's task.
     ///
     /// # Errors
     /// [`CacheError::Unavailable`] when the server cannot be reached in time;
