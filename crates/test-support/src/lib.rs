@@ -456,3 +456,8 @@ mod tests {
         assert_eq!(command(&mut writer, &mut reader, &[b"PING"]), None);
     }
 }
+
+/// Runs the README's examples as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
