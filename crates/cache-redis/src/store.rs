@@ -26,6 +26,11 @@ pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// before it gives up (each lost race means another writer's save went through).
 const SAVE_ATTEMPTS: usize = 100;
 
+/// The latest expiry a partition's key is given (the end of year 9999, in unix seconds):
+/// Redis refuses expiry times that do not fit its clock, and a later one means "keep it"
+/// anyway. The earliest is 1 (Redis refuses 0): a key already expired.
+const LATEST_EXPIRY: u64 = 253_402_300_799;
+
 /// The longest pause between two attempts to take a lease held by another holder
 /// (a message about the partition wakes the waiter earlier).
 const LEASE_POLL: Duration = Duration::from_millis(50);
@@ -376,7 +381,7 @@ impl PartitionedStore for RedisStore {
             let write = merge(current.as_deref())?;
             let expires_at_ms = write
                 .expires_at
-                .map(|seconds| seconds.saturating_mul(1000).to_string())
+                .map(|seconds| (seconds.clamp(1, LATEST_EXPIRY) * 1000).to_string())
                 .unwrap_or_default();
             let script = &self.inner.save_script;
             let (seen, key) = (current.as_deref(), key.as_str());

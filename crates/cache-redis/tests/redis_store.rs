@@ -183,6 +183,17 @@ async fn the_key_expires_when_the_write_says_and_a_write_without_expiry_keeps_it
         None,
         "a partition whose expiry has passed holds nothing usable"
     );
+
+    // Expiries Redis cannot take as they are: the earliest and the latest possible.
+    put(&store, &alice(), b"tokens 4", Some(0)).await;
+    assert_eq!(store.load(&alice()).await.unwrap(), None);
+    put(&store, &alice(), b"tokens 5", Some(u64::MAX)).await;
+    let expire_time: i64 = redis::cmd("PEXPIRETIME")
+        .arg(key)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert!(expire_time > i64::try_from(expires_at * 1000).unwrap());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
