@@ -31,6 +31,10 @@ const SAVE_ATTEMPTS: usize = 100;
 /// anyway. The earliest is 1 (Redis refuses 0): a key already expired.
 const LATEST_EXPIRY: u64 = 253_402_300_799;
 
+/// The longest time to live a lease is given (about 34 years; Redis refuses times to
+/// live that overflow its clock). The shortest is 1 ms (Redis refuses 0).
+const LONGEST_LEASE_MS: u64 = 1 << 40;
+
 /// The longest pause between two attempts to take a lease held by another holder
 /// (a message about the partition wakes the waiter earlier).
 const LEASE_POLL: Duration = Duration::from_millis(50);
@@ -470,7 +474,9 @@ impl PartitionedStore for RedisStore {
     ) -> Result<Option<Box<dyn Lease>>, CacheError> {
         let key = self.lease_key(partition);
         let token = uuid::Uuid::new_v4().simple().to_string();
-        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let ttl_ms = u64::try_from(ttl.as_millis())
+            .unwrap_or(u64::MAX)
+            .clamp(1, LONGEST_LEASE_MS);
         let deadline = Instant::now() + wait;
         loop {
             // Listen before trying, so a release between the try and the wait is heard.

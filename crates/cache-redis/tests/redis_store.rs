@@ -335,10 +335,17 @@ async fn a_lease_excludes_another_store_until_released() {
         .unwrap();
     assert!(refused.is_none(), "held by the first store");
     let other_partition = second
-        .lease(&Partition::account("bob.utid"), ttl, Duration::ZERO)
+        .lease(
+            &Partition::account("bob.utid"),
+            Duration::MAX,
+            Duration::ZERO,
+        )
         .await
         .unwrap();
-    assert!(other_partition.is_some(), "a lease is per partition");
+    assert!(
+        other_partition.is_some(),
+        "a lease is per partition (and any time to live is taken)"
+    );
 
     let waiting = tokio::spawn({
         let second = second.clone();
