@@ -477,7 +477,11 @@ impl PartitionedStore for RedisStore {
         let ttl_ms = u64::try_from(ttl.as_millis())
             .unwrap_or(u64::MAX)
             .clamp(1, LONGEST_LEASE_MS);
-        let deadline = Instant::now() + wait;
+        // A wait too long to add to the clock is as good as a wait of 30 years.
+        let now = Instant::now();
+        let deadline = now
+            .checked_add(wait)
+            .unwrap_or(now + Duration::from_secs(30 * 365 * 86_400));
         loop {
             // Listen before trying, so a release between the try and the wait is heard.
             let mut woken = pin!(self.inner.generations.waker(partition.as_str()).notified());
