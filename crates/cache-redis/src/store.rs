@@ -274,7 +274,10 @@ impl RedisStore {
         if generations.is_subscribed() {
             return;
         }
-        let bound = self.inner.connect_timeout + self.inner.response_timeout;
+        let bound = self
+            .inner
+            .connect_timeout
+            .saturating_add(self.inner.response_timeout);
         // Not subscribed in time: `generation` says `None` until it is, which is safe.
         let _ = tokio::time::timeout(bound, subscribed).await;
     }
@@ -301,7 +304,7 @@ impl Inner {
             .set_connection_timeout(Some(self.connect_timeout))
             .set_response_timeout(Some(self.response_timeout));
         // Connecting includes the handshake (AUTH, SELECT), hence both timeouts.
-        let bound = self.connect_timeout + self.response_timeout;
+        let bound = self.connect_timeout.saturating_add(self.response_timeout);
         let connecting = self
             .client
             .get_multiplexed_async_connection_with_config(&config);

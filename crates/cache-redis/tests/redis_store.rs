@@ -581,3 +581,16 @@ async fn a_tls_server_is_reached_with_its_ca_and_refused_without_it() {
     assert!(cause.contains("certificate"), "{cause}");
     assert!(!format!("{error:?}").contains("s3cret-pw"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeouts_too_long_to_add_up_are_taken() {
+    let server = RedisServer::start();
+    let store = RedisStore::builder(server.url())
+        .connect_timeout(Duration::MAX)
+        .response_timeout(Duration::MAX)
+        .build()
+        .await
+        .unwrap();
+    put(&store, &alice(), b"tokens", None).await;
+    assert!(store.load(&alice()).await.unwrap().is_some());
+}
