@@ -26,10 +26,10 @@ pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// before it gives up (each lost race means another writer's save went through).
 const SAVE_ATTEMPTS: usize = 100;
 
-/// The latest expiry a partition's key is given (the end of year 9999, in unix seconds):
-/// Redis refuses expiry times that do not fit its clock, and a later one means "keep it"
-/// anyway. The earliest is 1 (Redis refuses 0): a key already expired.
-const LATEST_EXPIRY: u64 = 253_402_300_799;
+/// The longest time to live a partition's key is given (about 34 years): Redis refuses
+/// times to live that overflow its clock, and a longer one means "keep it" anyway. The
+/// shortest is 1 ms (Redis refuses 0): a key as good as expired.
+const LONGEST_TIME_TO_LIVE_MS: u128 = 1 << 40;
 
 /// The longest time to live a lease is given (about 34 years; Redis refuses times to
 /// live that overflow its clock). The shortest is 1 ms (Redis refuses 0).
@@ -47,7 +47,7 @@ const SCAN_COUNT: usize = 500;
 ///
 /// KEYS[1]: the partition's key. ARGV[1]: `1` if the caller saw a value, else `0`;
 /// ARGV[2]: the value it saw; ARGV[3]: `1` to write ARGV[4], `0` to delete the key;
-/// ARGV[5]: the expiry in unix milliseconds, or empty for none; ARGV[6]: the
+/// ARGV[5]: the time to live in milliseconds, or empty for none; ARGV[6]: the
 /// invalidation channel; ARGV[7]: the partition's name, published on it.
 /// Returns `{1, false}` when written, `{0, current value or false}` when not.
 const SAVE_SCRIPT: &str = r"
@@ -61,7 +61,7 @@ if ARGV[3] == '1' then
   if ARGV[5] == '' then
     redis.call('SET', KEYS[1], ARGV[4])
   else
-    redis.call('SET', KEYS[1], ARGV[4], 'PXAT', ARGV[5])
+    redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[5])
   end
 else
   redis.call('DEL', KEYS[1])
@@ -386,9 +386,13 @@ impl PartitionedStore for RedisStore {
         let mut current = self.load(partition).await?;
         for _ in 0..SAVE_ATTEMPTS {
             let write = merge(current.as_deref())?;
-            let expires_at_ms = write
-                .expires_at
-                .map(|seconds| (seconds.clamp(1, LATEST_EXPIRY) * 1000).to_string())
+            let time_to_live_ms = write
+                .time_to_live
+                .map(|ttl| {
+                    ttl.as_millis()
+                        .clamp(1, LONGEST_TIME_TO_LIVE_MS)
+                        .to_string()
+                })
                 .unwrap_or_default();
             let script = &self.inner.save_script;
             let (seen, key) = (current.as_deref(), key.as_str());
@@ -403,7 +407,7 @@ impl PartitionedStore for RedisStore {
                         .arg(seen.unwrap_or_default())
                         .arg(if bytes.is_some() { "1" } else { "0" })
                         .arg(bytes.unwrap_or_default())
-                        .arg(&expires_at_ms)
+                        .arg(&time_to_live_ms)
                         .arg(channel)
                         .arg(partition.as_str())
                         .invoke_async::<(i64, Option<Vec<u8>>)>(&mut connection)

@@ -38,12 +38,17 @@ fn alice() -> Partition {
 }
 
 /// Saves `bytes` whatever the partition held.
-async fn put(store: &RedisStore, partition: &Partition, bytes: &[u8], expires_at: Option<u64>) {
+async fn put(
+    store: &RedisStore,
+    partition: &Partition,
+    bytes: &[u8],
+    time_to_live: Option<Duration>,
+) {
     store
         .save(partition, &mut |_| {
             Ok(PartitionWrite {
                 bytes: Some(bytes.to_vec()),
-                expires_at,
+                time_to_live,
             })
         })
         .await
@@ -82,7 +87,7 @@ async fn a_saved_partition_loads_back_and_a_missing_one_is_none() {
             seen.push(current.map(<[u8]>::to_vec));
             Ok(PartitionWrite {
                 bytes: Some(b"{\"AccessToken\":{}}".to_vec()),
-                expires_at: None,
+                time_to_live: None,
             })
         })
         .await
@@ -127,7 +132,7 @@ async fn concurrent_saves_from_two_stores_lose_no_update() {
                         bytes.extend_from_slice(entry.as_bytes());
                         Ok(PartitionWrite {
                             bytes: Some(bytes),
-                            expires_at: None,
+                            time_to_live: None,
                         })
                     })
                     .await
@@ -159,41 +164,35 @@ async fn the_key_expires_when_the_write_says_and_a_write_without_expiry_keeps_it
     let store = store(&server.url(), "test:").await;
     let mut redis = raw(&server).await;
     let key = "test:partition:uid.utid";
+    let pttl = |mut redis: redis::aio::MultiplexedConnection| async move {
+        redis::cmd("PTTL")
+            .arg(key)
+            .query_async::<i64>(&mut redis)
+            .await
+            .unwrap()
+    };
 
-    let expires_at = unix_now() + 3600;
-    put(&store, &alice(), b"tokens", Some(expires_at)).await;
-    let expire_time: i64 = redis::cmd("PEXPIRETIME")
-        .arg(key)
-        .query_async(&mut redis)
-        .await
-        .unwrap();
-    assert_eq!(expire_time, i64::try_from(expires_at * 1000).unwrap());
+    put(&store, &alice(), b"tokens", Some(Duration::from_secs(3600))).await;
+    let ttl = pttl(redis.clone()).await;
+    assert!(ttl > 3_500_000 && ttl <= 3_600_000, "{ttl}");
 
     put(&store, &alice(), b"tokens 2", None).await;
-    let ttl: i64 = redis::cmd("PTTL")
-        .arg(key)
-        .query_async(&mut redis)
-        .await
-        .unwrap();
-    assert_eq!(ttl, -1, "no expiry: the key is kept");
+    assert_eq!(pttl(redis.clone()).await, -1, "no expiry: the key is kept");
 
-    put(&store, &alice(), b"tokens 3", Some(unix_now() - 10)).await;
-    assert_eq!(
-        store.load(&alice()).await.unwrap(),
-        None,
-        "a partition whose expiry has passed holds nothing usable"
-    );
-
-    // Expiries Redis cannot take as they are: the earliest and the latest possible.
-    put(&store, &alice(), b"tokens 4", Some(0)).await;
-    assert_eq!(store.load(&alice()).await.unwrap(), None);
-    put(&store, &alice(), b"tokens 5", Some(u64::MAX)).await;
-    let expire_time: i64 = redis::cmd("PEXPIRETIME")
-        .arg(key)
-        .query_async(&mut redis)
-        .await
-        .unwrap();
-    assert!(expire_time > i64::try_from(expires_at * 1000).unwrap());
+    // Times to live Redis cannot take as they are: none at all, and the longest.
+    put(&store, &alice(), b"tokens 3", Some(Duration::ZERO)).await;
+    let mut gone = false;
+    for _ in 0..200 {
+        if store.load(&alice()).await.unwrap().is_none() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(gone, "a partition with nothing left to live for is dropped");
+    put(&store, &alice(), b"tokens 4", Some(Duration::MAX)).await;
+    assert!(pttl(redis.clone()).await > 3_600_000);
+    let _ = &mut redis;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -207,7 +206,7 @@ async fn a_write_without_bytes_deletes_the_partition() {
             assert_eq!(current, Some(&b"tokens"[..]));
             Ok(PartitionWrite {
                 bytes: None,
-                expires_at: None,
+                time_to_live: None,
             })
         })
         .await
@@ -413,7 +412,7 @@ async fn a_stopped_server_is_unavailable_and_the_store_works_again_after_restart
         .save(&alice(), &mut |_| {
             Ok(PartitionWrite {
                 bytes: Some(b"lost?".to_vec()),
-                expires_at: None,
+                time_to_live: None,
             })
         })
         .await;

@@ -237,7 +237,9 @@ impl TokenCache {
                 let result = self.read().merged_partition_onto(partition, base);
                 let write = PartitionWrite {
                     bytes: (!result.is_blank()).then(|| result.serialize().into_bytes()),
-                    expires_at: result.partition_expires_at(now),
+                    time_to_live: result
+                        .partition_expires_at(now)
+                        .map(|at| std::time::Duration::from_secs(at.saturating_sub(now))),
                 };
                 merged = Some(result);
                 Ok(write)

@@ -73,10 +73,11 @@ pub struct PartitionWrite {
     /// The partition's new document; `None` when nothing is left in it (the store
     /// deletes the partition).
     pub bytes: Option<Vec<u8>>,
-    /// Unix seconds after which the partition holds nothing usable and the store may
-    /// drop it (its latest refresh token's lifetime, else its latest access token's
-    /// expiry); `None`: keep it.
-    pub expires_at: Option<u64>,
+    /// How long after this write the partition still holds something usable, so the
+    /// store may drop it then (its latest refresh token's lifetime, else its latest
+    /// access token's expiry); `None`: keep it. Relative, so that the store's clock and
+    /// the application's need not agree.
+    pub time_to_live: Option<Duration>,
 }
 
 /// The merge step a [`PartitionedStore`] runs while saving a partition: it receives the

@@ -18,7 +18,7 @@ const HOST: &str = "login.microsoftonline.com";
 const NOW: u64 = 1_700_000_000;
 
 /// A partition's bytes and expiry, by name.
-type Stored = HashMap<String, (Vec<u8>, Option<u64>)>;
+type Stored = HashMap<String, (Vec<u8>, Option<Duration>)>;
 /// Another writer, run inside a save.
 type Interloper = Box<dyn FnOnce(&MapStore) + Send>;
 
@@ -40,7 +40,7 @@ impl MapStore {
             .map(|(bytes, _)| String::from_utf8(bytes.clone()).unwrap())
     }
 
-    fn expires_at(&self, partition: &Partition) -> Option<u64> {
+    fn time_to_live(&self, partition: &Partition) -> Option<Duration> {
         self.partitions.lock().unwrap()[partition.as_str()].1
     }
 
@@ -87,9 +87,9 @@ impl PartitionedStore for MapStore {
             match write {
                 PartitionWrite {
                     bytes: Some(bytes),
-                    expires_at,
+                    time_to_live,
                 } => {
-                    partitions.insert(partition.as_str().to_owned(), (bytes, expires_at));
+                    partitions.insert(partition.as_str().to_owned(), (bytes, time_to_live));
                 }
                 PartitionWrite { bytes: None, .. } => {
                     partitions.remove(partition.as_str());
@@ -312,6 +312,6 @@ async fn a_partition_expires_ninety_days_after_its_latest_refresh_token() {
     let a = TokenCache::new();
     sign_in(&a, "alice.tid", "at-1", "rt-1");
     save_all(&a, &store).await;
-    let expires_at = store.expires_at(&alice_partition()).unwrap();
-    assert_eq!(expires_at, NOW + 90 * 24 * 60 * 60);
+    let time_to_live = store.time_to_live(&alice_partition()).unwrap();
+    assert_eq!(time_to_live, Duration::from_secs(90 * 24 * 60 * 60));
 }
