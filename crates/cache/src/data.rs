@@ -13,6 +13,7 @@ use crate::error::CacheError;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::json::{self, Json};
+use crate::query::AccountLists;
 
 /// `home_account_id` lowercased as the per-account index stores it; borrowed (no
 /// allocation) when it has no uppercase letter, as every id MSAL writes.
@@ -220,6 +221,8 @@ pub(crate) struct CacheData {
     by_owner: HashMap<String, Vec<(Kind, Arc<str>)>>,
     /// Entries added, changed or removed since the last load or save.
     journal: HashSet<(Kind, String)>,
+    /// Account listings computed since the Account section last changed.
+    pub(crate) account_lists: AccountLists,
 }
 
 /// Shape problems noticed while reading a document (reported once it parsed).
@@ -595,6 +598,9 @@ impl CacheData {
                 self.next_seq
             }
         };
+        if T::KIND == Kind::Account {
+            self.account_lists.clear();
+        }
         let new_owner = slot.owner().map(str::to_lowercase);
         let key: Arc<str> = Arc::from(key);
         let old = HasSection::<T>::section_mut(self)
@@ -647,6 +653,9 @@ impl CacheData {
     {
         match HasSection::<T>::section_mut(self).entries.remove(key) {
             Some((_, slot)) => {
+                if T::KIND == Kind::Account {
+                    self.account_lists.clear();
+                }
                 if let Some(owner) = slot.owner().map(str::to_lowercase) {
                     self.unindex(&owner, T::KIND, key);
                 }

@@ -31,7 +31,7 @@ fn sign_in(cache: &TokenCache, home_account_id: &str) {
 fn home_account_ids(cache: &TokenCache) -> Vec<String> {
     let mut ids: Vec<_> = cache
         .accounts(&[], None)
-        .into_iter()
+        .iter()
         .map(|a| a.home_account_id.clone())
         .collect();
     ids.sort();

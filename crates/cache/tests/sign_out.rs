@@ -49,7 +49,7 @@ fn refresh_token(cache: &TokenCache, home_account_id: &str) -> Option<String> {
 fn accounts(cache: &TokenCache) -> Vec<String> {
     let mut ids: Vec<String> = cache
         .accounts(&[], None)
-        .into_iter()
+        .iter()
         .map(|a| a.home_account_id.clone())
         .collect();
     ids.sort();

@@ -4,6 +4,7 @@
 //! `sign_in` holds the username/password flow (managed and federated), `silent` the
 //! cache lookup and refresh; this module the plumbing they share.
 
+mod listing;
 mod memo;
 mod sign_in;
 mod silent;
@@ -24,7 +25,7 @@ use uuid::Uuid;
 use crate::builder::ClientKind;
 use crate::clock::{Clock, from_unix_seconds, saturating_from_unix_seconds, unix_seconds};
 use crate::error::{AuthError, Redeeming};
-use crate::result::{AccessToken, Account, AuthenticationResult, TokenSource};
+use crate::result::{AccessToken, Account, Accounts, AuthenticationResult, TokenSource};
 
 /// How a confidential client proves its identity.
 pub(crate) enum Credential {
@@ -180,6 +181,8 @@ pub(crate) struct Core {
     environments: Vec<String>,
     /// The id token claims decoded so far, so a cache hit does not decode them again.
     claims: silent::ClaimsMemo,
+    /// The last account listing, so a repeated `accounts()` builds nothing.
+    accounts: listing::AccountsMemo,
 }
 
 impl Core {
@@ -209,6 +212,7 @@ impl Core {
             discovered: memo::Discovered::new(),
             environments: environments(&authority),
             claims: silent::ClaimsMemo::default(),
+            accounts: listing::AccountsMemo::default(),
             authority,
         }
     }
@@ -446,15 +450,12 @@ impl Core {
         })
     }
 
-    pub(crate) async fn accounts(&self) -> Result<Vec<Account>, AuthError> {
+    pub(crate) async fn accounts(&self) -> Result<Accounts, AuthError> {
         self.ensure_loaded().await?;
         let environments = self.environments();
         Ok(self
-            .cache
-            .accounts(&environments, None)
-            .into_iter()
-            .map(|entry| Account::from(Arc::unwrap_or_clone(entry)))
-            .collect())
+            .accounts
+            .accounts(self.cache.accounts(&environments, None)))
     }
 
     pub(crate) async fn account(
