@@ -81,9 +81,9 @@ impl From<AccountInfo> for Account {
 impl From<entra_cache::AccountEntry> for Account {
     fn from(account: entra_cache::AccountEntry) -> Self {
         Self::from(AccountInfo {
-            home_account_id: account.home_account_id,
-            environment: account.environment,
-            realm: account.realm,
+            home_account_id: account.home_account_id.to_string(),
+            environment: account.environment.to_string(),
+            realm: account.realm.to_string(),
             username: account.username.unwrap_or_default(),
             local_account_id: account.local_account_id,
         })
@@ -199,6 +199,11 @@ impl<const N: usize> PartialEq<[Account; N]> for Accounts {
 pub struct Scopes(Arc<str>);
 
 impl Scopes {
+    /// Scopes sharing `scopes` (separated by whitespace): no copy.
+    pub(crate) fn shared(scopes: Arc<str>) -> Self {
+        Self(scopes)
+    }
+
     /// The scopes, in the order they were granted.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.0.split_whitespace()

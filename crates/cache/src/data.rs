@@ -12,6 +12,7 @@ use crate::entry::{
 use crate::error::CacheError;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use crate::intern::Interner;
 use crate::json::{self, Json};
 use crate::query::AccountLists;
 
@@ -142,9 +143,9 @@ impl<T: Entry> Slot<T> {
         }
     }
 
-    fn from_json(raw: Json) -> Slot<T> {
+    fn from_json(raw: Json, interner: &mut Interner) -> Slot<T> {
         match raw {
-            Json::Object(object) => match T::from_json(object) {
+            Json::Object(object) => match T::from_json(object, interner) {
                 Ok(entry) => Slot::Known(Arc::new(entry)),
                 Err(object) => Slot::Foreign(Json::Object(object)),
             },
@@ -223,6 +224,8 @@ pub(crate) struct CacheData {
     journal: HashSet<(Kind, String)>,
     /// Account listings computed since the Account section last changed.
     pub(crate) account_lists: AccountLists,
+    /// The strings entries repeat, stored once.
+    pub(crate) interner: Interner,
 }
 
 /// Shape problems noticed while reading a document (reported once it parsed).
@@ -489,19 +492,24 @@ impl CacheData {
     fn load_entry(&mut self, kind: Kind, key: String, raw: Json) {
         match kind {
             Kind::AccessToken => {
-                self.put(key, Slot::<AccessTokenEntry>::from_json(raw));
+                let slot = Slot::<AccessTokenEntry>::from_json(raw, &mut self.interner);
+                self.put(key, slot);
             }
             Kind::Account => {
-                self.put(key, Slot::<AccountEntry>::from_json(raw));
+                let slot = Slot::<AccountEntry>::from_json(raw, &mut self.interner);
+                self.put(key, slot);
             }
             Kind::IdToken => {
-                self.put(key, Slot::<IdTokenEntry>::from_json(raw));
+                let slot = Slot::<IdTokenEntry>::from_json(raw, &mut self.interner);
+                self.put(key, slot);
             }
             Kind::RefreshToken => {
-                self.put(key, Slot::<RefreshTokenEntry>::from_json(raw));
+                let slot = Slot::<RefreshTokenEntry>::from_json(raw, &mut self.interner);
+                self.put(key, slot);
             }
             Kind::AppMetadata => {
-                self.put(key, Slot::<AppMetadataEntry>::from_json(raw));
+                let slot = Slot::<AppMetadataEntry>::from_json(raw, &mut self.interner);
+                self.put(key, slot);
             }
         }
     }
@@ -761,9 +769,9 @@ impl CacheData {
                 continue;
             };
             if self.journal.contains(&(Kind::Account, key.to_string())) {
-                signed_in.push(account.environment.as_str());
+                signed_in.push(&*account.environment);
             } else if !base.accounts.entries.contains_key(key) {
-                gone.push(account.environment.as_str());
+                gone.push(&*account.environment);
             }
         }
         gone.into_iter()

@@ -8,6 +8,9 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use std::fmt::Write as _;
+use std::sync::Arc;
+
+use crate::intern::Interner;
 
 use crate::json::{self, Json, Object};
 
@@ -49,15 +52,15 @@ pub struct AccessTokenEntry {
     /// The token itself.
     pub secret: SecretString,
     /// `{uid}.{utid}` of the account; `None` (JSON `null`) for an app-only token.
-    pub home_account_id: Option<String>,
+    pub home_account_id: Option<Arc<str>>,
     /// The authority host (MSAL Python: hostname only; MSAL Node: `host:port`).
-    pub environment: String,
+    pub environment: Arc<str>,
     /// The application the token was issued to.
-    pub client_id: String,
+    pub client_id: Arc<str>,
     /// Space-separated scopes the token is valid for.
-    pub target: String,
+    pub target: Arc<str>,
     /// The tenant (MSAL Python: token endpoint's tenant segment; MSAL Node: `tid`).
-    pub realm: String,
+    pub realm: Arc<str>,
     /// Token type, normally `Bearer`.
     pub token_type: Option<String>,
     /// When the token was cached (unix seconds).
@@ -82,13 +85,13 @@ pub struct RefreshTokenEntry {
     /// The token itself.
     pub secret: SecretString,
     /// `{uid}.{utid}` of the account.
-    pub home_account_id: String,
+    pub home_account_id: Arc<str>,
     /// The authority host.
-    pub environment: String,
+    pub environment: Arc<str>,
     /// The application the token was issued to.
-    pub client_id: String,
+    pub client_id: Arc<str>,
     /// Scopes granted with it (MSAL Python writes them; MSAL Node does not).
-    pub target: Option<String>,
+    pub target: Option<Arc<str>>,
     /// When MSAL last wrote the token (unix seconds).
     pub last_modification_time: Option<u64>,
     /// The family (FOCI) the token belongs to, normally `"1"`.
@@ -103,13 +106,13 @@ pub struct IdTokenEntry {
     /// The raw id token (a JWT).
     pub secret: SecretString,
     /// `{uid}.{utid}` of the account.
-    pub home_account_id: String,
+    pub home_account_id: Arc<str>,
     /// The authority host.
-    pub environment: String,
+    pub environment: Arc<str>,
     /// The tenant.
-    pub realm: String,
+    pub realm: Arc<str>,
     /// The application the token was issued to.
-    pub client_id: String,
+    pub client_id: Arc<str>,
     /// Fields not modelled here, kept for the round trip.
     pub extra: ExtraFields,
 }
@@ -118,11 +121,11 @@ pub struct IdTokenEntry {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AccountEntry {
     /// `{uid}.{utid}`, or the id token's `sub` on ADFS.
-    pub home_account_id: String,
+    pub home_account_id: Arc<str>,
     /// The authority host.
-    pub environment: String,
+    pub environment: Arc<str>,
     /// The tenant.
-    pub realm: String,
+    pub realm: Arc<str>,
     /// The account's object id in the tenant (id token `oid`, else `sub`); `None` is JSON `null`.
     pub local_account_id: Option<String>,
     /// The sign-in name (`preferred_username`, `upn` or the username given).
@@ -139,9 +142,9 @@ pub struct AccountEntry {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AppMetadataEntry {
     /// The application.
-    pub client_id: String,
+    pub client_id: Arc<str>,
     /// The authority host.
-    pub environment: String,
+    pub environment: Arc<str>,
     /// The family (FOCI) the application was last seen in.
     pub family_id: Option<String>,
     /// Fields not modelled here, kept for the round trip.
@@ -180,7 +183,7 @@ impl RefreshTokenEntry {
     /// The entry key MSAL Python gives this token (target included, family id not).
     pub fn key(&self) -> String {
         [
-            self.home_account_id.as_str(),
+            &*self.home_account_id,
             &self.environment,
             REFRESH_TOKEN,
             &self.client_id,
@@ -196,7 +199,7 @@ impl IdTokenEntry {
     /// The entry key MSAL Python gives this token.
     pub fn key(&self) -> String {
         [
-            self.home_account_id.as_str(),
+            &*self.home_account_id,
             &self.environment,
             ID_TOKEN,
             &self.client_id,
@@ -211,13 +214,9 @@ impl IdTokenEntry {
 impl AccountEntry {
     /// The entry key MSAL Python gives this account.
     pub fn key(&self) -> String {
-        [
-            self.home_account_id.as_str(),
-            &self.environment,
-            &self.realm,
-        ]
-        .join("-")
-        .to_lowercase()
+        [&*self.home_account_id, &self.environment, &self.realm]
+            .join("-")
+            .to_lowercase()
     }
 }
 
@@ -333,6 +332,29 @@ impl Reader {
         }
     }
 
+    /// A [`Field::Required`] string, interned.
+    fn interned(&mut self, name: &'static str, interner: &mut Interner) -> Arc<str> {
+        interner.intern_string(self.required(name))
+    }
+
+    /// A [`Field::Nullable`] string, interned.
+    fn nullable_interned(
+        &mut self,
+        name: &'static str,
+        interner: &mut Interner,
+    ) -> Option<Arc<str>> {
+        self.nullable(name).map(|s| interner.intern_string(s))
+    }
+
+    /// A [`Field::Optional`] string, interned; a `null` is kept as an extra field.
+    fn optional_interned(
+        &mut self,
+        name: &'static str,
+        interner: &mut Interner,
+    ) -> Option<Arc<str>> {
+        self.optional(name).map(|s| interner.intern_string(s))
+    }
+
     /// A [`Field::Time`]; a `null` is kept as an extra field.
     fn time(&mut self, name: &'static str) -> Option<u64> {
         match self.take(name) {
@@ -443,7 +465,7 @@ fn hint(values: &[&str], fields: usize, extra: &ExtraFields) -> usize {
 /// Conversion between an entry and its JSON object.
 pub(crate) trait EntryJson: Sized {
     /// The typed entry, or the object untouched if a known field has an unexpected shape.
-    fn from_json(object: Object) -> Result<Self, Object>;
+    fn from_json(object: Object, interner: &mut Interner) -> Result<Self, Object>;
     /// Writes the entry's JSON object at nesting `depth` (no tree is built).
     fn write_json(&self, out: &mut String, depth: usize);
     /// About how many bytes [`EntryJson::write_json`] writes, to size the output ahead.
@@ -451,7 +473,7 @@ pub(crate) trait EntryJson: Sized {
 }
 
 impl EntryJson for AccessTokenEntry {
-    fn from_json(object: Object) -> Result<Self, Object> {
+    fn from_json(object: Object, interner: &mut Interner) -> Result<Self, Object> {
         use Field::{Nullable, Optional, Required, RequiredTime, Time};
         let mut r = Reader::new(
             object,
@@ -475,11 +497,11 @@ impl EntryJson for AccessTokenEntry {
         r.credential_type();
         Ok(AccessTokenEntry {
             secret: r.secret(),
-            home_account_id: r.nullable("home_account_id"),
-            environment: r.required("environment"),
-            client_id: r.required("client_id"),
-            target: r.required("target"),
-            realm: r.required("realm"),
+            home_account_id: r.nullable_interned("home_account_id", interner),
+            environment: r.interned("environment", interner),
+            client_id: r.interned("client_id", interner),
+            target: r.interned("target", interner),
+            realm: r.interned("realm", interner),
             token_type: r.optional("token_type"),
             cached_at: r.time("cached_at"),
             expires_on: r.required_time("expires_on"),
@@ -530,7 +552,7 @@ impl EntryJson for AccessTokenEntry {
 }
 
 impl EntryJson for RefreshTokenEntry {
-    fn from_json(object: Object) -> Result<Self, Object> {
+    fn from_json(object: Object, interner: &mut Interner) -> Result<Self, Object> {
         use Field::{Optional, Required, Time};
         let mut r = Reader::new(
             object,
@@ -548,10 +570,10 @@ impl EntryJson for RefreshTokenEntry {
         r.credential_type();
         Ok(RefreshTokenEntry {
             secret: r.secret(),
-            home_account_id: r.required("home_account_id"),
-            environment: r.required("environment"),
-            client_id: r.required("client_id"),
-            target: r.optional("target"),
+            home_account_id: r.interned("home_account_id", interner),
+            environment: r.interned("environment", interner),
+            client_id: r.interned("client_id", interner),
+            target: r.optional_interned("target", interner),
             last_modification_time: r.time("last_modification_time"),
             family_id: r.optional("family_id"),
             extra: r.finish(),
@@ -588,7 +610,7 @@ impl EntryJson for RefreshTokenEntry {
 }
 
 impl EntryJson for IdTokenEntry {
-    fn from_json(object: Object) -> Result<Self, Object> {
+    fn from_json(object: Object, interner: &mut Interner) -> Result<Self, Object> {
         use Field::Required;
         let mut r = Reader::new(
             object,
@@ -604,10 +626,10 @@ impl EntryJson for IdTokenEntry {
         r.credential_type();
         Ok(IdTokenEntry {
             secret: r.secret(),
-            home_account_id: r.required("home_account_id"),
-            environment: r.required("environment"),
-            realm: r.required("realm"),
-            client_id: r.required("client_id"),
+            home_account_id: r.interned("home_account_id", interner),
+            environment: r.interned("environment", interner),
+            realm: r.interned("realm", interner),
+            client_id: r.interned("client_id", interner),
             extra: r.finish(),
         })
     }
@@ -639,7 +661,7 @@ impl EntryJson for IdTokenEntry {
 }
 
 impl EntryJson for AccountEntry {
-    fn from_json(object: Object) -> Result<Self, Object> {
+    fn from_json(object: Object, interner: &mut Interner) -> Result<Self, Object> {
         use Field::{Nullable, Optional, Required};
         let mut r = Reader::new(
             object,
@@ -654,9 +676,9 @@ impl EntryJson for AccountEntry {
             ],
         )?;
         Ok(AccountEntry {
-            home_account_id: r.required("home_account_id"),
-            environment: r.required("environment"),
-            realm: r.required("realm"),
+            home_account_id: r.interned("home_account_id", interner),
+            environment: r.interned("environment", interner),
+            realm: r.interned("realm", interner),
             local_account_id: r.nullable("local_account_id"),
             username: r.optional("username"),
             authority_type: r.optional("authority_type"),
@@ -693,7 +715,7 @@ impl EntryJson for AccountEntry {
 }
 
 impl EntryJson for AppMetadataEntry {
-    fn from_json(object: Object) -> Result<Self, Object> {
+    fn from_json(object: Object, interner: &mut Interner) -> Result<Self, Object> {
         use Field::{Optional, Required};
         let mut r = Reader::new(
             object,
@@ -704,8 +726,8 @@ impl EntryJson for AppMetadataEntry {
             ],
         )?;
         Ok(AppMetadataEntry {
-            client_id: r.required("client_id"),
-            environment: r.required("environment"),
+            client_id: r.interned("client_id", interner),
+            environment: r.interned("environment", interner),
             family_id: r.optional("family_id"),
             extra: r.finish(),
         })

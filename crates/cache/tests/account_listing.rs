@@ -27,7 +27,7 @@ fn names(cache: &TokenCache) -> Vec<String> {
     cache
         .accounts(&[ENV], None)
         .iter()
-        .map(|a| a.home_account_id.clone())
+        .map(|a| a.home_account_id.to_string())
         .collect()
 }
 
@@ -92,6 +92,6 @@ fn a_username_filters_as_before_and_leaves_the_shared_list_alone() {
     let all = cache.accounts(&[ENV], None);
     let bob = cache.accounts(&[ENV], Some("BOB@contoso.com"));
     assert_eq!(bob.len(), 1);
-    assert_eq!(bob[0].home_account_id, "bob");
+    assert_eq!(&*bob[0].home_account_id, "bob");
     assert!(Arc::ptr_eq(&all, &cache.accounts(&[ENV], None)));
 }

@@ -215,7 +215,7 @@ fn removing_an_account_removes_everything_it_owns_and_nothing_else() {
     let names: Vec<_> = cache
         .accounts(&[], None)
         .iter()
-        .map(|a| a.home_account_id.clone())
+        .map(|a| a.home_account_id.to_string())
         .collect();
     assert_eq!(names, ["bob"]);
     assert!(

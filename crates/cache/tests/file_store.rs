@@ -32,7 +32,7 @@ fn home_account_ids(cache: &TokenCache) -> Vec<String> {
     let mut ids: Vec<_> = cache
         .accounts(&[], None)
         .iter()
-        .map(|a| a.home_account_id.clone())
+        .map(|a| a.home_account_id.to_string())
         .collect();
     ids.sort();
     ids

@@ -50,7 +50,7 @@ fn accounts(cache: &TokenCache) -> Vec<String> {
     let mut ids: Vec<String> = cache
         .accounts(&[], None)
         .iter()
-        .map(|a| a.home_account_id.clone())
+        .map(|a| a.home_account_id.to_string())
         .collect();
     ids.sort();
     ids

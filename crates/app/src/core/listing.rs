@@ -47,9 +47,9 @@ mod tests {
 
     fn entry(home_account_id: &str) -> Arc<AccountEntry> {
         Arc::new(AccountEntry {
-            home_account_id: home_account_id.to_owned(),
-            environment: "login.microsoftonline.com".to_owned(),
-            realm: "contoso".to_owned(),
+            home_account_id: home_account_id.into(),
+            environment: "login.microsoftonline.com".into(),
+            realm: "contoso".into(),
             local_account_id: None,
             username: Some(format!("{home_account_id}@contoso.com")),
             authority_type: Some("MSSTS".to_owned()),
