@@ -903,6 +903,45 @@ mod tests {
     }
 
     #[test]
+    fn parsed_and_ingested_entries_share_the_strings_they_repeat() {
+        let text = format!(r#"{{"AccessToken": {{"k": {AT}, "l": {AT}}}}}"#);
+        let mut data = CacheData::parse(text.as_bytes(), "test").unwrap();
+        let (k, l) = (
+            Arc::clone(data.access_tokens.get("k").unwrap()),
+            Arc::clone(data.access_tokens.get("l").unwrap()),
+        );
+        assert!(Arc::ptr_eq(&k.environment, &l.environment));
+        assert!(Arc::ptr_eq(&k.client_id, &l.client_id));
+        assert!(Arc::ptr_eq(&k.realm, &l.realm));
+        assert!(Arc::ptr_eq(&k.target, &l.target));
+        let owner = k.home_account_id.clone().unwrap();
+        assert!(Arc::ptr_eq(&owner, l.home_account_id.as_ref().unwrap()));
+
+        let mut ingest = crate::TokenIngest::new("e", "c", "r", "at".to_owned().into(), 1);
+        ingest.home_account_id = Some("u.t".into());
+        ingest.granted_scope = Some("b a".into());
+        ingest.refresh_token = Some("rt".to_owned().into());
+        ingest.id_token = Some("idt".to_owned().into());
+        let written = data.ingest(&ingest);
+        let at = data.access_tokens.get(&written.access_token).unwrap();
+        let account = data.accounts.get(&written.account.unwrap()).unwrap();
+        let rt = data
+            .refresh_tokens
+            .get(&written.refresh_token.unwrap())
+            .unwrap();
+        let idt = data.id_tokens.get(&written.id_token.unwrap()).unwrap();
+        assert!(
+            Arc::ptr_eq(&at.environment, &k.environment),
+            "shared with the parsed ones"
+        );
+        assert!(Arc::ptr_eq(&owner, &account.home_account_id));
+        assert!(Arc::ptr_eq(&owner, &rt.home_account_id));
+        assert!(Arc::ptr_eq(&owner, &idt.home_account_id));
+        assert!(Arc::ptr_eq(&at.target, rt.target.as_ref().unwrap()));
+        assert!(Arc::ptr_eq(&at.realm, &idt.realm));
+    }
+
+    #[test]
     fn parse_keeps_an_entry_of_unexpected_shape_verbatim_and_never_serves_it() {
         let text =
             r#"{"AccessToken": {"k": {"credential_type": "AccessToken", "secret": 5}, "l": [1]}}"#;
