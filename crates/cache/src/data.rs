@@ -2,6 +2,7 @@
 //! and the journal of changes since the last load or save.
 
 use std::borrow::Cow;
+use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use crate::error::CacheError;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::intern::Interner;
-use crate::json::{self, Json};
+use crate::json::{self, EntrySeed, Fields, Json, Text};
 use crate::query::AccountLists;
 
 /// `home_account_id` lowercased as the per-account index stores it; borrowed (no
@@ -67,6 +68,10 @@ pub(crate) trait Entry: EntryJson + Clone {
     fn owner(&self) -> Option<&str>;
     /// The authority host the entry was issued by.
     fn environment(&self) -> &str;
+    /// [`Entry::owner`] as the entry holds it, where it is a shared string.
+    fn shared_owner(&self) -> Option<&Arc<str>> {
+        None
+    }
 }
 
 impl Entry for AccessTokenEntry {
@@ -77,6 +82,9 @@ impl Entry for AccessTokenEntry {
     fn owner(&self) -> Option<&str> {
         Some(self.home_account_id.as_deref().unwrap_or(""))
     }
+    fn shared_owner(&self) -> Option<&Arc<str>> {
+        self.home_account_id.as_ref()
+    }
 }
 
 impl Entry for RefreshTokenEntry {
@@ -85,6 +93,9 @@ impl Entry for RefreshTokenEntry {
         &self.environment
     }
     fn owner(&self) -> Option<&str> {
+        Some(&self.home_account_id)
+    }
+    fn shared_owner(&self) -> Option<&Arc<str>> {
         Some(&self.home_account_id)
     }
 }
@@ -97,6 +108,9 @@ impl Entry for IdTokenEntry {
     fn owner(&self) -> Option<&str> {
         Some(&self.home_account_id)
     }
+    fn shared_owner(&self) -> Option<&Arc<str>> {
+        Some(&self.home_account_id)
+    }
 }
 
 impl Entry for AccountEntry {
@@ -105,6 +119,9 @@ impl Entry for AccountEntry {
         &self.environment
     }
     fn owner(&self) -> Option<&str> {
+        Some(&self.home_account_id)
+    }
+    fn shared_owner(&self) -> Option<&Arc<str>> {
         Some(&self.home_account_id)
     }
 }
@@ -143,13 +160,15 @@ impl<T: Entry> Slot<T> {
         }
     }
 
-    fn from_json(raw: Json, interner: &mut Interner) -> Slot<T> {
-        match raw {
-            Json::Object(object) => match T::from_json(object, interner) {
-                Ok(entry) => Slot::Known(Arc::new(entry)),
-                Err(object) => Slot::Foreign(Json::Object(object)),
+    /// The entry read into `value` (`None`: an object, its fields in `fields`), typed
+    /// when its fields have the schema's shape, else kept verbatim.
+    fn read(value: Option<Json>, fields: &mut Fields<'_>, interner: &mut Interner) -> Slot<T> {
+        match value {
+            Some(other) => Slot::Foreign(other),
+            None => match T::from_fields(fields, interner) {
+                Some(entry) => Slot::Known(Arc::new(entry)),
+                None => Slot::Foreign(Json::Object(json::fields_into_object(fields))),
             },
-            other => Slot::Foreign(other),
         }
     }
 
@@ -157,6 +176,21 @@ impl<T: Entry> Slot<T> {
         match self {
             Slot::Known(entry) => entry.owner(),
             Slot::Foreign(_) => None,
+        }
+    }
+
+    /// The per-account index key of the entry's owner: its lowercased
+    /// `home_account_id`, the entry's own shared string when already lowercase (as MSAL
+    /// writes it).
+    fn owner_key(&self) -> Option<Arc<str>> {
+        let Slot::Known(entry) = self else {
+            return None;
+        };
+        let shared = entry.shared_owner();
+        let owner = entry.owner()?;
+        match (lowercase(owner), shared) {
+            (Cow::Borrowed(_), Some(shared)) => Some(Arc::clone(shared)),
+            (lowered, _) => Some(Arc::from(lowered.as_ref())),
         }
     }
 
@@ -219,7 +253,7 @@ pub(crate) struct CacheData {
     pub(crate) app_metadata: Section<AppMetadataEntry>,
     next_seq: u64,
     /// Lowercased `home_account_id` to the entries it owns.
-    by_owner: HashMap<String, Vec<(Kind, Arc<str>)>>,
+    by_owner: HashMap<Arc<str>, Vec<(Kind, Arc<str>)>>,
     /// Entries added, changed or removed since the last load or save.
     journal: HashSet<(Kind, String)>,
     /// Account listings computed since the Account section last changed.
@@ -324,9 +358,12 @@ impl<'de> Visitor<'de> for SectionSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            let raw: Json = map.next_value()?;
-            self.data.load_entry(self.kind, key, raw);
+        let mut fields = Fields::new();
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+            let value = map.next_value_seed(EntrySeed {
+                fields: &mut fields,
+            })?;
+            self.data.load_entry(self.kind, &key, value, &mut fields);
         }
         Ok(true)
     }
@@ -489,26 +526,29 @@ impl CacheData {
         }
     }
 
-    fn load_entry(&mut self, kind: Kind, key: String, raw: Json) {
+    /// Stores one entry just read: `value` is `None` for an object (its fields are in
+    /// `fields`), else the value read.
+    fn load_entry(&mut self, kind: Kind, key: &str, value: Option<Json>, fields: &mut Fields<'_>) {
+        let interner = &mut self.interner;
         match kind {
             Kind::AccessToken => {
-                let slot = Slot::<AccessTokenEntry>::from_json(raw, &mut self.interner);
+                let slot = Slot::<AccessTokenEntry>::read(value, fields, interner);
                 self.put(key, slot);
             }
             Kind::Account => {
-                let slot = Slot::<AccountEntry>::from_json(raw, &mut self.interner);
+                let slot = Slot::<AccountEntry>::read(value, fields, interner);
                 self.put(key, slot);
             }
             Kind::IdToken => {
-                let slot = Slot::<IdTokenEntry>::from_json(raw, &mut self.interner);
+                let slot = Slot::<IdTokenEntry>::read(value, fields, interner);
                 self.put(key, slot);
             }
             Kind::RefreshToken => {
-                let slot = Slot::<RefreshTokenEntry>::from_json(raw, &mut self.interner);
+                let slot = Slot::<RefreshTokenEntry>::read(value, fields, interner);
                 self.put(key, slot);
             }
             Kind::AppMetadata => {
-                let slot = Slot::<AppMetadataEntry>::from_json(raw, &mut self.interner);
+                let slot = Slot::<AppMetadataEntry>::read(value, fields, interner);
                 self.put(key, slot);
             }
         }
@@ -592,37 +632,48 @@ impl CacheData {
     }
 
     /// Inserts or replaces the entry under `key`, keeping its position if it existed.
-    fn put<T: Entry>(&mut self, key: String, slot: Slot<T>) -> bool
+    fn put<T: Entry>(&mut self, key: &str, slot: Slot<T>) -> bool
     where
         CacheData: HasSection<T>,
     {
         if !self.order.contains(&TopLevel::Known(T::KIND)) {
             self.order.push(TopLevel::Known(T::KIND));
         }
-        let seq = match HasSection::<T>::section(self).entries.get(key.as_str()) {
-            Some((seq, _)) => *seq,
-            None => {
-                self.next_seq += 1;
-                self.next_seq
-            }
-        };
         if T::KIND == Kind::Account {
             self.account_lists.clear();
         }
-        let new_owner = slot.owner().map(str::to_lowercase);
+        let new_owner = slot.owner_key();
+        let next_seq = self.next_seq + 1;
         let key: Arc<str> = Arc::from(key);
-        let old = HasSection::<T>::section_mut(self)
+        // One hash of the (long) key: the entry keeps its position if it existed.
+        let old = match HasSection::<T>::section_mut(self)
             .entries
-            .insert(Arc::clone(&key), (seq, slot));
-        let old_owner = old
-            .as_ref()
-            .and_then(|(_, s)| s.owner().map(str::to_lowercase));
+            .entry(Arc::clone(&key))
+        {
+            MapEntry::Occupied(mut occupied) => {
+                let seq = occupied.get().0;
+                Some(occupied.insert((seq, slot)))
+            }
+            MapEntry::Vacant(vacant) => {
+                vacant.insert((next_seq, slot));
+                None
+            }
+        };
+        if old.is_none() {
+            self.next_seq = next_seq;
+        }
+        let old_owner = old.as_ref().and_then(|(_, s)| s.owner_key());
         if old_owner != new_owner {
             if let Some(owner) = old_owner {
                 self.unindex(&owner, T::KIND, &key);
             }
             if let Some(owner) = new_owner {
-                self.by_owner.entry(owner).or_default().push((T::KIND, key));
+                match self.by_owner.get_mut(&owner) {
+                    Some(owned) => owned.push((T::KIND, key)),
+                    None => {
+                        self.by_owner.insert(owner, vec![(T::KIND, key)]);
+                    }
+                }
             }
         }
         old.is_some()
@@ -642,8 +693,8 @@ impl CacheData {
     where
         CacheData: HasSection<T>,
     {
-        self.journal.insert((T::KIND, key.clone()));
-        self.put(key, Slot::Known(Arc::new(entry)));
+        self.put(&key, Slot::Known(Arc::new(entry)));
+        self.journal.insert((T::KIND, key));
     }
 
     /// Removes the entry under `key`, journalling the change; returns whether it existed.
@@ -786,7 +837,7 @@ impl CacheData {
     {
         match HasSection::<T>::section(self).entries.get(key) {
             Some((_, slot)) => {
-                base.put(key.to_owned(), slot.clone());
+                base.put(key, slot.clone());
             }
             None => {
                 base.take::<T>(key);

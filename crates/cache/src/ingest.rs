@@ -9,6 +9,7 @@ use crate::entry::{
     AUTHORITY_TYPE_ADFS, AUTHORITY_TYPE_MSSTS, AccessTokenEntry, AccountEntry, AppMetadataEntry,
     ExtraFields, IdTokenEntry, RefreshTokenEntry,
 };
+use crate::intern::Field as Repeated;
 use crate::scopes::{intersects_ignoring_oidc, sorted_target};
 
 /// Access token lifetime MSAL assumes when a response has no `expires_in`.
@@ -161,10 +162,16 @@ impl CacheData {
     /// Writes the entries for one token response, in MSAL Python's order and shape.
     pub(crate) fn ingest(&mut self, ingest: &TokenIngest) -> Ingested {
         let now = ingest.now;
-        let target = self.interner.intern_string(ingest.target());
-        let environment = self.interner.intern(&ingest.environment);
-        let client_id = self.interner.intern(&ingest.client_id);
-        let realm = self.interner.intern(&ingest.realm);
+        let target = self
+            .interner
+            .intern_field(&ingest.target(), Repeated::Target);
+        let environment = self
+            .interner
+            .intern_field(&ingest.environment, Repeated::Environment);
+        let client_id = self
+            .interner
+            .intern_field(&ingest.client_id, Repeated::ClientId);
+        let realm = self.interner.intern_field(&ingest.realm, Repeated::Realm);
         let home_account_id = ingest
             .home_account_id
             .as_deref()

@@ -16,9 +16,42 @@ pub(crate) struct Interner {
     strings: HashSet<Arc<str>>,
     /// The size at which the next prune happens.
     prune_at: usize,
+    /// The last value interned for each field that uses [`Interner::intern_field`].
+    last: [Option<Arc<str>>; FIELDS],
+}
+
+/// How many fields [`Interner::intern_field`] remembers the last value of.
+const FIELDS: usize = 4;
+
+/// A field whose consecutive entries usually hold the same value (one application in one
+/// tenant): its last value is compared before anything is hashed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Field {
+    Environment = 0,
+    ClientId = 1,
+    Realm = 2,
+    Target = 3,
 }
 
 impl Interner {
+    /// Like [`Interner::intern`], first comparing `value` with the last value of `field`.
+    pub(crate) fn intern_field(&mut self, value: &str, field: Field) -> Arc<str> {
+        let Some(last) = self.last.get_mut(field as usize) else {
+            return self.intern(value);
+        };
+        if let Some(shared) = last.as_ref().filter(|last| ***last == *value) {
+            return Arc::clone(shared);
+        }
+        let shared = match self.strings.get(value) {
+            Some(shared) => Arc::clone(shared),
+            None => self.insert(Arc::from(value)),
+        };
+        if let Some(last) = self.last.get_mut(field as usize) {
+            *last = Some(Arc::clone(&shared));
+        }
+        shared
+    }
+
     /// The shared copy of `value`, made now if this is its first use.
     pub(crate) fn intern(&mut self, value: &str) -> Arc<str> {
         if let Some(shared) = self.strings.get(value) {
@@ -67,6 +100,17 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(interner.len(), 1);
         assert!(!Arc::ptr_eq(&a, &interner.intern("other")));
+    }
+
+    #[test]
+    fn a_field_shares_its_last_value_and_any_earlier_one() {
+        let mut interner = Interner::default();
+        let a = interner.intern_field("a", Field::Realm);
+        let b = interner.intern_field("b", Field::Realm);
+        assert!(Arc::ptr_eq(&b, &interner.intern_field("b", Field::Realm)));
+        assert!(Arc::ptr_eq(&a, &interner.intern_field("a", Field::Realm)));
+        assert!(Arc::ptr_eq(&a, &interner.intern("a")));
+        assert!(Arc::ptr_eq(&a, &interner.intern_field("a", Field::Target)));
     }
 
     #[test]
