@@ -993,6 +993,36 @@ mod tests {
     }
 
     #[test]
+    fn entry_fields_read_in_one_pass_keep_python_semantics() {
+        // A repeated field keeps its first position and last value; escaped strings
+        // (copied, not borrowed) read as their text in keys, known and unknown fields; a
+        // `null` optional field is kept after the unknown ones.
+        let many: String = (0..40).map(|i| format!(r#""f{i}": {i}, "#)).collect();
+        let text = format!(
+            r#"{{"AccessToken": {{"k\u0041": {{"credential_type": "AccessToken", "z\"z": "q\n", "secret": "s1", "home_account_id": "u.t", "environment": "e", "client_id": "c\u00e9", "target": "a b", "realm": "r", "expires_on": "99", "token_type": null, "secret": "s2", {many}"f3": "last"}}}}}}"#
+        );
+        let data = CacheData::parse(text.as_bytes(), "test").unwrap();
+        let at = data.access_tokens.get("kA").unwrap();
+        assert_eq!(secrecy::ExposeSecret::expose_secret(&at.secret), "s2");
+        assert_eq!(&*at.client_id, "c\u{e9}");
+        let names: Vec<&str> = at.extra.names().collect();
+        assert_eq!(names.first(), Some(&"z\"z"));
+        assert_eq!(names.get(4), Some(&"f3"));
+        assert_eq!(names.last(), Some(&"token_type"));
+        assert_eq!(names.len(), 1 + 40 + 1);
+        let out = data.serialize();
+        assert!(out.contains(r#""z\"z": "q\n","#), "{out}");
+        assert!(out.contains(r#""f3": "last","#), "{out}");
+        assert!(out.contains("\"client_id\": \"c\\u00e9\""), "{out}");
+        assert_eq!(
+            CacheData::parse(out.as_bytes(), "test")
+                .unwrap()
+                .serialize(),
+            out
+        );
+    }
+
+    #[test]
     fn parse_keeps_an_entry_of_unexpected_shape_verbatim_and_never_serves_it() {
         let text =
             r#"{"AccessToken": {"k": {"credential_type": "AccessToken", "secret": 5}, "l": [1]}}"#;
