@@ -13,7 +13,7 @@ const PRUNE_FLOOR: usize = 1024;
 /// One `Arc<str>` per distinct value.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Interner {
-    strings: HashSet<Arc<str>>,
+    strings: HashSet<Arc<str>, foldhash::fast::RandomState>,
     /// The size at which the next prune happens.
     prune_at: usize,
     /// The last value interned for each field that uses [`Interner::intern_field`].
