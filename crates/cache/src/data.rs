@@ -20,7 +20,11 @@ use crate::query::AccountLists;
 /// `home_account_id` lowercased as the per-account index stores it; borrowed (no
 /// allocation) when it has no uppercase letter, as every id MSAL writes.
 pub(crate) fn lowercase(id: &str) -> Cow<'_, str> {
-    if id.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+    // No early exit, so the loop is vectorized: ids are short and rarely need a copy.
+    let needs_copy = id.bytes().fold(false, |found, b| {
+        found | !b.is_ascii() | b.is_ascii_uppercase()
+    });
+    if !needs_copy {
         Cow::Borrowed(id)
     } else {
         Cow::Owned(id.to_lowercase())
@@ -901,6 +905,16 @@ mod tests {
             Some((_, Json::Object(entries))) => entries.into_iter().map(|(k, _)| k).collect(),
             _ => Vec::new(),
         }
+    }
+
+    #[test]
+    fn index_keys_are_borrowed_unless_an_id_needs_lowercasing() {
+        let id = "00000000-0000-4000-8000-000000000000.aaaabbbb-0000-cccc-1111-dddd2222eeee";
+        assert!(matches!(lowercase(id), Cow::Borrowed(_)));
+        assert_eq!(lowercase(&id.to_uppercase()), id);
+        assert!(matches!(lowercase("u.Tenant"), Cow::Owned(s) if s == "u.tenant"));
+        assert!(matches!(lowercase("\u{dc}.t"), Cow::Owned(s) if s == "\u{fc}.t"));
+        assert!(matches!(lowercase("\u{fc}.t"), Cow::Owned(s) if s == "\u{fc}.t"));
     }
 
     #[test]

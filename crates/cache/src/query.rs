@@ -150,7 +150,12 @@ impl fmt::Debug for AccountLists {
 }
 
 fn matches_any(value: &str, accepted: &[&str]) -> bool {
-    accepted.is_empty() || accepted.iter().any(|a| a.eq_ignore_ascii_case(value))
+    accepted.is_empty() || accepted.iter().any(|a| same(a, value))
+}
+
+/// Equal ignoring ASCII case; an exact match (the usual case) is found by one `memcmp`.
+fn same(a: &str, b: &str) -> bool {
+    a == b || a.eq_ignore_ascii_case(b)
 }
 
 impl CacheData {
@@ -174,7 +179,7 @@ impl CacheData {
         self.owned(owner, Kind::AccessToken, |d, k| d.access_tokens.get(k))
             .filter(|(_, at)| {
                 at.home_account_id.is_some() == q.home_account_id.is_some()
-                    && at.client_id.eq_ignore_ascii_case(q.client_id)
+                    && same(&at.client_id, q.client_id)
                     && matches_any(&at.environment, q.environments)
                     && matches_any(&at.realm, q.realms)
                     && at.key_id.is_none()
@@ -206,7 +211,7 @@ impl CacheData {
         let mut family: Vec<_> = candidates.iter().filter(|(_, rt)| is_family(rt)).collect();
         let mut own: Vec<_> = candidates
             .iter()
-            .filter(|(_, rt)| !is_family(rt) && rt.client_id.eq_ignore_ascii_case(q.client_id))
+            .filter(|(_, rt)| !is_family(rt) && same(&rt.client_id, q.client_id))
             .collect();
         type Candidate<'c> = (&'c Arc<str>, &'c Arc<RefreshTokenEntry>);
         let newest_first = |a: &&Candidate<'_>, b: &&Candidate<'_>| {
@@ -235,7 +240,7 @@ impl CacheData {
     ) -> Option<Arc<IdTokenEntry>> {
         self.owned(home_account_id, Kind::IdToken, |d, k| d.id_tokens.get(k))
             .find(|(_, idt)| {
-                idt.client_id.eq_ignore_ascii_case(client_id)
+                same(&idt.client_id, client_id)
                     && matches_any(&idt.environment, environments)
                     && matches_any(&idt.realm, realms)
             })
@@ -329,8 +334,7 @@ impl CacheData {
         self.app_metadata
             .known()
             .filter(|(_, _, m)| {
-                m.client_id.eq_ignore_ascii_case(client_id)
-                    && matches_any(&m.environment, environments)
+                same(&m.client_id, client_id) && matches_any(&m.environment, environments)
             })
             .max_by_key(|(_, seq, _)| *seq)
             .map(|(_, _, m)| Arc::clone(m))
