@@ -45,7 +45,10 @@ pub use builder::{
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AuthError;
 pub use requests::{AcquireFuture, SilentRequest, UsernamePasswordRequest};
-pub use result::{AccessToken, Account, AccountInfo, AuthenticationResult, Scopes, TokenSource};
+pub use result::{
+    AccessToken, Account, AccountInfo, Accounts, AccountsIntoIter, AuthenticationResult, Scopes,
+    TokenSource,
+};
 
 // What a user of this crate needs from the crates below it, and nothing else: the types
 // its public signatures mention (the builder's `cache_store` and `http_client`, the

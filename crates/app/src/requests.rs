@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::builder::{Application, ClientKind};
 use crate::core::{CallOptions, ClientType, Core};
 use crate::error::AuthError;
-use crate::result::{Account, AuthenticationResult};
+use crate::result::{Account, Accounts, AuthenticationResult};
 
 /// The future every acquisition request resolves to.
 pub type AcquireFuture<'a> =
@@ -52,8 +52,10 @@ impl<K: ClientKind> Application<K> {
         }
     }
 
-    /// The accounts in the token cache.
-    pub async fn accounts(&self) -> Result<Vec<Account>, AuthError> {
+    /// The accounts in the token cache: one shared list, built again only after the
+    /// cache's accounts changed (a sign-in, a sign-out, a load), so a repeated call is
+    /// cheap.
+    pub async fn accounts(&self) -> Result<Accounts, AuthError> {
         self.core.accounts().await
     }
 

@@ -81,12 +81,113 @@ impl From<AccountInfo> for Account {
 impl From<entra_cache::AccountEntry> for Account {
     fn from(account: entra_cache::AccountEntry) -> Self {
         Self::from(AccountInfo {
-            home_account_id: account.home_account_id,
-            environment: account.environment,
-            realm: account.realm,
+            home_account_id: account.home_account_id.to_string(),
+            environment: account.environment.to_string(),
+            realm: account.realm.to_string(),
             username: account.username.unwrap_or_default(),
             local_account_id: account.local_account_id,
         })
+    }
+}
+
+/// The accounts in the cache, as [`accounts`](crate::PublicClientApplication::accounts)
+/// lists them: a shared, immutable list.
+///
+/// Cloning is a reference count increment. It reads as a slice of [`Account`]s
+/// (`accounts.first()`, `accounts.iter()`, `accounts.len()`, `for account in &accounts`);
+/// [`to_vec`](slice::to_vec) gives an owned `Vec`. While the cache's accounts do not
+/// change, every listing is the same list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Accounts(Arc<[Account]>);
+
+impl Accounts {
+    /// Whether `self` and `other` are the same list (not merely equal ones).
+    pub fn ptr_eq(&self, other: &Accounts) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Deref for Accounts {
+    type Target = [Account];
+
+    fn deref(&self) -> &[Account] {
+        &self.0
+    }
+}
+
+impl From<Vec<Account>> for Accounts {
+    fn from(accounts: Vec<Account>) -> Self {
+        Self(accounts.into())
+    }
+}
+
+impl<'a> IntoIterator for &'a Accounts {
+    type Item = &'a Account;
+    type IntoIter = std::slice::Iter<'a, Account>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl IntoIterator for Accounts {
+    type Item = Account;
+    type IntoIter = AccountsIntoIter;
+
+    /// Each account in turn (a reference count increment each; the list is shared).
+    fn into_iter(self) -> AccountsIntoIter {
+        AccountsIntoIter {
+            accounts: self.0,
+            next: 0,
+        }
+    }
+}
+
+/// The accounts of an [`Accounts`], by value.
+#[derive(Clone, Debug)]
+pub struct AccountsIntoIter {
+    accounts: Arc<[Account]>,
+    next: usize,
+}
+
+impl Iterator for AccountsIntoIter {
+    type Item = Account;
+
+    fn next(&mut self) -> Option<Account> {
+        let account = self.accounts.get(self.next)?.clone();
+        self.next += 1;
+        Some(account)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.accounts.len().saturating_sub(self.next);
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for AccountsIntoIter {}
+
+impl PartialEq<Vec<Account>> for Accounts {
+    fn eq(&self, other: &Vec<Account>) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<[Account]> for Accounts {
+    fn eq(&self, other: &[Account]) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&[Account]> for Accounts {
+    fn eq(&self, other: &&[Account]) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl<const N: usize> PartialEq<[Account; N]> for Accounts {
+    fn eq(&self, other: &[Account; N]) -> bool {
+        *self.0 == *other
     }
 }
 
@@ -98,6 +199,11 @@ impl From<entra_cache::AccountEntry> for Account {
 pub struct Scopes(Arc<str>);
 
 impl Scopes {
+    /// Scopes sharing `scopes` (separated by whitespace): no copy.
+    pub(crate) fn shared(scopes: Arc<str>) -> Self {
+        Self(scopes)
+    }
+
     /// The scopes, in the order they were granted.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.0.split_whitespace()

@@ -319,12 +319,17 @@ impl TokenCache {
 
     /// Accounts in the given environments (empty: any), optionally with one username
     /// (case-insensitive), one per `home_account_id`, as MSAL Python's `get_accounts`.
+    ///
+    /// The list is shared and immutable. Without a username it is computed once per
+    /// generation of the cache's accounts: until an account entry is written or removed,
+    /// or the cache is loaded or deserialized, a call with the same environments returns
+    /// the same `Arc` (a reference count increment).
     pub fn accounts(
         &self,
         environments: &[&str],
         username: Option<&str>,
-    ) -> Vec<Arc<AccountEntry>> {
-        self.read().list_accounts(environments, username)
+    ) -> Arc<[Arc<AccountEntry>]> {
+        self.read().shared_accounts(environments, username)
     }
 
     /// The account entry of `home_account_id` in the given environments (empty: any).

@@ -2,6 +2,7 @@
 //! and the journal of changes since the last load or save.
 
 use std::borrow::Cow;
+use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
@@ -12,16 +13,22 @@ use crate::entry::{
 use crate::error::CacheError;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::json::{self, Json};
 use crate::partition::Partition;
 
 mod partitions;
 pub(crate) use partitions::InPartition;
+use crate::intern::Interner;
+use crate::json::{self, EntrySeed, Fields, Json, Text};
+use crate::query::AccountLists;
 
 /// `home_account_id` lowercased as the per-account index stores it; borrowed (no
 /// allocation) when it has no uppercase letter, as every id MSAL writes.
 pub(crate) fn lowercase(id: &str) -> Cow<'_, str> {
-    if id.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+    // No early exit, so the loop is vectorized: ids are short and rarely need a copy.
+    let needs_copy = id.bytes().fold(false, |found, b| {
+        found | !b.is_ascii() | b.is_ascii_uppercase()
+    });
+    if !needs_copy {
         Cow::Borrowed(id)
     } else {
         Cow::Owned(id.to_lowercase())
@@ -69,6 +76,10 @@ pub(crate) trait Entry: EntryJson + Clone {
     fn owner(&self) -> Option<&str>;
     /// The authority host the entry was issued by.
     fn environment(&self) -> &str;
+    /// [`Entry::owner`] as the entry holds it, where it is a shared string.
+    fn shared_owner(&self) -> Option<&Arc<str>> {
+        None
+    }
 }
 
 impl Entry for AccessTokenEntry {
@@ -79,6 +90,9 @@ impl Entry for AccessTokenEntry {
     fn owner(&self) -> Option<&str> {
         Some(self.home_account_id.as_deref().unwrap_or(""))
     }
+    fn shared_owner(&self) -> Option<&Arc<str>> {
+        self.home_account_id.as_ref()
+    }
 }
 
 impl Entry for RefreshTokenEntry {
@@ -87,6 +101,9 @@ impl Entry for RefreshTokenEntry {
         &self.environment
     }
     fn owner(&self) -> Option<&str> {
+        Some(&self.home_account_id)
+    }
+    fn shared_owner(&self) -> Option<&Arc<str>> {
         Some(&self.home_account_id)
     }
 }
@@ -99,6 +116,9 @@ impl Entry for IdTokenEntry {
     fn owner(&self) -> Option<&str> {
         Some(&self.home_account_id)
     }
+    fn shared_owner(&self) -> Option<&Arc<str>> {
+        Some(&self.home_account_id)
+    }
 }
 
 impl Entry for AccountEntry {
@@ -107,6 +127,9 @@ impl Entry for AccountEntry {
         &self.environment
     }
     fn owner(&self) -> Option<&str> {
+        Some(&self.home_account_id)
+    }
+    fn shared_owner(&self) -> Option<&Arc<str>> {
         Some(&self.home_account_id)
     }
 }
@@ -145,13 +168,15 @@ impl<T: Entry> Slot<T> {
         }
     }
 
-    fn from_json(raw: Json) -> Slot<T> {
-        match raw {
-            Json::Object(object) => match T::from_json(object) {
-                Ok(entry) => Slot::Known(Arc::new(entry)),
-                Err(object) => Slot::Foreign(Json::Object(object)),
+    /// The entry read into `value` (`None`: an object, its fields in `fields`), typed
+    /// when its fields have the schema's shape, else kept verbatim.
+    fn read(value: Option<Json>, fields: &mut Fields<'_>, interner: &mut Interner) -> Slot<T> {
+        match value {
+            Some(other) => Slot::Foreign(other),
+            None => match T::from_fields(fields, interner) {
+                Some(entry) => Slot::Known(Arc::new(entry)),
+                None => Slot::Foreign(Json::Object(json::fields_into_object(fields))),
             },
-            other => Slot::Foreign(other),
         }
     }
 
@@ -159,6 +184,21 @@ impl<T: Entry> Slot<T> {
         match self {
             Slot::Known(entry) => entry.owner(),
             Slot::Foreign(_) => None,
+        }
+    }
+
+    /// The per-account index key of the entry's owner: its lowercased
+    /// `home_account_id`, the entry's own shared string when already lowercase (as MSAL
+    /// writes it).
+    fn owner_key(&self) -> Option<Arc<str>> {
+        let Slot::Known(entry) = self else {
+            return None;
+        };
+        let shared = entry.shared_owner();
+        let owner = entry.owner()?;
+        match (lowercase(owner), shared) {
+            (Cow::Borrowed(_), Some(shared)) => Some(Arc::clone(shared)),
+            (lowered, _) => Some(Arc::from(lowered.as_ref())),
         }
     }
 
@@ -170,16 +210,20 @@ impl<T: Entry> Slot<T> {
     }
 }
 
+/// The hash maps of the cache: foldhash instead of SipHash, which was a sixth of the
+/// time of a load and of a silent hit over keys of 100-200 bytes.
+pub(crate) type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// The entries of one section; `seq` orders them as Python's dict would.
 #[derive(Clone, Debug)]
 pub(crate) struct Section<T> {
-    pub(crate) entries: HashMap<Arc<str>, (u64, Slot<T>)>,
+    pub(crate) entries: Map<Arc<str>, (u64, Slot<T>)>,
 }
 
 impl<T> Default for Section<T> {
     fn default() -> Self {
         Section {
-            entries: HashMap::new(),
+            entries: Map::default(),
         }
     }
 }
@@ -221,12 +265,16 @@ pub(crate) struct CacheData {
     pub(crate) app_metadata: Section<AppMetadataEntry>,
     next_seq: u64,
     /// Lowercased `home_account_id` to the entries it owns.
-    by_owner: HashMap<String, Vec<(Kind, Arc<str>)>>,
+    by_owner: Map<Arc<str>, Vec<(Kind, Arc<str>)>>,
     /// Entries added, changed or removed since the last load or save.
     journal: HashSet<(Kind, String)>,
     /// The partition each journalled removal was in (its entry is gone, so it cannot
     /// tell any more).
     removed_from: HashMap<(Kind, String), Partition>,
+    /// Account listings computed since the Account section last changed.
+    pub(crate) account_lists: AccountLists,
+    /// The strings entries repeat, stored once.
+    pub(crate) interner: Interner,
 }
 
 /// Shape problems noticed while reading a document (reported once it parsed).
@@ -325,9 +373,12 @@ impl<'de> Visitor<'de> for SectionSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            let raw: Json = map.next_value()?;
-            self.data.load_entry(self.kind, key, raw);
+        let mut fields = Fields::new();
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+            let value = map.next_value_seed(EntrySeed {
+                fields: &mut fields,
+            })?;
+            self.data.load_entry(self.kind, &key, value, &mut fields);
         }
         Ok(true)
     }
@@ -490,22 +541,30 @@ impl CacheData {
         }
     }
 
-    fn load_entry(&mut self, kind: Kind, key: String, raw: Json) {
+    /// Stores one entry just read: `value` is `None` for an object (its fields are in
+    /// `fields`), else the value read.
+    fn load_entry(&mut self, kind: Kind, key: &str, value: Option<Json>, fields: &mut Fields<'_>) {
+        let interner = &mut self.interner;
         match kind {
             Kind::AccessToken => {
-                self.put(key, Slot::<AccessTokenEntry>::from_json(raw));
+                let slot = Slot::<AccessTokenEntry>::read(value, fields, interner);
+                self.put(key, slot);
             }
             Kind::Account => {
-                self.put(key, Slot::<AccountEntry>::from_json(raw));
+                let slot = Slot::<AccountEntry>::read(value, fields, interner);
+                self.put(key, slot);
             }
             Kind::IdToken => {
-                self.put(key, Slot::<IdTokenEntry>::from_json(raw));
+                let slot = Slot::<IdTokenEntry>::read(value, fields, interner);
+                self.put(key, slot);
             }
             Kind::RefreshToken => {
-                self.put(key, Slot::<RefreshTokenEntry>::from_json(raw));
+                let slot = Slot::<RefreshTokenEntry>::read(value, fields, interner);
+                self.put(key, slot);
             }
             Kind::AppMetadata => {
-                self.put(key, Slot::<AppMetadataEntry>::from_json(raw));
+                let slot = Slot::<AppMetadataEntry>::read(value, fields, interner);
+                self.put(key, slot);
             }
         }
     }
@@ -588,34 +647,48 @@ impl CacheData {
     }
 
     /// Inserts or replaces the entry under `key`, keeping its position if it existed.
-    fn put<T: Entry>(&mut self, key: String, slot: Slot<T>) -> bool
+    fn put<T: Entry>(&mut self, key: &str, slot: Slot<T>) -> bool
     where
         CacheData: HasSection<T>,
     {
         if !self.order.contains(&TopLevel::Known(T::KIND)) {
             self.order.push(TopLevel::Known(T::KIND));
         }
-        let seq = match HasSection::<T>::section(self).entries.get(key.as_str()) {
-            Some((seq, _)) => *seq,
-            None => {
-                self.next_seq += 1;
-                self.next_seq
+        if T::KIND == Kind::Account {
+            self.account_lists.clear();
+        }
+        let new_owner = slot.owner_key();
+        let next_seq = self.next_seq + 1;
+        let key: Arc<str> = Arc::from(key);
+        // One hash of the (long) key: the entry keeps its position if it existed.
+        let old = match HasSection::<T>::section_mut(self)
+            .entries
+            .entry(Arc::clone(&key))
+        {
+            MapEntry::Occupied(mut occupied) => {
+                let seq = occupied.get().0;
+                Some(occupied.insert((seq, slot)))
+            }
+            MapEntry::Vacant(vacant) => {
+                vacant.insert((next_seq, slot));
+                None
             }
         };
-        let new_owner = slot.owner().map(str::to_lowercase);
-        let key: Arc<str> = Arc::from(key);
-        let old = HasSection::<T>::section_mut(self)
-            .entries
-            .insert(Arc::clone(&key), (seq, slot));
-        let old_owner = old
-            .as_ref()
-            .and_then(|(_, s)| s.owner().map(str::to_lowercase));
+        if old.is_none() {
+            self.next_seq = next_seq;
+        }
+        let old_owner = old.as_ref().and_then(|(_, s)| s.owner_key());
         if old_owner != new_owner {
             if let Some(owner) = old_owner {
                 self.unindex(&owner, T::KIND, &key);
             }
             if let Some(owner) = new_owner {
-                self.by_owner.entry(owner).or_default().push((T::KIND, key));
+                match self.by_owner.get_mut(&owner) {
+                    Some(owned) => owned.push((T::KIND, key)),
+                    None => {
+                        self.by_owner.insert(owner, vec![(T::KIND, key)]);
+                    }
+                }
             }
         }
         old.is_some()
@@ -635,8 +708,8 @@ impl CacheData {
     where
         CacheData: HasSection<T>,
     {
-        self.journal.insert((T::KIND, key.clone()));
-        self.put(key, Slot::Known(Arc::new(entry)));
+        self.put(&key, Slot::Known(Arc::new(entry)));
+        self.journal.insert((T::KIND, key));
     }
 
     /// Removes the entry under `key`, journalling the change; returns whether it existed.
@@ -661,6 +734,9 @@ impl CacheData {
     {
         match HasSection::<T>::section_mut(self).entries.remove(key) {
             Some((_, slot)) => {
+                if T::KIND == Kind::Account {
+                    self.account_lists.clear();
+                }
                 if let Some(owner) = slot.owner().map(str::to_lowercase) {
                     self.unindex(&owner, T::KIND, key);
                 }
@@ -767,9 +843,9 @@ impl CacheData {
                 continue;
             };
             if self.journal.contains(&(Kind::Account, key.to_string())) {
-                signed_in.push(account.environment.as_str());
+                signed_in.push(&*account.environment);
             } else if !base.accounts.entries.contains_key(key) {
-                gone.push(account.environment.as_str());
+                gone.push(&*account.environment);
             }
         }
         gone.into_iter()
@@ -784,7 +860,7 @@ impl CacheData {
     {
         match HasSection::<T>::section(self).entries.get(key) {
             Some((_, slot)) => {
-                base.put(key.to_owned(), slot.clone());
+                base.put(key, slot.clone());
             }
             None => {
                 base.take::<T>(key);
@@ -849,6 +925,16 @@ mod tests {
     }
 
     #[test]
+    fn index_keys_are_borrowed_unless_an_id_needs_lowercasing() {
+        let id = "00000000-0000-4000-8000-000000000000.aaaabbbb-0000-cccc-1111-dddd2222eeee";
+        assert!(matches!(lowercase(id), Cow::Borrowed(_)));
+        assert_eq!(lowercase(&id.to_uppercase()), id);
+        assert!(matches!(lowercase("u.Tenant"), Cow::Owned(s) if s == "u.tenant"));
+        assert!(matches!(lowercase("\u{dc}.t"), Cow::Owned(s) if s == "\u{fc}.t"));
+        assert!(matches!(lowercase("\u{fc}.t"), Cow::Owned(s) if s == "\u{fc}.t"));
+    }
+
+    #[test]
     fn entries_keep_python_dict_order_through_updates_and_removals() {
         let mut data = CacheData::default();
         for c in ["a", "b", "c"] {
@@ -899,6 +985,75 @@ mod tests {
         assert!(
             out.contains("\"b\": 1,\n        \"a\": [\n            true\n        ]"),
             "{out}"
+        );
+    }
+
+    #[test]
+    fn parsed_and_ingested_entries_share_the_strings_they_repeat() {
+        let text = format!(r#"{{"AccessToken": {{"k": {AT}, "l": {AT}}}}}"#);
+        let mut data = CacheData::parse(text.as_bytes(), "test").unwrap();
+        let (k, l) = (
+            Arc::clone(data.access_tokens.get("k").unwrap()),
+            Arc::clone(data.access_tokens.get("l").unwrap()),
+        );
+        assert!(Arc::ptr_eq(&k.environment, &l.environment));
+        assert!(Arc::ptr_eq(&k.client_id, &l.client_id));
+        assert!(Arc::ptr_eq(&k.realm, &l.realm));
+        assert!(Arc::ptr_eq(&k.target, &l.target));
+        let owner = k.home_account_id.clone().unwrap();
+        assert!(Arc::ptr_eq(&owner, l.home_account_id.as_ref().unwrap()));
+
+        let mut ingest = crate::TokenIngest::new("e", "c", "r", "at".to_owned().into(), 1);
+        ingest.home_account_id = Some("u.t".into());
+        ingest.granted_scope = Some("b a".into());
+        ingest.refresh_token = Some("rt".to_owned().into());
+        ingest.id_token = Some("idt".to_owned().into());
+        let written = data.ingest(&ingest);
+        let at = data.access_tokens.get(&written.access_token).unwrap();
+        let account = data.accounts.get(&written.account.unwrap()).unwrap();
+        let rt = data
+            .refresh_tokens
+            .get(&written.refresh_token.unwrap())
+            .unwrap();
+        let idt = data.id_tokens.get(&written.id_token.unwrap()).unwrap();
+        assert!(
+            Arc::ptr_eq(&at.environment, &k.environment),
+            "shared with the parsed ones"
+        );
+        assert!(Arc::ptr_eq(&owner, &account.home_account_id));
+        assert!(Arc::ptr_eq(&owner, &rt.home_account_id));
+        assert!(Arc::ptr_eq(&owner, &idt.home_account_id));
+        assert!(Arc::ptr_eq(&at.target, rt.target.as_ref().unwrap()));
+        assert!(Arc::ptr_eq(&at.realm, &idt.realm));
+    }
+
+    #[test]
+    fn entry_fields_read_in_one_pass_keep_python_semantics() {
+        // A repeated field keeps its first position and last value; escaped strings
+        // (copied, not borrowed) read as their text in keys, known and unknown fields; a
+        // `null` optional field is kept after the unknown ones.
+        let many: String = (0..40).map(|i| format!(r#""f{i}": {i}, "#)).collect();
+        let text = format!(
+            r#"{{"AccessToken": {{"k\u0041": {{"credential_type": "AccessToken", "z\"z": "q\n", "secret": "s1", "home_account_id": "u.t", "environment": "e", "client_id": "c\u00e9", "target": "a b", "realm": "r", "expires_on": "99", "token_type": null, "secret": "s2", {many}"f3": "last"}}}}}}"#
+        );
+        let data = CacheData::parse(text.as_bytes(), "test").unwrap();
+        let at = data.access_tokens.get("kA").unwrap();
+        assert_eq!(secrecy::ExposeSecret::expose_secret(&at.secret), "s2");
+        assert_eq!(&*at.client_id, "c\u{e9}");
+        let names: Vec<&str> = at.extra.names().collect();
+        assert_eq!(names.first(), Some(&"z\"z"));
+        assert_eq!(names.get(4), Some(&"f3"));
+        assert_eq!(names.last(), Some(&"token_type"));
+        assert_eq!(names.len(), 1 + 40 + 1);
+        let out = data.serialize();
+        assert!(out.contains(r#""z\"z": "q\n","#), "{out}");
+        assert!(out.contains(r#""f3": "last","#), "{out}");
+        assert!(out.contains("\"client_id\": \"c\\u00e9\""), "{out}");
+        assert_eq!(
+            CacheData::parse(out.as_bytes(), "test")
+                .unwrap()
+                .serialize(),
+            out
         );
     }
 

@@ -7,9 +7,13 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
-use crate::json::{self, Json, Object};
+use crate::intern::{Field as Repeated, Interner};
+
+use crate::json::{self, Fields, Json, Object, Raw};
 
 /// `credential_type` of an access token entry.
 pub(crate) const ACCESS_TOKEN: &str = "AccessToken";
@@ -49,15 +53,15 @@ pub struct AccessTokenEntry {
     /// The token itself.
     pub secret: SecretString,
     /// `{uid}.{utid}` of the account; `None` (JSON `null`) for an app-only token.
-    pub home_account_id: Option<String>,
+    pub home_account_id: Option<Arc<str>>,
     /// The authority host (MSAL Python: hostname only; MSAL Node: `host:port`).
-    pub environment: String,
+    pub environment: Arc<str>,
     /// The application the token was issued to.
-    pub client_id: String,
+    pub client_id: Arc<str>,
     /// Space-separated scopes the token is valid for.
-    pub target: String,
+    pub target: Arc<str>,
     /// The tenant (MSAL Python: token endpoint's tenant segment; MSAL Node: `tid`).
-    pub realm: String,
+    pub realm: Arc<str>,
     /// Token type, normally `Bearer`.
     pub token_type: Option<String>,
     /// When the token was cached (unix seconds).
@@ -82,13 +86,13 @@ pub struct RefreshTokenEntry {
     /// The token itself.
     pub secret: SecretString,
     /// `{uid}.{utid}` of the account.
-    pub home_account_id: String,
+    pub home_account_id: Arc<str>,
     /// The authority host.
-    pub environment: String,
+    pub environment: Arc<str>,
     /// The application the token was issued to.
-    pub client_id: String,
+    pub client_id: Arc<str>,
     /// Scopes granted with it (MSAL Python writes them; MSAL Node does not).
-    pub target: Option<String>,
+    pub target: Option<Arc<str>>,
     /// When MSAL last wrote the token (unix seconds).
     pub last_modification_time: Option<u64>,
     /// The family (FOCI) the token belongs to, normally `"1"`.
@@ -103,13 +107,13 @@ pub struct IdTokenEntry {
     /// The raw id token (a JWT).
     pub secret: SecretString,
     /// `{uid}.{utid}` of the account.
-    pub home_account_id: String,
+    pub home_account_id: Arc<str>,
     /// The authority host.
-    pub environment: String,
+    pub environment: Arc<str>,
     /// The tenant.
-    pub realm: String,
+    pub realm: Arc<str>,
     /// The application the token was issued to.
-    pub client_id: String,
+    pub client_id: Arc<str>,
     /// Fields not modelled here, kept for the round trip.
     pub extra: ExtraFields,
 }
@@ -118,11 +122,11 @@ pub struct IdTokenEntry {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AccountEntry {
     /// `{uid}.{utid}`, or the id token's `sub` on ADFS.
-    pub home_account_id: String,
+    pub home_account_id: Arc<str>,
     /// The authority host.
-    pub environment: String,
+    pub environment: Arc<str>,
     /// The tenant.
-    pub realm: String,
+    pub realm: Arc<str>,
     /// The account's object id in the tenant (id token `oid`, else `sub`); `None` is JSON `null`.
     pub local_account_id: Option<String>,
     /// The sign-in name (`preferred_username`, `upn` or the username given).
@@ -139,9 +143,9 @@ pub struct AccountEntry {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AppMetadataEntry {
     /// The application.
-    pub client_id: String,
+    pub client_id: Arc<str>,
     /// The authority host.
-    pub environment: String,
+    pub environment: Arc<str>,
     /// The family (FOCI) the application was last seen in.
     pub family_id: Option<String>,
     /// Fields not modelled here, kept for the round trip.
@@ -180,7 +184,7 @@ impl RefreshTokenEntry {
     /// The entry key MSAL Python gives this token (target included, family id not).
     pub fn key(&self) -> String {
         [
-            self.home_account_id.as_str(),
+            &*self.home_account_id,
             &self.environment,
             REFRESH_TOKEN,
             &self.client_id,
@@ -196,7 +200,7 @@ impl IdTokenEntry {
     /// The entry key MSAL Python gives this token.
     pub fn key(&self) -> String {
         [
-            self.home_account_id.as_str(),
+            &*self.home_account_id,
             &self.environment,
             ID_TOKEN,
             &self.client_id,
@@ -211,13 +215,9 @@ impl IdTokenEntry {
 impl AccountEntry {
     /// The entry key MSAL Python gives this account.
     pub fn key(&self) -> String {
-        [
-            self.home_account_id.as_str(),
-            &self.environment,
-            &self.realm,
-        ]
-        .join("-")
-        .to_lowercase()
+        [&*self.home_account_id, &self.environment, &self.realm]
+            .join("-")
+            .to_lowercase()
     }
 }
 
@@ -247,99 +247,144 @@ enum Field {
 }
 
 impl Field {
-    fn fits(self, value: Option<&Json>) -> bool {
+    fn fits(self, value: Option<&Raw<'_>>) -> bool {
         match (self, value) {
-            (Field::Credential(expected), Some(Json::String(s))) => {
-                s.eq_ignore_ascii_case(expected)
-            }
-            (Field::Required, Some(Json::String(_))) => true,
+            (Field::Credential(expected), Some(Raw::Str(s))) => s.eq_ignore_ascii_case(expected),
+            (Field::Required, Some(Raw::Str(_))) => true,
             (Field::Nullable | Field::Optional | Field::Time, None) => true,
-            (Field::Nullable | Field::Optional, Some(Json::String(_) | Json::Null)) => true,
-            (Field::Time, Some(Json::Null)) => true,
-            (Field::Time | Field::RequiredTime, Some(Json::String(s))) => s.parse::<u64>().is_ok(),
-            (Field::Time | Field::RequiredTime, Some(Json::Number(n))) => n.as_u64().is_some(),
+            (Field::Nullable | Field::Optional, Some(Raw::Str(_) | Raw::Json(Json::Null))) => true,
+            (Field::Time, Some(Raw::Json(Json::Null))) => true,
+            (Field::Time | Field::RequiredTime, Some(Raw::Str(s))) => s.parse::<u64>().is_ok(),
+            (Field::Time | Field::RequiredTime, Some(Raw::Json(Json::Number(n)))) => {
+                n.as_u64().is_some()
+            }
             _ => false,
         }
     }
 }
 
-/// Moves known fields out of a JSON object whose shape was checked against the schema
-/// first; everything else becomes extra fields. Nothing is copied.
-struct Reader {
-    known: Vec<(&'static str, Json)>,
-    extra: Object,
+/// Moves known fields out of an entry's fields, read in one pass and checked against
+/// the schema first; what is left becomes extra fields. Strings borrowed from the
+/// document are copied only where the entry keeps them (and not at all when interned).
+struct Reader<'f, 'de> {
+    fields: &'f mut Fields<'de>,
+    /// Known fields that were `null` where the schema allows only a string or a time:
+    /// kept as extra fields, after the unknown ones.
+    nulls: Vec<&'static str>,
 }
 
-impl Reader {
-    /// The object's fields split by `schema`, or the object untouched if a known field
+impl<'f, 'de> Reader<'f, 'de> {
+    /// The fields split by `schema`, or `None`, the fields untouched, if a known field
     /// has a shape the schema does not allow (the entry is then kept verbatim).
-    fn new(object: Object, schema: &[(&'static str, Field)]) -> Result<Reader, Object> {
+    fn new(fields: &'f mut Fields<'de>, schema: &[(&'static str, Field)]) -> Option<Self> {
         let fits = schema.iter().all(|(name, field)| {
             field.fits(
-                object
+                fields
                     .iter()
                     .find(|(key, _)| key == name)
-                    .map(|(_, value)| value),
+                    .and_then(|(_, value)| value.as_ref()),
             )
         });
-        if !fits {
-            return Err(object);
-        }
-        let mut known = Vec::with_capacity(schema.len());
-        let mut extra = Vec::new();
-        for (key, value) in object {
-            match schema.iter().find(|(name, _)| *name == key.as_str()) {
-                Some((name, _)) => known.push((*name, value)),
-                None => extra.push((key, value)),
-            }
-        }
-        Ok(Reader { known, extra })
+        fits.then_some(Reader {
+            fields,
+            nulls: Vec::new(),
+        })
     }
 
-    /// Takes the value of a known field (an object holds each name once).
-    fn take(&mut self, name: &'static str) -> Option<Json> {
-        let at = self.known.iter().position(|(n, _)| *n == name)?;
-        Some(self.known.swap_remove(at).1)
+    /// Takes the value of a known field (the fields hold each name once).
+    fn take(&mut self, name: &'static str) -> Option<Raw<'de>> {
+        self.fields
+            .iter_mut()
+            .find(|(key, _)| key == name)
+            .and_then(|(_, value)| value.take())
     }
 
     // The readers below see only shapes `Field::fits` allowed; their fallbacks are for
     // totality, never reached.
 
     /// A [`Field::Required`] string.
-    fn required(&mut self, name: &'static str) -> String {
+    fn required(&mut self, name: &'static str) -> Cow<'de, str> {
         match self.take(name) {
-            Some(Json::String(s)) => s,
-            _ => String::new(),
+            Some(Raw::Str(s)) => s,
+            _ => Cow::Borrowed(""),
         }
     }
 
     /// A [`Field::Nullable`] string.
     fn nullable(&mut self, name: &'static str) -> Option<String> {
         match self.take(name) {
-            Some(Json::String(s)) => Some(s),
+            Some(Raw::Str(s)) => Some(s.into_owned()),
             _ => None,
         }
     }
 
     /// A [`Field::Optional`] string; a `null` is kept as an extra field.
     fn optional(&mut self, name: &'static str) -> Option<String> {
+        self.optional_text(name).map(Cow::into_owned)
+    }
+
+    fn optional_text(&mut self, name: &'static str) -> Option<Cow<'de, str>> {
         match self.take(name) {
-            Some(Json::String(s)) => Some(s),
-            Some(Json::Null) => {
-                self.extra.push((name.to_owned(), Json::Null));
+            Some(Raw::Str(s)) => Some(s),
+            Some(Raw::Json(Json::Null)) => {
+                self.nulls.push(name);
                 None
             }
             _ => None,
         }
     }
 
+    /// A [`Field::Required`] string, interned.
+    fn interned(&mut self, name: &'static str, interner: &mut Interner) -> Arc<str> {
+        intern(self.required(name), interner)
+    }
+
+    /// A [`Field::Required`] string, interned; the field usually repeats its last value.
+    fn repeated(
+        &mut self,
+        name: &'static str,
+        field: Repeated,
+        interner: &mut Interner,
+    ) -> Arc<str> {
+        match self.required(name) {
+            Cow::Borrowed(s) => interner.intern_field(s, field),
+            Cow::Owned(s) => interner.intern_string(s),
+        }
+    }
+
+    /// A [`Field::Nullable`] string, interned.
+    fn nullable_interned(
+        &mut self,
+        name: &'static str,
+        interner: &mut Interner,
+    ) -> Option<Arc<str>> {
+        match self.take(name) {
+            Some(Raw::Str(s)) => Some(intern(s, interner)),
+            _ => None,
+        }
+    }
+
+    /// A [`Field::Optional`] string, interned (the field usually repeats its last
+    /// value); a `null` is kept as an extra field.
+    fn optional_repeated(
+        &mut self,
+        name: &'static str,
+        field: Repeated,
+        interner: &mut Interner,
+    ) -> Option<Arc<str>> {
+        self.optional_text(name).map(|s| match s {
+            Cow::Borrowed(s) => interner.intern_field(s, field),
+            Cow::Owned(s) => interner.intern_string(s),
+        })
+    }
+
     /// A [`Field::Time`]; a `null` is kept as an extra field.
     fn time(&mut self, name: &'static str) -> Option<u64> {
         match self.take(name) {
-            Some(Json::String(s)) => s.parse::<u64>().ok(),
-            Some(Json::Number(n)) => n.as_u64(),
-            Some(Json::Null) => {
-                self.extra.push((name.to_owned(), Json::Null));
+            Some(Raw::Str(s)) => s.parse::<u64>().ok(),
+            Some(Raw::Json(Json::Number(n))) => n.as_u64(),
+            Some(Raw::Json(Json::Null)) => {
+                self.nulls.push(name);
                 None
             }
             _ => None,
@@ -357,11 +402,34 @@ impl Reader {
     }
 
     fn secret(&mut self) -> SecretString {
-        SecretString::from(self.required("secret"))
+        SecretString::from(self.required("secret").into_owned())
     }
 
+    /// The fields not taken (unknown ones, in document order), then the `null`s.
     fn finish(self) -> ExtraFields {
-        ExtraFields(self.extra)
+        let mut extra: Object = self
+            .fields
+            .drain(..)
+            .filter_map(|(key, value)| {
+                let value = value?;
+                Some((key.into_owned(), value.into_json()))
+            })
+            .collect();
+        extra.extend(
+            self.nulls
+                .into_iter()
+                .map(|name| (name.to_owned(), Json::Null)),
+        );
+        ExtraFields(extra)
+    }
+}
+
+/// The interned copy of `value`, reusing its buffer when it was copied out of the
+/// document anyway.
+fn intern(value: Cow<'_, str>, interner: &mut Interner) -> Arc<str> {
+    match value {
+        Cow::Borrowed(s) => interner.intern(s),
+        Cow::Owned(s) => interner.intern_string(s),
     }
 }
 
@@ -442,8 +510,9 @@ fn hint(values: &[&str], fields: usize, extra: &ExtraFields) -> usize {
 
 /// Conversion between an entry and its JSON object.
 pub(crate) trait EntryJson: Sized {
-    /// The typed entry, or the object untouched if a known field has an unexpected shape.
-    fn from_json(object: Object) -> Result<Self, Object>;
+    /// The typed entry read from an object's `fields` (emptied), or `None`, the fields
+    /// untouched, if a known field has an unexpected shape.
+    fn from_fields(fields: &mut Fields<'_>, interner: &mut Interner) -> Option<Self>;
     /// Writes the entry's JSON object at nesting `depth` (no tree is built).
     fn write_json(&self, out: &mut String, depth: usize);
     /// About how many bytes [`EntryJson::write_json`] writes, to size the output ahead.
@@ -451,10 +520,10 @@ pub(crate) trait EntryJson: Sized {
 }
 
 impl EntryJson for AccessTokenEntry {
-    fn from_json(object: Object) -> Result<Self, Object> {
+    fn from_fields(fields: &mut Fields<'_>, interner: &mut Interner) -> Option<Self> {
         use Field::{Nullable, Optional, Required, RequiredTime, Time};
         let mut r = Reader::new(
-            object,
+            fields,
             &[
                 ("credential_type", Field::Credential(ACCESS_TOKEN)),
                 ("secret", Required),
@@ -473,13 +542,13 @@ impl EntryJson for AccessTokenEntry {
             ],
         )?;
         r.credential_type();
-        Ok(AccessTokenEntry {
+        Some(AccessTokenEntry {
             secret: r.secret(),
-            home_account_id: r.nullable("home_account_id"),
-            environment: r.required("environment"),
-            client_id: r.required("client_id"),
-            target: r.required("target"),
-            realm: r.required("realm"),
+            home_account_id: r.nullable_interned("home_account_id", interner),
+            environment: r.repeated("environment", Repeated::Environment, interner),
+            client_id: r.repeated("client_id", Repeated::ClientId, interner),
+            target: r.repeated("target", Repeated::Target, interner),
+            realm: r.repeated("realm", Repeated::Realm, interner),
             token_type: r.optional("token_type"),
             cached_at: r.time("cached_at"),
             expires_on: r.required_time("expires_on"),
@@ -530,10 +599,10 @@ impl EntryJson for AccessTokenEntry {
 }
 
 impl EntryJson for RefreshTokenEntry {
-    fn from_json(object: Object) -> Result<Self, Object> {
+    fn from_fields(fields: &mut Fields<'_>, interner: &mut Interner) -> Option<Self> {
         use Field::{Optional, Required, Time};
         let mut r = Reader::new(
-            object,
+            fields,
             &[
                 ("credential_type", Field::Credential(REFRESH_TOKEN)),
                 ("secret", Required),
@@ -546,12 +615,12 @@ impl EntryJson for RefreshTokenEntry {
             ],
         )?;
         r.credential_type();
-        Ok(RefreshTokenEntry {
+        Some(RefreshTokenEntry {
             secret: r.secret(),
-            home_account_id: r.required("home_account_id"),
-            environment: r.required("environment"),
-            client_id: r.required("client_id"),
-            target: r.optional("target"),
+            home_account_id: r.interned("home_account_id", interner),
+            environment: r.repeated("environment", Repeated::Environment, interner),
+            client_id: r.repeated("client_id", Repeated::ClientId, interner),
+            target: r.optional_repeated("target", Repeated::Target, interner),
             last_modification_time: r.time("last_modification_time"),
             family_id: r.optional("family_id"),
             extra: r.finish(),
@@ -588,10 +657,10 @@ impl EntryJson for RefreshTokenEntry {
 }
 
 impl EntryJson for IdTokenEntry {
-    fn from_json(object: Object) -> Result<Self, Object> {
+    fn from_fields(fields: &mut Fields<'_>, interner: &mut Interner) -> Option<Self> {
         use Field::Required;
         let mut r = Reader::new(
-            object,
+            fields,
             &[
                 ("credential_type", Field::Credential(ID_TOKEN)),
                 ("secret", Required),
@@ -602,12 +671,12 @@ impl EntryJson for IdTokenEntry {
             ],
         )?;
         r.credential_type();
-        Ok(IdTokenEntry {
+        Some(IdTokenEntry {
             secret: r.secret(),
-            home_account_id: r.required("home_account_id"),
-            environment: r.required("environment"),
-            realm: r.required("realm"),
-            client_id: r.required("client_id"),
+            home_account_id: r.interned("home_account_id", interner),
+            environment: r.repeated("environment", Repeated::Environment, interner),
+            realm: r.repeated("realm", Repeated::Realm, interner),
+            client_id: r.repeated("client_id", Repeated::ClientId, interner),
             extra: r.finish(),
         })
     }
@@ -639,10 +708,10 @@ impl EntryJson for IdTokenEntry {
 }
 
 impl EntryJson for AccountEntry {
-    fn from_json(object: Object) -> Result<Self, Object> {
+    fn from_fields(fields: &mut Fields<'_>, interner: &mut Interner) -> Option<Self> {
         use Field::{Nullable, Optional, Required};
         let mut r = Reader::new(
-            object,
+            fields,
             &[
                 ("home_account_id", Required),
                 ("environment", Required),
@@ -653,10 +722,10 @@ impl EntryJson for AccountEntry {
                 ("account_source", Optional),
             ],
         )?;
-        Ok(AccountEntry {
-            home_account_id: r.required("home_account_id"),
-            environment: r.required("environment"),
-            realm: r.required("realm"),
+        Some(AccountEntry {
+            home_account_id: r.interned("home_account_id", interner),
+            environment: r.repeated("environment", Repeated::Environment, interner),
+            realm: r.repeated("realm", Repeated::Realm, interner),
             local_account_id: r.nullable("local_account_id"),
             username: r.optional("username"),
             authority_type: r.optional("authority_type"),
@@ -693,19 +762,19 @@ impl EntryJson for AccountEntry {
 }
 
 impl EntryJson for AppMetadataEntry {
-    fn from_json(object: Object) -> Result<Self, Object> {
+    fn from_fields(fields: &mut Fields<'_>, interner: &mut Interner) -> Option<Self> {
         use Field::{Optional, Required};
         let mut r = Reader::new(
-            object,
+            fields,
             &[
                 ("client_id", Required),
                 ("environment", Required),
                 ("family_id", Optional),
             ],
         )?;
-        Ok(AppMetadataEntry {
-            client_id: r.required("client_id"),
-            environment: r.required("environment"),
+        Some(AppMetadataEntry {
+            client_id: r.repeated("client_id", Repeated::ClientId, interner),
+            environment: r.repeated("environment", Repeated::Environment, interner),
             family_id: r.optional("family_id"),
             extra: r.finish(),
         })

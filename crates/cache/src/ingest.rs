@@ -1,5 +1,7 @@
 //! Turning a token response into cache entries, as MSAL Python does.
 
+use std::sync::Arc;
+
 use secrecy::SecretString;
 
 use crate::data::CacheData;
@@ -7,6 +9,7 @@ use crate::entry::{
     AUTHORITY_TYPE_ADFS, AUTHORITY_TYPE_MSSTS, AccessTokenEntry, AccountEntry, AppMetadataEntry,
     ExtraFields, IdTokenEntry, RefreshTokenEntry,
 };
+use crate::intern::Field as Repeated;
 use crate::scopes::{intersects_ignoring_oidc, sorted_target};
 
 /// Access token lifetime MSAL assumes when a response has no `expires_in`.
@@ -159,15 +162,28 @@ impl CacheData {
     /// Writes the entries for one token response, in MSAL Python's order and shape.
     pub(crate) fn ingest(&mut self, ingest: &TokenIngest) -> Ingested {
         let now = ingest.now;
-        let target = ingest.target();
+        let target = self
+            .interner
+            .intern_field(&ingest.target(), Repeated::Target);
+        let environment = self
+            .interner
+            .intern_field(&ingest.environment, Repeated::Environment);
+        let client_id = self
+            .interner
+            .intern_field(&ingest.client_id, Repeated::ClientId);
+        let realm = self.interner.intern_field(&ingest.realm, Repeated::Realm);
+        let home_account_id = ingest
+            .home_account_id
+            .as_deref()
+            .map(|id| self.interner.intern(id));
         let expires_in = ingest.expires_in.unwrap_or(DEFAULT_EXPIRES_IN);
         let at = AccessTokenEntry {
             secret: ingest.access_token.clone(),
-            home_account_id: ingest.home_account_id.clone(),
-            environment: ingest.environment.clone(),
-            client_id: ingest.client_id.clone(),
-            target: target.clone(),
-            realm: ingest.realm.clone(),
+            home_account_id: home_account_id.clone(),
+            environment: Arc::clone(&environment),
+            client_id: Arc::clone(&client_id),
+            target: Arc::clone(&target),
+            realm: Arc::clone(&realm),
             token_type: Some(
                 ingest
                     .token_type
@@ -197,7 +213,7 @@ impl CacheData {
             ..Ingested::default()
         };
 
-        if let (Some(home_account_id), true) = (&ingest.home_account_id, ingest.create_account) {
+        if let (Some(home_account_id), true) = (&home_account_id, ingest.create_account) {
             let authority_type = ingest.authority_type.clone().unwrap_or_else(|| {
                 let adfs = ingest.realm == "adfs";
                 (if adfs {
@@ -208,9 +224,9 @@ impl CacheData {
                 .to_owned()
             });
             let account = AccountEntry {
-                home_account_id: home_account_id.clone(),
-                environment: ingest.environment.clone(),
-                realm: ingest.realm.clone(),
+                home_account_id: Arc::clone(home_account_id),
+                environment: Arc::clone(&environment),
+                realm: Arc::clone(&realm),
                 local_account_id: ingest.local_account_id.clone(),
                 username: Some(ingest.username.clone().unwrap_or_default()),
                 authority_type: Some(authority_type),
@@ -225,14 +241,13 @@ impl CacheData {
             written.account = Some(key);
         }
 
-        if let (Some(id_token), Some(home_account_id)) = (&ingest.id_token, &ingest.home_account_id)
-        {
+        if let (Some(id_token), Some(home_account_id)) = (&ingest.id_token, &home_account_id) {
             let idt = IdTokenEntry {
                 secret: id_token.clone(),
-                home_account_id: home_account_id.clone(),
-                environment: ingest.environment.clone(),
-                realm: ingest.realm.clone(),
-                client_id: ingest.client_id.clone(),
+                home_account_id: Arc::clone(home_account_id),
+                environment: Arc::clone(&environment),
+                realm: Arc::clone(&realm),
+                client_id: Arc::clone(&client_id),
                 extra: ExtraFields::default(),
             };
             let key = idt.key();
@@ -241,13 +256,13 @@ impl CacheData {
         }
 
         if let (Some(refresh_token), Some(home_account_id)) =
-            (&ingest.refresh_token, &ingest.home_account_id)
+            (&ingest.refresh_token, &home_account_id)
         {
             let rt = RefreshTokenEntry {
                 secret: refresh_token.clone(),
-                home_account_id: home_account_id.clone(),
-                environment: ingest.environment.clone(),
-                client_id: ingest.client_id.clone(),
+                home_account_id: Arc::clone(home_account_id),
+                environment: Arc::clone(&environment),
+                client_id: Arc::clone(&client_id),
                 target: Some(target),
                 last_modification_time: Some(now),
                 family_id: ingest.family_id.clone(),
@@ -259,8 +274,8 @@ impl CacheData {
         }
 
         let app = AppMetadataEntry {
-            client_id: ingest.client_id.clone(),
-            environment: ingest.environment.clone(),
+            client_id,
+            environment,
             family_id: ingest.family_id.clone(),
             extra: ExtraFields::default(),
         };

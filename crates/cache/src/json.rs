@@ -5,11 +5,11 @@
 //! and that feature would leak into every crate of a workspace build; this small type
 //! keeps key order locally instead.
 
-use std::borrow::Borrow;
+use std::borrow::{Borrow, Cow};
 use std::fmt;
 use std::fmt::Write as _;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// A JSON value whose objects keep their keys in document order.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,7 +48,7 @@ impl<'de> Deserialize<'de> for Json {
     }
 }
 
-struct JsonVisitor;
+pub(crate) struct JsonVisitor;
 
 /// Objects with up to this many keys look for a repeated key by a linear scan.
 const SCAN_LIMIT: usize = 32;
@@ -136,6 +136,223 @@ impl<'de> Visitor<'de> for JsonVisitor {
             }
         }
         Ok(Json::Object(object))
+    }
+}
+
+/// A string read from the document, borrowed from it when it holds no escape.
+pub(crate) struct Text<'de>(pub(crate) Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = Text<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(v)))
+    }
+}
+
+/// One field value of a cache entry as read: a string (borrowed from the document when
+/// it holds no escape), or any other JSON value.
+#[derive(Debug)]
+pub(crate) enum Raw<'de> {
+    Str(Cow<'de, str>),
+    Json(Json),
+}
+
+impl Raw<'_> {
+    /// The value as an owned JSON value.
+    pub(crate) fn into_json(self) -> Json {
+        match self {
+            Raw::Str(s) => Json::String(s.into_owned()),
+            Raw::Json(json) => json,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Raw<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RawVisitor)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = Raw<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Raw<'de>, E> {
+        Ok(Raw::Str(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Raw<'de>, E> {
+        Ok(Raw::Str(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Raw<'de>, E> {
+        Ok(Raw::Str(Cow::Owned(v)))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Raw<'de>, E> {
+        JsonVisitor.visit_bool(v).map(Raw::Json)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Raw<'de>, E> {
+        JsonVisitor.visit_i64(v).map(Raw::Json)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Raw<'de>, E> {
+        JsonVisitor.visit_u64(v).map(Raw::Json)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Raw<'de>, E> {
+        JsonVisitor.visit_f64(v).map(Raw::Json)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Raw<'de>, E> {
+        Ok(Raw::Json(Json::Null))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Raw<'de>, E> {
+        Ok(Raw::Json(Json::Null))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Raw<'de>, A::Error> {
+        JsonVisitor.visit_seq(seq).map(Raw::Json)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Raw<'de>, A::Error> {
+        JsonVisitor.visit_map(map).map(Raw::Json)
+    }
+}
+
+/// The fields of one entry object in document order; a field taken out is `None`.
+pub(crate) type Fields<'de> = Vec<(Cow<'de, str>, Option<Raw<'de>>)>;
+
+/// Owned JSON object of `fields` (an entry kept verbatim).
+pub(crate) fn fields_into_object(fields: &mut Fields<'_>) -> Object {
+    fields
+        .drain(..)
+        .map(|(key, value)| (key.into_owned(), value.map_or(Json::Null, Raw::into_json)))
+        .collect()
+}
+
+/// Reads one entry: an object into `fields` (reused from entry to entry, so reading an
+/// entry allocates only for the strings that must be copied), any other value whole.
+/// Its value is `None` for an object, else the value read.
+pub(crate) struct EntrySeed<'f, 'de> {
+    pub(crate) fields: &'f mut Fields<'de>,
+}
+
+impl<'de> DeserializeSeed<'de> for EntrySeed<'_, 'de> {
+    type Value = Option<Json>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EntrySeed<'_, 'de> {
+    type Value = Option<Json>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Json>, A::Error> {
+        self.fields.clear();
+        // As in `JsonVisitor`: a scan finds a repeated key in a small object (every
+        // entry MSAL writes), an index in a big one.
+        let mut positions: Option<std::collections::HashMap<Cow<'de, str>, usize>> = None;
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+            let value: Raw<'de> = map.next_value()?;
+            // A repeated key keeps its first position and its last value (as `Json`).
+            let found = match &positions {
+                Some(index) => index.get(&key).copied(),
+                None => self.fields.iter().position(|(seen, _)| *seen == key),
+            };
+            match found.and_then(|at| self.fields.get_mut(at)) {
+                Some((_, slot)) => *slot = Some(value),
+                None => {
+                    if let Some(index) = &mut positions {
+                        index.insert(key.clone(), self.fields.len());
+                    } else if self.fields.len() == SCAN_LIMIT {
+                        let mut index: std::collections::HashMap<Cow<'de, str>, usize> = self
+                            .fields
+                            .iter()
+                            .enumerate()
+                            .map(|(at, (seen, _))| (seen.clone(), at))
+                            .collect();
+                        index.insert(key.clone(), self.fields.len());
+                        positions = Some(index);
+                    }
+                    self.fields.push((key, Some(value)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Option<Json>, E> {
+        JsonVisitor.visit_str(v).map(Some)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<Json>, E> {
+        JsonVisitor.visit_str(v).map(Some)
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Option<Json>, E> {
+        JsonVisitor.visit_string(v).map(Some)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Option<Json>, E> {
+        JsonVisitor.visit_bool(v).map(Some)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<Json>, E> {
+        JsonVisitor.visit_i64(v).map(Some)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<Json>, E> {
+        JsonVisitor.visit_u64(v).map(Some)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<Json>, E> {
+        JsonVisitor.visit_f64(v).map(Some)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Option<Json>, E> {
+        Ok(Some(Json::Null))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Option<Json>, E> {
+        Ok(Some(Json::Null))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<Json>, A::Error> {
+        JsonVisitor.visit_seq(seq).map(Some)
     }
 }
 

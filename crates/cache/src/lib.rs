@@ -47,6 +47,7 @@ mod entry;
 mod error;
 mod file;
 mod ingest;
+mod intern;
 mod json;
 mod partition;
 mod query;

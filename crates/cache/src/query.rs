@@ -2,7 +2,8 @@
 //! does not grow with the number of accounts in the cache.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use secrecy::SecretString;
 
@@ -81,8 +82,80 @@ pub struct RefreshTokenQuery<'a> {
     pub family_id: Option<&'a str>,
 }
 
+/// A shared, immutable account listing (see [`crate::TokenCache::accounts`]).
+pub(crate) type AccountList = Arc<[Arc<AccountEntry>]>;
+
+/// How many listings (one per set of environments asked for) are kept at once.
+const ACCOUNT_LISTS_KEPT: usize = 4;
+
+/// The account listings computed since the Account section last changed, each under
+/// the environments it was asked for. Any change to the Account section clears them
+/// (see `CacheData::put` and `CacheData::take`), and a cache read from bytes starts
+/// without any, so a listing is computed once per generation of the section and then
+/// handed out as one shared `Arc`.
+#[derive(Default)]
+pub(crate) struct AccountLists(Mutex<Vec<(Environments, AccountList)>>);
+
+/// The environments a listing was asked for.
+type Environments = Box<[Box<str>]>;
+
+impl AccountLists {
+    /// Forgets every listing (the Account section changed).
+    pub(crate) fn clear(&mut self) {
+        let lists = self.0.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if !lists.is_empty() {
+            lists.clear();
+        }
+    }
+
+    /// The listing kept for exactly `environments`, else the one `compute` builds (kept
+    /// for the next call).
+    fn get_or_compute(
+        &self,
+        environments: &[&str],
+        compute: impl FnOnce() -> AccountList,
+    ) -> AccountList {
+        let mut lists = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let same = |kept: &[Box<str>]| {
+            kept.len() == environments.len()
+                && kept.iter().zip(environments).all(|(k, e)| **k == **e)
+        };
+        if let Some((_, list)) = lists.iter().find(|(kept, _)| same(kept)) {
+            return Arc::clone(list);
+        }
+        let list = compute();
+        if lists.len() == ACCOUNT_LISTS_KEPT {
+            lists.remove(0);
+        }
+        lists.push((
+            environments.iter().map(|e| Box::from(*e)).collect(),
+            Arc::clone(&list),
+        ));
+        list
+    }
+}
+
+impl Clone for AccountLists {
+    /// A copy of the cache starts without listings (they are only a memo).
+    fn clone(&self) -> Self {
+        AccountLists::default()
+    }
+}
+
+impl fmt::Debug for AccountLists {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kept = self.0.lock().map_or(0, |lists| lists.len());
+        f.debug_struct("AccountLists").field("kept", &kept).finish()
+    }
+}
+
 fn matches_any(value: &str, accepted: &[&str]) -> bool {
-    accepted.is_empty() || accepted.iter().any(|a| a.eq_ignore_ascii_case(value))
+    accepted.is_empty() || accepted.iter().any(|a| same(a, value))
+}
+
+/// Equal ignoring ASCII case; an exact match (the usual case) is found by one `memcmp`.
+fn same(a: &str, b: &str) -> bool {
+    a == b || a.eq_ignore_ascii_case(b)
 }
 
 impl CacheData {
@@ -106,7 +179,7 @@ impl CacheData {
         self.owned(owner, Kind::AccessToken, |d, k| d.access_tokens.get(k))
             .filter(|(_, at)| {
                 at.home_account_id.is_some() == q.home_account_id.is_some()
-                    && at.client_id.eq_ignore_ascii_case(q.client_id)
+                    && same(&at.client_id, q.client_id)
                     && matches_any(&at.environment, q.environments)
                     && matches_any(&at.realm, q.realms)
                     && at.key_id.is_none()
@@ -138,7 +211,7 @@ impl CacheData {
         let mut family: Vec<_> = candidates.iter().filter(|(_, rt)| is_family(rt)).collect();
         let mut own: Vec<_> = candidates
             .iter()
-            .filter(|(_, rt)| !is_family(rt) && rt.client_id.eq_ignore_ascii_case(q.client_id))
+            .filter(|(_, rt)| !is_family(rt) && same(&rt.client_id, q.client_id))
             .collect();
         type Candidate<'c> = (&'c Arc<str>, &'c Arc<RefreshTokenEntry>);
         let newest_first = |a: &&Candidate<'_>, b: &&Candidate<'_>| {
@@ -167,7 +240,7 @@ impl CacheData {
     ) -> Option<Arc<IdTokenEntry>> {
         self.owned(home_account_id, Kind::IdToken, |d, k| d.id_tokens.get(k))
             .find(|(_, idt)| {
-                idt.client_id.eq_ignore_ascii_case(client_id)
+                same(&idt.client_id, client_id)
                     && matches_any(&idt.environment, environments)
                     && matches_any(&idt.realm, realms)
             })
@@ -190,6 +263,24 @@ impl CacheData {
             .filter(|(_, a)| matches_any(&a.environment, environments))
             .max_by_key(|(seq, _)| *seq)
             .map(|(_, a)| Arc::clone(a))
+    }
+
+    /// [`CacheData::list_accounts`], shared: without a username, the listing for the same
+    /// environments is computed once per generation of the Account section and handed
+    /// out again until that section changes.
+    pub(crate) fn shared_accounts(
+        &self,
+        environments: &[&str],
+        username: Option<&str>,
+    ) -> AccountList {
+        match username {
+            // A username filters before one entry is picked per account, so its listing
+            // is not a subset of the memoized one; such calls are rare and not kept.
+            Some(_) => self.list_accounts(environments, username).into(),
+            None => self.account_lists.get_or_compute(environments, || {
+                self.list_accounts(environments, None).into()
+            }),
+        }
     }
 
     /// Accounts as MSAL Python's `get_accounts` lists them: one per `home_account_id`
@@ -243,8 +334,7 @@ impl CacheData {
         self.app_metadata
             .known()
             .filter(|(_, _, m)| {
-                m.client_id.eq_ignore_ascii_case(client_id)
-                    && matches_any(&m.environment, environments)
+                same(&m.client_id, client_id) && matches_any(&m.environment, environments)
             })
             .max_by_key(|(_, seq, _)| *seq)
             .map(|(_, _, m)| Arc::clone(m))

@@ -214,8 +214,8 @@ fn removing_an_account_removes_everything_it_owns_and_nothing_else() {
     assert!(cache.id_token("alice", &[], CLIENT, &[]).is_none());
     let names: Vec<_> = cache
         .accounts(&[], None)
-        .into_iter()
-        .map(|a| a.home_account_id.clone())
+        .iter()
+        .map(|a| a.home_account_id.to_string())
         .collect();
     assert_eq!(names, ["bob"]);
     assert!(

@@ -32,8 +32,8 @@ fn sign_in(cache: &TokenCache, home_account_id: &str) {
 fn home_account_ids(cache: &TokenCache) -> Vec<String> {
     let mut ids: Vec<_> = cache
         .accounts(&[], None)
-        .into_iter()
-        .map(|a| a.home_account_id.clone())
+        .iter()
+        .map(|a| a.home_account_id.to_string())
         .collect();
     ids.sort();
     ids

@@ -85,7 +85,7 @@ fn python_cache_serves_lookups() {
 
     let usernames: Vec<_> = cache
         .accounts(&env, None)
-        .into_iter()
+        .iter()
         .filter_map(|a| a.username.clone())
         .collect();
     assert_eq!(usernames, ["alice@contoso.com", "zo\u{eb}@contoso.com"]);

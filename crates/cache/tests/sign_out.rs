@@ -49,8 +49,8 @@ fn refresh_token(cache: &TokenCache, home_account_id: &str) -> Option<String> {
 fn accounts(cache: &TokenCache) -> Vec<String> {
     let mut ids: Vec<String> = cache
         .accounts(&[], None)
-        .into_iter()
-        .map(|a| a.home_account_id.clone())
+        .iter()
+        .map(|a| a.home_account_id.to_string())
         .collect();
     ids.sort();
     ids

@@ -94,7 +94,7 @@ fn lookups(cache: &TokenCache, doc: &Value) {
     );
     let environments: Vec<&str> = environments.iter().map(String::as_str).collect();
     let realms: Vec<&str> = realms.iter().map(String::as_str).collect();
-    for account in cache.accounts(&environments, None) {
+    for account in cache.accounts(&environments, None).iter() {
         let _ = cache.account(&account.home_account_id, &environments);
     }
     for client_id in &client_ids {

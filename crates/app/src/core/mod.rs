@@ -4,6 +4,7 @@
 //! `sign_in` holds the username/password flow (managed and federated), `silent` the
 //! cache lookup and refresh; this module the plumbing they share.
 
+mod listing;
 mod memo;
 mod persistence;
 mod sign_in;
@@ -25,7 +26,7 @@ use uuid::Uuid;
 use crate::builder::ClientKind;
 use crate::clock::{Clock, from_unix_seconds, saturating_from_unix_seconds, unix_seconds};
 use crate::error::{AuthError, Redeeming};
-use crate::result::{AccessToken, Account, AuthenticationResult, TokenSource};
+use crate::result::{AccessToken, Account, Accounts, AuthenticationResult, TokenSource};
 
 /// How a confidential client proves its identity.
 pub(crate) enum Credential {
@@ -185,6 +186,8 @@ pub(crate) struct Core {
     environments: Vec<String>,
     /// The id token claims decoded so far, so a cache hit does not decode them again.
     claims: silent::ClaimsMemo,
+    /// The last account listing, so a repeated `accounts()` builds nothing.
+    accounts: listing::AccountsMemo,
 }
 
 impl Core {
@@ -216,6 +219,7 @@ impl Core {
             discovered: memo::Discovered::new(),
             environments: environments(&authority),
             claims: silent::ClaimsMemo::default(),
+            accounts: listing::AccountsMemo::default(),
             authority,
         }
     }
@@ -439,15 +443,12 @@ impl Core {
         })
     }
 
-    pub(crate) async fn accounts(&self) -> Result<Vec<Account>, AuthError> {
+    pub(crate) async fn accounts(&self) -> Result<Accounts, AuthError> {
         self.fresh_all().await?;
         let environments = self.environments();
         Ok(self
-            .cache
-            .accounts(&environments, None)
-            .into_iter()
-            .map(|entry| Account::from(Arc::unwrap_or_clone(entry)))
-            .collect())
+            .accounts
+            .accounts(self.cache.accounts(&environments, None)))
     }
 
     pub(crate) async fn account(

@@ -270,7 +270,7 @@ impl CacheData {
                 .map(|(key, _, entry)| (Arc::clone(key), Arc::clone(entry)))
                 .collect();
             for (key, entry) in entries {
-                data.put(key.to_string(), Slot::Known(entry));
+                data.put(&key, Slot::Known(entry));
             }
         }
         absorb::<AccessTokenEntry>(self, loaded, partition, &is_kept);
