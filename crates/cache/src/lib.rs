@@ -43,6 +43,8 @@
 
 mod cache;
 mod data;
+#[cfg(feature = "encryption")]
+mod encryption;
 mod entry;
 mod error;
 mod file;
@@ -54,6 +56,8 @@ mod scopes;
 mod store;
 
 pub use cache::TokenCache;
+#[cfg(feature = "encryption")]
+pub use encryption::{EncryptedStore, EncryptionKey, KEY_LEN, KeyError};
 pub use entry::{
     AccessTokenEntry, AccountEntry, AppMetadataEntry, ExtraFields, IdTokenEntry, RefreshTokenEntry,
 };
