@@ -8,6 +8,9 @@
 //! is a typed error and is left untouched; writes replace files atomically. No network
 //! I/O and no wire formats other than the cache's own JSON.
 //!
+//! With the `encryption` feature, `EncryptedStore` wraps any store and keeps its bytes
+//! encrypted at rest (AES-256-GCM under an application's key, with key rotation).
+//!
 //! Token secrets are `secrecy::SecretString`s in every signature (their `Debug` is
 //! redacted and they are zeroized on drop); no other crate's type is part of the API.
 //!
