@@ -161,7 +161,7 @@ pub struct KeyError {
 }
 
 impl KeyError {
-    fn new(reason: impl Into<String>) -> KeyError {
+    pub(crate) fn new(reason: impl Into<String>) -> KeyError {
         KeyError {
             reason: reason.into(),
         }

@@ -9,6 +9,8 @@
 
 mod envelope;
 mod key;
+#[cfg(all(feature = "keyring", target_os = "linux"))]
+mod keyring;
 
 use std::sync::Arc;
 use std::time::Duration;
