@@ -60,7 +60,7 @@ mod store;
 
 pub use cache::TokenCache;
 #[cfg(feature = "encryption")]
-pub use encryption::{EncryptedStore, EncryptionKey, KEY_LEN, KeyError};
+pub use encryption::{EncryptedStore, EncryptionKey, KEY_LEN, KeyError, is_encrypted};
 pub use entry::{
     AccessTokenEntry, AccountEntry, AppMetadataEntry, ExtraFields, IdTokenEntry, RefreshTokenEntry,
 };

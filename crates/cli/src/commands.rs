@@ -90,6 +90,9 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
         })?,
     };
     let cache_key = cli.cache_key_env.as_deref().map(cache_key).transpose()?;
+    if cache_key.is_none() && starts_encrypted(&cache_path) {
+        return Err(CliError::EncryptedCache { path: cache_path });
+    }
     let settings_path = settings_path(&cache_path);
     let settings = Settings::load(&settings_path)?;
     tracing::debug!(cache = %cache_path.display(), settings = %settings_path.display(), "local state");
@@ -570,6 +573,16 @@ fn cache_key(variable: &str) -> Result<EncryptionKey, CliError> {
     };
     EncryptionKey::from_text(&text)
         .map_err(|e| error(&format!("holds no usable key: {}", e.reason())))
+}
+
+/// Whether the file at `path` begins with the encrypted cache's header. A file that
+/// cannot be read is not (the cache's own load reports why).
+fn starts_encrypted(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut head = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut file| file.read_exact(&mut head))
+        .is_ok_and(|()| entra_auth::is_encrypted(&head))
 }
 
 fn read_file(path: &Path, flag: &'static str) -> Result<Vec<u8>, CliError> {

@@ -90,6 +90,11 @@ pub(crate) enum CliError {
         /// What was wrong (never the value).
         reason: String,
     },
+    /// The cache file is encrypted and `--cache-key-env` was not given.
+    EncryptedCache {
+        /// The cache file.
+        path: PathBuf,
+    },
     /// The settings file (or the cache's directory) could not be used.
     LocalState {
         /// What was being done.
@@ -143,7 +148,7 @@ impl CliError {
             | CliError::SeveralAccounts { .. } => ExitClass::Usage,
             CliError::NoAccount { .. } => ExitClass::InteractionRequired,
             CliError::CacheKey { .. } => ExitClass::Configuration,
-            CliError::LocalState { .. } => ExitClass::LocalState,
+            CliError::LocalState { .. } | CliError::EncryptedCache { .. } => ExitClass::LocalState,
             CliError::Auth { error, .. } => classify(error),
         }
     }
@@ -190,6 +195,12 @@ impl CliError {
                 "the environment variable {variable} (given to --cache-key-env) {reason}. Set \
                  it to the cache's 256-bit key, as base64 or 64 hexadecimal digits (a new key: \
                  `openssl rand -base64 32`)."
+            ),
+            CliError::EncryptedCache { path } => format!(
+                "the token cache at {} is encrypted, and no key was given; it was left \
+                 untouched. Pass --cache-key-env NAME with the key it was written with in the \
+                 environment variable NAME, or pass --cache to use another file.",
+                path.display()
             ),
             CliError::LocalState {
                 action,

@@ -24,6 +24,36 @@ fn login(env: &Env, key: Option<&str>) -> Run {
     }
 }
 
+/// `entra-auth login` as Alice with the password in an environment variable (not on
+/// standard input: a run refused before it reads the password would break the pipe),
+/// and `--cache-key-env` with `key` if given.
+fn login_without_stdin(env: &Env, key: Option<&str>) -> Run {
+    let authority = env.authority("organizations");
+    let mut args = vec![
+        "login",
+        "--username",
+        fixture::ALICE,
+        "--password-env",
+        "ENTRA_AUTH_TEST_PASSWORD",
+        "--client-id",
+        fixture::CLI_CLIENT_ID,
+        "--authority",
+        &authority,
+        "--scope",
+        "User.Read",
+    ];
+    let mut command = if let Some(key) = key {
+        args.extend(["--cache-key-env", VARIABLE]);
+        let mut command = env.command(&args);
+        command.env(VARIABLE, key);
+        command
+    } else {
+        env.command(&args)
+    };
+    command.env("ENTRA_AUTH_TEST_PASSWORD", fixture::PASSWORD);
+    env.run_command(command, None)
+}
+
 /// `entra-auth token --scope User.Read`, with the key in the environment if given.
 fn token(env: &Env, key: Option<&str>) -> Run {
     let command = match key {
@@ -151,14 +181,24 @@ fn an_unset_or_malformed_key_variable_is_a_configuration_error() {
     );
     check(&env, "encryption_key_unset", 7, &unset);
 
-    let short = env.login_with(
-        fixture::ALICE,
-        fixture::PASSWORD,
-        &["--cache-key-env", VARIABLE],
-        &[(VARIABLE, "c2hvcnQga2V5")],
-    );
+    let short = login_without_stdin(&env, Some("c2hvcnQga2V5"));
     check(&env, "encryption_key_malformed", 7, &short);
     assert!(!short.stderr.contains("c2hvcnQga2V5"), "{short:?}");
     assert!(env.token_requests().is_empty(), "nothing was sent");
     assert!(!env.cache.exists(), "nothing was written");
+}
+
+#[test]
+fn an_encrypted_cache_without_the_key_names_the_flag_and_is_left_as_it_was() {
+    let env = Env::start();
+    login(&env, Some(KEY)).success();
+    let before = std::fs::read(&env.cache).unwrap();
+
+    let run = token(&env, None);
+
+    check(&env, "encryption_key_not_given", 8, &run);
+    assert!(run.stderr.contains("--cache-key-env"), "{run:?}");
+    let login_again = login_without_stdin(&env, None);
+    assert_eq!(login_again.code, 8, "{login_again:?}");
+    assert_eq!(std::fs::read(&env.cache).unwrap(), before);
 }

@@ -166,6 +166,12 @@ pub(crate) fn open(
     })
 }
 
+/// Whether `bytes` begin as [`EncryptedStore`](crate::EncryptedStore) writes: its magic
+/// `EAEC`. A plaintext cache (JSON) never does. Only the first 4 bytes are looked at.
+pub fn is_encrypted(bytes: &[u8]) -> bool {
+    bytes.starts_with(&MAGIC)
+}
+
 fn truncated(sealed: &[u8]) -> String {
     format!(
         "it is truncated: {} bytes, fewer than the {MIN_LEN} of the smallest encrypted cache",
@@ -220,6 +226,8 @@ mod tests {
         assert_ne!(a[13..25], b[13..25], "a nonce is never reused");
         assert_ne!(a[25..], b[25..]);
         assert_eq!(open(&a, &[&key], Binding::Whole).unwrap(), b"{}");
+        assert!(is_encrypted(&a) && is_encrypted(&a[..4]));
+        assert!(!is_encrypted(b"{}") && !is_encrypted(b"EAE"));
     }
 
     #[test]

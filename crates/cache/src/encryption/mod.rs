@@ -15,6 +15,7 @@ mod keyring;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use envelope::is_encrypted;
 use envelope::{Binding, SealError};
 pub use key::{EncryptionKey, KEY_LEN, KeyError};
 
