@@ -60,6 +60,8 @@ pub use result::{
 // implementation needs; and the cache itself, as `Application::token_cache` returns it
 // (to serialize it, or to read its entries, whose types are entra-cache's).
 pub use entra_cache::{CacheError, CacheStore, FileStore, MemoryStore, Merge, TokenCache};
+// Encryption at rest for any of those stores (`EncryptedStore::new(FileStore::new(path), key)`).
+pub use entra_cache::{EncryptedStore, EncryptionKey, KeyError, is_encrypted};
 // The transport, for `ApplicationBuilder::http_client`: the `HttpClient` trait and
 // what an implementation of it receives, returns and honours (a request marked
 // `Retryable` may be sent again; any other request must be sent at most once).

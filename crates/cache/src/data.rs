@@ -16,10 +16,10 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use crate::partition::Partition;
 
 mod partitions;
-pub(crate) use partitions::InPartition;
 use crate::intern::Interner;
 use crate::json::{self, EntrySeed, Fields, Json, Text};
 use crate::query::AccountLists;
+pub(crate) use partitions::InPartition;
 
 /// `home_account_id` lowercased as the per-account index stores it; borrowed (no
 /// allocation) when it has no uppercase letter, as every id MSAL writes.

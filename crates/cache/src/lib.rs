@@ -8,6 +8,9 @@
 //! is a typed error and is left untouched; writes replace files atomically. No network
 //! I/O and no wire formats other than the cache's own JSON.
 //!
+//! With the `encryption` feature, `EncryptedStore` wraps any store and keeps its bytes
+//! encrypted at rest (AES-256-GCM under an application's key, with key rotation).
+//!
 //! Token secrets are `secrecy::SecretString`s in every signature (their `Debug` is
 //! redacted and they are zeroized on drop); no other crate's type is part of the API.
 //!
@@ -43,6 +46,8 @@
 
 mod cache;
 mod data;
+#[cfg(feature = "encryption")]
+mod encryption;
 mod entry;
 mod error;
 mod file;
@@ -55,6 +60,8 @@ mod scopes;
 mod store;
 
 pub use cache::TokenCache;
+#[cfg(feature = "encryption")]
+pub use encryption::{EncryptedStore, EncryptionKey, KEY_LEN, KeyError, is_encrypted};
 pub use entry::{
     AccessTokenEntry, AccountEntry, AppMetadataEntry, ExtraFields, IdTokenEntry, RefreshTokenEntry,
 };

@@ -33,8 +33,9 @@ Exit codes:
   5  personal Microsoft account (or the `consumers` tenant): this flow cannot sign it in
   6  network: unreachable, TLS, server unavailable, throttled: retry later
   7  configuration: public client flows not allowed, unknown application or tenant,
-     rejected client secret or certificate, invalid scope
-  8  the token cache or the settings file next to it could not be read or written
+     rejected client secret or certificate, invalid scope, no usable --cache-key-env key
+  8  the token cache or the settings file next to it could not be read or written (or
+     decrypted: the key is not the one it was written with)
 
 The last sign-in's client id, authority and CA certificate path are remembered in a settings
 file next to the cache (no secrets), so `entra-auth token` needs only --scope afterwards.";
@@ -69,6 +70,11 @@ pub(crate) struct Cli {
     /// ~/.cache/entra-auth/token_cache.json]
     #[arg(long, global = true, value_name = "PATH", display_order = 100)]
     pub(crate) cache: Option<PathBuf>,
+
+    /// Encrypt the token cache with the 256-bit key in this environment variable (base64
+    /// or 64 hex digits; make one with `openssl rand -base64 32`)
+    #[arg(long, global = true, value_name = "NAME", display_order = 100)]
+    pub(crate) cache_key_env: Option<String>,
 
     /// Also trust the CA certificates in this PEM file (for a TLS-inspecting proxy or
     /// mock-idp)

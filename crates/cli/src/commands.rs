@@ -5,13 +5,13 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use entra_auth::FileStore;
 use entra_auth::SecretString;
 use entra_auth::Uuid;
 use entra_auth::{
     Account, Application, ApplicationBuilder, ClientKind, Clock, ConfidentialClientApplication,
     DEFAULT_AUTHORITY, PublicClientApplication,
 };
+use entra_auth::{EncryptedStore, EncryptionKey, FileStore};
 use secrecy::zeroize::Zeroizing;
 
 use crate::cli::{
@@ -26,6 +26,8 @@ use entra_auth_cli::settings::{Settings, default_cache_path, settings_path};
 /// remembered, and the global flags.
 struct Session {
     cache_path: PathBuf,
+    /// `--cache-key-env`: the key the cache is encrypted with.
+    cache_key: Option<EncryptionKey>,
     settings_path: PathBuf,
     settings: Settings,
     ca_cert: Option<PathBuf>,
@@ -87,11 +89,16 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
             )
         })?,
     };
+    let cache_key = cli.cache_key_env.as_deref().map(cache_key).transpose()?;
+    if cache_key.is_none() && starts_encrypted(&cache_path) {
+        return Err(CliError::EncryptedCache { path: cache_path });
+    }
     let settings_path = settings_path(&cache_path);
     let settings = Settings::load(&settings_path)?;
     tracing::debug!(cache = %cache_path.display(), settings = %settings_path.display(), "local state");
     let session = Session {
         cache_path,
+        cache_key,
         settings_path,
         settings,
         ca_cert: cli.ca_cert,
@@ -262,9 +269,13 @@ impl Session {
         builder: ApplicationBuilder<K>,
         config: &AppConfig,
     ) -> Result<ApplicationBuilder<K>, CliError> {
+        let file = FileStore::new(&self.cache_path);
+        let builder = match &self.cache_key {
+            Some(key) => builder.cache_store(EncryptedStore::new(file, key.clone())),
+            None => builder.cache_store(file),
+        };
         let mut builder = builder
             .authority(&config.authority)
-            .cache_store(FileStore::new(&self.cache_path))
             .clock(self.clock.clone())
             .pii_logging(self.log_pii);
         if let Some(path) = &config.ca_cert {
@@ -547,6 +558,31 @@ fn env_var(name: &str, flag: &str) -> Result<String, CliError> {
             "the environment variable {name} (given to {flag}) is not valid UTF-8."
         ))),
     }
+}
+
+/// The key in the environment variable `variable` (`--cache-key-env`).
+fn cache_key(variable: &str) -> Result<EncryptionKey, CliError> {
+    let error = |reason: &str| CliError::CacheKey {
+        variable: variable.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let text = match std::env::var(variable) {
+        Ok(text) => Zeroizing::new(text),
+        Err(std::env::VarError::NotPresent) => return Err(error("is not set")),
+        Err(std::env::VarError::NotUnicode(_)) => return Err(error("is not valid UTF-8")),
+    };
+    EncryptionKey::from_text(&text)
+        .map_err(|e| error(&format!("holds no usable key: {}", e.reason())))
+}
+
+/// Whether the file at `path` begins with the encrypted cache's header. A file that
+/// cannot be read is not (the cache's own load reports why).
+fn starts_encrypted(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut head = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut file| file.read_exact(&mut head))
+        .is_ok_and(|()| entra_auth::is_encrypted(&head))
 }
 
 fn read_file(path: &Path, flag: &'static str) -> Result<Vec<u8>, CliError> {

@@ -83,6 +83,18 @@ pub(crate) enum CliError {
         /// Their usernames (only with `--log-pii`; empty otherwise).
         usernames: Vec<String>,
     },
+    /// `--cache-key-env` names a variable that is unset or holds no usable key.
+    CacheKey {
+        /// The variable's name.
+        variable: String,
+        /// What was wrong (never the value).
+        reason: String,
+    },
+    /// The cache file is encrypted and `--cache-key-env` was not given.
+    EncryptedCache {
+        /// The cache file.
+        path: PathBuf,
+    },
     /// The settings file (or the cache's directory) could not be used.
     LocalState {
         /// What was being done.
@@ -135,7 +147,8 @@ impl CliError {
             | CliError::PasswordTooLong { .. }
             | CliError::SeveralAccounts { .. } => ExitClass::Usage,
             CliError::NoAccount { .. } => ExitClass::InteractionRequired,
-            CliError::LocalState { .. } => ExitClass::LocalState,
+            CliError::CacheKey { .. } => ExitClass::Configuration,
+            CliError::LocalState { .. } | CliError::EncryptedCache { .. } => ExitClass::LocalState,
             CliError::Auth { error, .. } => classify(error),
         }
     }
@@ -177,6 +190,17 @@ impl CliError {
             CliError::SeveralAccounts { usernames } => format!(
                 "several accounts are signed in ({}); choose one with --account.",
                 usernames.join(", ")
+            ),
+            CliError::CacheKey { variable, reason } => format!(
+                "the environment variable {variable} (given to --cache-key-env) {reason}. Set \
+                 it to the cache's 256-bit key, as base64 or 64 hexadecimal digits (a new key: \
+                 `openssl rand -base64 32`)."
+            ),
+            CliError::EncryptedCache { path } => format!(
+                "the token cache at {} is encrypted, and no key was given; it was left \
+                 untouched. Pass --cache-key-env NAME with the key it was written with in the \
+                 environment variable NAME, or pass --cache to use another file.",
+                path.display()
             ),
             CliError::LocalState {
                 action,
@@ -418,6 +442,12 @@ fn cache_paragraph(error: &CacheError) -> String {
             "{}. Check the permissions of the file and its directory, or pass --cache to use \
              another file.",
             chain(error)
+        ),
+        CacheError::Undecryptable { location, reason } => format!(
+            "the token cache at {location} could not be decrypted ({reason}) and was left \
+             untouched. Pass the key it was written with in --cache-key-env (a cache written \
+             without one is read without --cache-key-env), or delete it (its accounts must then \
+             sign in again), or pass --cache to use another file."
         ),
         other => format!("{}. Pass --cache to use another file.", chain(other)),
     }
