@@ -125,9 +125,10 @@ fn number<T: std::str::FromStr>(name: &str, text: &str) -> Result<T, String> {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let start = args.now.map_or_else(SystemTime::now, |now| {
-        unix(now).unwrap_or(SystemTime::UNIX_EPOCH)
-    });
+    let start = match args.now {
+        Some(now) => unix(now).ok_or_else(|| format!("--now {now} is past what a clock holds"))?,
+        None => SystemTime::now(),
+    };
     let clock = Arc::new(ManualClock::new(start));
     let app = build(&args, clock.clone())?;
     let accounts = app
