@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use entra_cache::{CacheStore, TokenCache};
+use entra_cache::{CacheStore, PartitionedStore, TokenCache};
 use entra_http::{HttpClient, ReqwestClient, Retry, RetryPolicy, Throttle};
 use entra_protocol::{Authority, AuthorityOptions, ClientCertificate, LibraryInfo};
 use secrecy::SecretString;
@@ -128,6 +128,7 @@ pub struct ApplicationBuilder<K: ClientKind> {
     http_client: Option<Arc<dyn HttpClient>>,
     extra_root_pem: Vec<u8>,
     cache_store: Option<Arc<dyn CacheStore>>,
+    partitioned_store: Option<Arc<dyn PartitionedStore>>,
     client_capabilities: Vec<String>,
     clock: Option<Arc<dyn Clock>>,
     pii_logging: bool,
@@ -160,6 +161,7 @@ impl<K: ClientKind> ApplicationBuilder<K> {
             http_client: None,
             extra_root_pem: Vec::new(),
             cache_store: None,
+            partitioned_store: None,
             client_capabilities: Vec::new(),
             clock: None,
             pii_logging: false,
@@ -216,6 +218,18 @@ impl<K: ClientKind> ApplicationBuilder<K> {
     /// [`FileStore`](crate::FileStore)); the default keeps it in memory.
     pub fn cache_store(mut self, store: impl CacheStore + 'static) -> Self {
         self.cache_store = Some(Arc::new(store));
+        self
+    }
+
+    /// Shares the token cache through a partitioned store on a server (for example
+    /// `entra-cache-redis`'s `RedisStore`), for applications running as many processes
+    /// or on many machines. Each call reads and writes only its account's partition;
+    /// tokens read are kept in memory and read again when another writer changed the
+    /// partition; and when many callers find the same access token expired, one of
+    /// them, fleet-wide, refreshes it while the others wait for its result (a lease in
+    /// the store). Conflicts with [`cache_store`](Self::cache_store).
+    pub fn partitioned_store(mut self, store: impl PartitionedStore + 'static) -> Self {
+        self.partitioned_store = Some(Arc::new(store));
         self
     }
 
@@ -328,15 +342,22 @@ impl<K: ClientKind> ApplicationBuilder<K> {
         // Outside the retries, so it remembers what the retries ended with; one per
         // application, so its memory is this application's.
         let http = Arc::new(Throttle::with_sleeper(transport, time));
-        let cache = match self.cache_store {
-            Some(store) => TokenCache::with_shared_store(store),
-            None => TokenCache::new(),
+        let (cache, partitioned) = match (self.cache_store, self.partitioned_store) {
+            (Some(_), Some(_)) => {
+                return Err(configuration(
+                    "partitioned_store",
+                    "it conflicts with cache_store: the cache lives in one store",
+                ));
+            }
+            (Some(store), None) => (TokenCache::with_shared_store(store), None),
+            (None, partitioned) => (TokenCache::new(), partitioned),
         };
         Ok(Arc::new(Core::new(CoreConfig {
             client_id: self.client_id,
             authority,
             http,
             cache,
+            partitioned,
             credential,
             capabilities: self.client_capabilities,
             clock,

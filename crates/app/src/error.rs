@@ -425,13 +425,15 @@ impl AuthError {
         )
     }
 
-    /// Whether retrying later may succeed (throttling, server or network failures).
+    /// Whether retrying later may succeed (throttling, server or network failures, a
+    /// cache store's server unreachable).
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
             AuthError::Throttled { .. }
                 | AuthError::ServerUnavailable { .. }
                 | AuthError::Network { .. }
+                | AuthError::Cache(CacheError::Unavailable { .. })
         )
     }
 

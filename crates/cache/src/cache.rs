@@ -11,8 +11,9 @@ use crate::entry::{
 };
 use crate::error::CacheError;
 use crate::ingest::{Ingested, TokenIngest};
+use crate::partition::{Partition, PartitionWrite, PartitionedStore};
 use crate::query::{AccessTokenQuery, Keyed, RefreshTokenQuery};
-use crate::store::{CacheStore, StoreVersion};
+use crate::store::{CacheStore, StoreLease, StoreVersion};
 
 /// A shared, thread-safe token cache. Clones share the same contents.
 ///
@@ -184,6 +185,74 @@ impl TokenCache {
             *seen = Seen::Unknown;
         }
         Ok(())
+    }
+
+    /// Takes the store's refresh lease (see [`CacheStore::lease`]), waiting up to
+    /// `wait`; `Ok(None)` without a store, without leases, or when the wait ran out.
+    /// Blocks: call it off async threads.
+    pub fn lease(&self, wait: std::time::Duration) -> Result<Option<StoreLease>, CacheError> {
+        match &self.inner.store {
+            Some(store) => store.lease(wait),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads `partition` from a [`PartitionedStore`] into this cache: its entries here
+    /// are replaced by the store's, with this cache's unsaved changes to it kept on top
+    /// (unless another writer signed the account out since). Other partitions' entries
+    /// are untouched. A corrupt partition leaves this cache unchanged.
+    pub async fn load_partition(
+        &self,
+        store: &dyn PartitionedStore,
+        partition: &Partition,
+    ) -> Result<(), CacheError> {
+        let bytes = store.load(partition).await?;
+        let loaded = CacheData::parse(bytes.as_deref().unwrap_or_default(), &store.location())?;
+        self.write().replace_partition(partition, &loaded);
+        Ok(())
+    }
+
+    /// Merges this cache's changes to `partition` onto the partition as a
+    /// [`PartitionedStore`] holds it, and writes the result there (compare-and-set:
+    /// another writer's concurrent update is merged, not lost); this cache then holds
+    /// the partition as written. `now` (Unix seconds) dates the partition's expiry: 90
+    /// days after its latest refresh token, else its latest access token's expiry. Does
+    /// nothing when the partition has no changes; writes nothing if the stored partition
+    /// is corrupt.
+    pub async fn save_partition(
+        &self,
+        store: &dyn PartitionedStore,
+        partition: &Partition,
+        now: u64,
+    ) -> Result<(), CacheError> {
+        let saved = self.read().partition_changes(partition);
+        if saved.changes.is_empty() {
+            return Ok(());
+        }
+        let location = store.location();
+        let mut merged = None;
+        store
+            .save(partition, &mut |current: Option<&[u8]>| {
+                let base = CacheData::parse(current.unwrap_or_default(), &location)?;
+                let result = self.read().merged_partition_onto(partition, base);
+                let write = PartitionWrite {
+                    bytes: (!result.is_blank()).then(|| result.serialize().into_bytes()),
+                    expires_at: result.partition_expires_at(now),
+                };
+                merged = Some(result);
+                Ok(write)
+            })
+            .await?;
+        if let Some(merged) = merged {
+            self.write().commit_partition(partition, &saved, &merged);
+        }
+        Ok(())
+    }
+
+    /// The partitions holding changes not saved yet (see
+    /// [`TokenCache::save_partition`]).
+    pub fn changed_partitions(&self) -> Vec<Partition> {
+        self.read().changed_partitions()
     }
 
     /// Whether this cache is persisted in a [`CacheStore`] (else it lives in memory only,

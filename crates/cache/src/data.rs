@@ -13,6 +13,10 @@ use crate::error::CacheError;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::json::{self, Json};
+use crate::partition::Partition;
+
+mod partitions;
+pub(crate) use partitions::InPartition;
 
 /// `home_account_id` lowercased as the per-account index stores it; borrowed (no
 /// allocation) when it has no uppercase letter, as every id MSAL writes.
@@ -220,6 +224,9 @@ pub(crate) struct CacheData {
     by_owner: HashMap<String, Vec<(Kind, Arc<str>)>>,
     /// Entries added, changed or removed since the last load or save.
     journal: HashSet<(Kind, String)>,
+    /// The partition each journalled removal was in (its entry is gone, so it cannot
+    /// tell any more).
+    removed_from: HashMap<(Kind, String), Partition>,
 }
 
 /// Shape problems noticed while reading a document (reported once it parsed).
@@ -633,10 +640,17 @@ impl CacheData {
     }
 
     /// Removes the entry under `key`, journalling the change; returns whether it existed.
-    pub(crate) fn remove<T: Entry>(&mut self, key: &str) -> bool
+    pub(crate) fn remove<T: Entry + InPartition>(&mut self, key: &str) -> bool
     where
         CacheData: HasSection<T>,
     {
+        if let Some(partition) = HasSection::<T>::section(self)
+            .get(key)
+            .and_then(|entry| entry.partition())
+        {
+            self.removed_from
+                .insert((T::KIND, key.to_owned()), partition);
+        }
         self.journal.insert((T::KIND, key.to_owned()));
         self.take::<T>(key)
     }
@@ -695,6 +709,7 @@ impl CacheData {
             }
         }
         base.journal.clear();
+        base.removed_from.clear();
         (base, left_out)
     }
 
@@ -785,6 +800,7 @@ impl CacheData {
         left_out: &[(Kind, String)],
     ) -> CacheData {
         self.journal = other.journal.clone();
+        self.removed_from = other.removed_from.clone();
         for change in left_out {
             self.journal.remove(change);
         }
@@ -794,6 +810,7 @@ impl CacheData {
     /// Forgets the journal (after a successful load or save).
     pub(crate) fn clear_journal(&mut self) {
         self.journal.clear();
+        self.removed_from.clear();
     }
 
     /// The number of stored entries of every kind, foreign ones included.

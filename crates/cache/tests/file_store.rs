@@ -3,8 +3,9 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
-use entra_cache::{CacheError, FileStore, TokenCache, TokenIngest};
+use entra_cache::{CacheError, CacheStore, FileStore, TokenCache, TokenIngest};
 use secrecy::SecretString;
 
 const ENV: &str = "login.microsoftonline.com";
@@ -277,4 +278,50 @@ fn cache_and_lock_files_are_owner_only() {
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&path), 0o600);
     assert_eq!(mode(&lock), 0o600);
+}
+
+#[test]
+fn a_cache_is_stale_once_another_process_writes_and_fresh_after_loading() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.json");
+    let a = TokenCache::with_store(FileStore::new(&path));
+    let b = TokenCache::with_store(FileStore::new(&path));
+    assert!(a.is_stale(), "never loaded");
+    a.load().unwrap();
+    b.load().unwrap();
+    assert!(!a.is_stale() && !b.is_stale());
+
+    sign_in(&b, "uid.utid");
+    b.save().unwrap();
+    assert!(a.is_stale(), "B replaced the file");
+    a.load().unwrap();
+    assert!(!a.is_stale());
+    assert_eq!(a.accounts(&[], None).len(), 1);
+    // A save does not know the version it wrote: read once more, then fresh.
+    assert!(b.is_stale());
+    b.load().unwrap();
+    assert!(!b.is_stale());
+    assert!(
+        !TokenCache::new().is_stale(),
+        "a cache without a store never is"
+    );
+}
+
+#[test]
+fn the_refresh_lease_excludes_other_holders_until_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.json");
+    let first = FileStore::new(&path);
+    let second = FileStore::new(&path);
+    let held = first.lease(Duration::ZERO).unwrap().expect("free");
+    assert!(
+        second.lease(Duration::from_millis(20)).unwrap().is_none(),
+        "held elsewhere"
+    );
+    drop(held);
+    assert!(
+        second.lease(Duration::ZERO).unwrap().is_some(),
+        "released on drop"
+    );
+    assert_ne!(first.version(), None);
 }

@@ -211,7 +211,8 @@ pub(crate) fn classify(error: &AuthError) -> ExitClass {
         }
         AuthError::Network { .. }
         | AuthError::ServerUnavailable { .. }
-        | AuthError::Throttled { .. } => ExitClass::Network,
+        | AuthError::Throttled { .. }
+        | AuthError::Cache(entra_auth::CacheError::Unavailable { .. }) => ExitClass::Network,
         AuthError::PublicClientFlowsNotAllowed { .. }
         | AuthError::ApplicationNotFound { .. }
         | AuthError::InvalidClientCredential { .. }

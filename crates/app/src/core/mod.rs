@@ -5,6 +5,7 @@
 //! cache lookup and refresh; this module the plumbing they share.
 
 mod memo;
+mod persistence;
 mod sign_in;
 mod silent;
 
@@ -12,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use entra_cache::{TokenCache, TokenIngest};
+use entra_cache::{PartitionedStore, TokenCache, TokenIngest};
 use entra_http::{HttpClient, Retryable, ThrottleKey};
 use entra_protocol::{
     Authority, ClientAuth, ClientCertificate, DEFAULT_ASSERTION_LIFETIME, LibraryInfo,
@@ -154,6 +155,8 @@ pub(crate) struct CoreConfig {
     /// The transport, throttling included.
     pub(crate) http: Arc<dyn HttpClient>,
     pub(crate) cache: TokenCache,
+    /// The partitioned store the cache lives in, if any (else the cache's own store).
+    pub(crate) partitioned: Option<Arc<dyn PartitionedStore>>,
     pub(crate) credential: Credential,
     pub(crate) capabilities: Vec<String>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -167,7 +170,9 @@ pub(crate) struct Core {
     pub(crate) authority: Authority,
     http: Arc<dyn HttpClient>,
     pub(crate) cache: TokenCache,
-    loaded: tokio::sync::OnceCell<()>,
+    partitioned: Option<persistence::Partitioned>,
+    /// Held while reloading a whole store, so concurrent callers reload once.
+    reloading: tokio::sync::Mutex<()>,
     credential: Credential,
     capabilities: Vec<String>,
     clock: Arc<dyn Clock>,
@@ -189,6 +194,7 @@ impl Core {
             authority,
             http,
             cache,
+            partitioned,
             credential,
             capabilities,
             clock,
@@ -199,7 +205,8 @@ impl Core {
             client_id,
             http,
             cache,
-            loaded: tokio::sync::OnceCell::new(),
+            partitioned: partitioned.map(persistence::Partitioned::new),
+            reloading: tokio::sync::Mutex::new(()),
             credential,
             capabilities,
             clock,
@@ -217,27 +224,6 @@ impl Core {
     /// queries take them (computed once, in [`environments`]; no allocation per call).
     fn environments(&self) -> EnvironmentRefs<'_> {
         EnvironmentRefs::new(&self.environments)
-    }
-
-    /// Loads the persisted cache once, before first use.
-    async fn ensure_loaded(&self) -> Result<(), AuthError> {
-        self.loaded
-            .get_or_try_init(|| async {
-                let cache = self.cache.clone();
-                run_blocking(move || cache.load()).await
-            })
-            .await
-            .map(|_| ())
-    }
-
-    async fn save(&self) -> Result<(), AuthError> {
-        if !self.cache.has_store() {
-            // In memory only: nothing blocks, so no hop to the blocking pool (two
-            // thread switches per sign-in).
-            return self.cache.save().map_err(AuthError::from);
-        }
-        let cache = self.cache.clone();
-        run_blocking(move || cache.save()).await
     }
 
     /// The authority the password grant uses: `common` becomes `organizations`,
@@ -410,6 +396,13 @@ impl Core {
         ingest.family_id = tokens.foci.clone();
         ingest.account_source = Some(grant.account_source().to_owned());
         ingest.create_account = grant.creates_account();
+        // Up to date first: the answer replaces this account's tokens for overlapping
+        // scopes, which must be the ones persisted now.
+        match (&home_account_id, &self.partitioned) {
+            (Some(home_account_id), _) => self.fresh_account(home_account_id).await?,
+            (None, None) => self.fresh_all().await?,
+            (None, Some(_)) => {}
+        }
         self.cache.ingest(&ingest);
         // Decoded here once: the cache hits that serve this id token share the claims.
         if let (Some(home_account_id), Some(claims)) = (&home_account_id, &claims)
@@ -422,7 +415,7 @@ impl Core {
         {
             self.claims.put(id_token, Arc::clone(claims));
         }
-        self.save().await?;
+        self.persist().await?;
 
         let environments = self.environments();
         let account = home_account_id
@@ -447,7 +440,7 @@ impl Core {
     }
 
     pub(crate) async fn accounts(&self) -> Result<Vec<Account>, AuthError> {
-        self.ensure_loaded().await?;
+        self.fresh_all().await?;
         let environments = self.environments();
         Ok(self
             .cache
@@ -461,7 +454,7 @@ impl Core {
         &self,
         home_account_id: &str,
     ) -> Result<Option<Account>, AuthError> {
-        self.ensure_loaded().await?;
+        self.fresh_account(home_account_id).await?;
         let environments = self.environments();
         Ok(self
             .cache
@@ -470,12 +463,12 @@ impl Core {
     }
 
     pub(crate) async fn remove_account(&self, account: &Account) -> Result<(), AuthError> {
-        self.ensure_loaded().await?;
+        self.fresh_account(&account.home_account_id).await?;
         let environments = self.environments();
         self.cache
             .remove_account(&account.home_account_id, &environments);
         self.claims.forget(&account.home_account_id);
-        self.save().await
+        self.persist().await
     }
 }
 
@@ -522,9 +515,9 @@ impl<'a> std::ops::Deref for EnvironmentRefs<'a> {
 }
 
 /// Runs blocking cache I/O off the async threads.
-async fn run_blocking(
-    work: impl FnOnce() -> Result<(), entra_cache::CacheError> + Send + 'static,
-) -> Result<(), AuthError> {
+async fn run_blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, entra_cache::CacheError> + Send + 'static,
+) -> Result<T, AuthError> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|error| AuthError::BackgroundTask {

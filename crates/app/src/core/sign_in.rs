@@ -55,7 +55,6 @@ impl Core {
         let correlation_id = options
             .correlation_id
             .unwrap_or_else(super::new_correlation_id);
-        self.ensure_loaded().await?;
 
         let mut saml_assertion = None;
         if !authority.is_adfs() {

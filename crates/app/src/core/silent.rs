@@ -113,7 +113,7 @@ impl Core {
         // Checked, not decorated: a cache hit needs no list of the scopes sent.
         check_scopes(scopes)
             .map_err(|error| self.protocol_error(error, correlation_id, Redeeming::Other))?;
-        self.ensure_loaded().await?;
+        self.fresh_account(&account.home_account_id).await?;
         let bypass_cache = options.force_refresh || options.claims.is_some();
         let mut aging = None;
         if !bypass_cache && let Some(cached) = self.cached(scopes, account, correlation_id) {
@@ -157,7 +157,7 @@ impl Core {
             }
             None => {
                 let refreshed = self
-                    .refresh(scopes, account, options.claims.as_deref(), correlation_id)
+                    .refresh_once_for_all(scopes, account, &options, correlation_id)
                     .await;
                 flight.completed.fetch_add(1, Ordering::AcqRel);
                 *latest_failure = refreshed.as_ref().err().map(|error| SharedFailure {
@@ -176,6 +176,47 @@ impl Core {
             }
             (Err(error), None) => Err(error),
         }
+    }
+
+    /// Refreshes, unless another process sharing the cache refreshed first: takes the
+    /// store's lease (waiting for another holder's refresh to end), reads the account's
+    /// tokens from the store again, and serves the token found there when it is fresh
+    /// and the caller did not ask to bypass the cache; else refreshes with the refresh
+    /// token just read (the latest, if another process rotated it) before giving the
+    /// lease back.
+    async fn refresh_once_for_all(
+        &self,
+        scopes: &[&str],
+        account: &Account,
+        options: &CallOptions,
+        correlation_id: Uuid,
+    ) -> Result<AuthenticationResult, AuthError> {
+        let claims = options.claims.as_deref();
+        if !self.is_shared() {
+            return self.refresh(scopes, account, claims, correlation_id).await;
+        }
+        let lease = self.lease(&account.home_account_id).await?;
+        let refreshed = match self.reread_account(&account.home_account_id).await {
+            Err(error) => Err(error),
+            Ok(()) => {
+                let now = self.clock.now();
+                let elsewhere = (!options.force_refresh && claims.is_none())
+                    .then(|| self.cached(scopes, account, correlation_id))
+                    .flatten()
+                    .filter(|cached| cached.refresh_on.is_none_or(|refresh_on| refresh_on > now));
+                match elsewhere {
+                    Some(cached) => {
+                        tracing::debug!(%correlation_id, "another process refreshed this account; serving its token");
+                        Ok(cached)
+                    }
+                    None => self.refresh(scopes, account, claims, correlation_id).await,
+                }
+            }
+        };
+        if let Some(lease) = lease {
+            lease.release().await;
+        }
+        refreshed
     }
 
     fn flight(&self, home_account_id: &str) -> Arc<Flight> {
