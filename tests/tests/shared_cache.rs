@@ -8,6 +8,7 @@
 //! the access token has expired.
 #![allow(clippy::unwrap_used)] // A panic in a test is a failed test.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -24,6 +25,21 @@ use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 /// a guard: nothing the tests assert depends on how long anything takes.
 const ANSWER_WITHIN: Duration = Duration::from_secs(120);
 
+/// The cache the workers share, as their command line names it.
+enum SharedCache {
+    /// One `FileStore` file.
+    File(PathBuf),
+}
+
+impl SharedCache {
+    /// `--file PATH` (the Redis store will be `--redis URL`).
+    fn args(&self) -> [OsString; 2] {
+        match self {
+            SharedCache::File(path) => ["--file".into(), path.into()],
+        }
+    }
+}
+
 /// One `silent_worker` process, ready (its application built and the cache read).
 struct Worker {
     name: String,
@@ -34,15 +50,14 @@ struct Worker {
 
 impl Worker {
     /// Starts a worker over the cache file `cache` and waits until it is ready.
-    async fn start(name: &str, harness: &Harness, ca: &Path, cache: &Path) -> Worker {
+    async fn start(name: &str, harness: &Harness, ca: &Path, cache: &SharedCache) -> Worker {
         let now = server_now(harness).await;
         let mut child = Command::new(env!("CARGO_BIN_EXE_silent_worker"))
             .arg("--authority")
             .arg(harness.authority("organizations"))
             .arg("--ca")
             .arg(ca)
-            .arg("--file")
-            .arg(cache)
+            .args(cache.args())
             .arg("--now")
             .arg(now.to_string())
             .stdin(Stdio::piped())
@@ -162,23 +177,22 @@ fn form(fields: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn four_processes_of_25_silent_calls_after_expiry_send_one_refresh_request() {
-    let harness = Harness::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let (ca, cache) = (
-        write_ca(&harness, dir.path()),
-        dir.path().join("cache.json"),
-    );
-    sign_in_to_file(&harness, &cache).await;
+/// 4 worker processes over `cache` (holding alice's tokens) each make 25 concurrent
+/// silent calls once the access token has expired: one refresh request reaches
+/// mock-idp and every call gets a token.
+async fn four_processes_of_25_calls_after_expiry(
+    harness: &Harness,
+    ca: &Path,
+    cache: &SharedCache,
+) {
     let mut workers = Vec::new();
     for n in 0..4 {
-        workers.push(Worker::start(&format!("worker {n}"), &harness, &ca, &cache).await);
+        workers.push(Worker::start(&format!("worker {n}"), harness, ca, cache).await);
     }
     harness.advance(PAST_EXPIRY).await;
     harness.clear_requests().await;
 
-    let now = server_now(&harness).await;
+    let now = server_now(harness).await;
     for worker in &mut workers {
         worker.send_run(now, 25).await;
     }
@@ -207,6 +221,19 @@ async fn four_processes_of_25_silent_calls_after_expiry_send_one_refresh_request
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_of_25_silent_calls_after_expiry_send_one_refresh_request() {
+    let harness = Harness::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cache) = (
+        write_ca(&harness, dir.path()),
+        dir.path().join("cache.json"),
+    );
+    sign_in_to_file(&harness, &cache).await;
+
+    four_processes_of_25_calls_after_expiry(&harness, &ca, &SharedCache::File(cache)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_strict_rotation_a_process_redeems_the_refresh_token_another_process_rotated() {
     let mut strict = Fixture::default();
     strict.settings.strict_refresh_token_rotation = true;
@@ -220,8 +247,9 @@ async fn under_strict_rotation_a_process_redeems_the_refresh_token_another_proce
     let signed_in = refresh_token_in(&cache);
     // Both processes have read the cache, with the first refresh token, before either
     // refreshes.
-    let mut a = Worker::start("process A", &harness, &ca, &cache).await;
-    let mut b = Worker::start("process B", &harness, &ca, &cache).await;
+    let shared = SharedCache::File(cache.clone());
+    let mut a = Worker::start("process A", &harness, &ca, &shared).await;
+    let mut b = Worker::start("process B", &harness, &ca, &shared).await;
 
     harness.advance(PAST_EXPIRY).await;
     a.send_run(server_now(&harness).await, 1).await;
