@@ -113,6 +113,8 @@ pub(crate) struct RefreshRecord {
     pub last_used: u64,
     /// When it was revoked (admin, password change).
     pub revoked_at: Option<u64>,
+    /// When it was first redeemed for new tokens (under strict rotation, its only use).
+    pub redeemed_at: Option<u64>,
 }
 
 impl Inner {

@@ -151,6 +151,109 @@ async fn a_refresh_token_older_than_its_max_age_is_70008() {
     );
 }
 
+fn refresh_token_of(answer: &common::Answer) -> String {
+    answer.json["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_replaced_refresh_token_stays_valid_by_default() {
+    let h = start().await;
+    let first = refresh_token_of(&h.password(d::ALICE, d::PASSWORD, SCOPES).await);
+
+    let rotated = h.refresh(d::CLI_CLIENT_ID, &first).await;
+    let again = h.refresh(d::CLI_CLIENT_ID, &first).await;
+
+    assert_eq!(rotated.status, 200, "{}", rotated.text);
+    assert_ne!(refresh_token_of(&rotated), first);
+    assert_eq!(again.status, 200, "{}", again.text);
+}
+
+#[tokio::test]
+async fn under_strict_rotation_a_redeemed_refresh_token_is_70000_and_its_successor_works() {
+    let mut fixture = mock_idp::Fixture::default();
+    fixture.settings.strict_refresh_token_rotation = true;
+    let h = common::start_with(mock_idp::Config::new(fixture).seed(1)).await;
+    let first = refresh_token_of(&h.password(d::ALICE, d::PASSWORD, SCOPES).await);
+
+    let rotated = h.refresh(d::CLI_CLIENT_ID, &first).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.text);
+    let second = refresh_token_of(&rotated);
+    let replayed = h.refresh(d::CLI_CLIENT_ID, &first).await;
+    let next = h.refresh(d::CLI_CLIENT_ID, &second).await;
+
+    assert_eq!(replayed.outcome(), (400, "invalid_grant", 70000, None));
+    let description = replayed.json["error_description"].as_str().unwrap();
+    assert!(
+        description
+            .starts_with("AADSTS70000: The provided value for the 'refresh_token' is not valid."),
+        "{description}"
+    );
+    assert!(!description.contains(&first), "{description}");
+    assert_eq!(next.status, 200, "{}", next.text);
+    let third = refresh_token_of(&next);
+    assert_eq!(
+        h.refresh(d::CLI_CLIENT_ID, &second).await.outcome(),
+        (400, "invalid_grant", 70000, None)
+    );
+    assert_eq!(h.refresh(d::CLI_CLIENT_ID, &third).await.status, 200);
+}
+
+#[tokio::test]
+async fn under_strict_rotation_a_refused_redemption_does_not_spend_the_refresh_token() {
+    let mut fixture = mock_idp::Fixture::default();
+    fixture.settings.strict_refresh_token_rotation = true;
+    let h = common::start_with(mock_idp::Config::new(fixture).seed(1)).await;
+    let first = refresh_token_of(&h.password(d::ALICE, d::PASSWORD, SCOPES).await);
+
+    let admin = h.idp.admin();
+    let disable = |disabled| UserStateChange {
+        disabled: Some(disabled),
+        ..UserStateChange::default()
+    };
+    admin
+        .set_user_state(d::ALICE, &disable(true))
+        .await
+        .unwrap();
+    assert_eq!(h.refresh(d::CLI_CLIENT_ID, &first).await.code(), 50057);
+    admin
+        .set_user_state(d::ALICE, &disable(false))
+        .await
+        .unwrap();
+    let own = h.refresh(d::CLI_CLIENT_ID, &first).await;
+
+    assert_eq!(own.status, 200, "{}", own.text);
+}
+
+#[tokio::test]
+async fn the_request_log_counts_refresh_token_grants() {
+    let h = start().await;
+    let first = refresh_token_of(&h.password(d::ALICE, d::PASSWORD, SCOPES).await);
+    h.refresh(d::CLI_CLIENT_ID, &first).await;
+    h.refresh(d::CLI_CLIENT_ID, &first).await;
+
+    let log = h.idp.admin().requests().await.unwrap();
+    let grants: Vec<Option<&str>> = log.iter().map(|r| r.form_value("grant_type")).collect();
+
+    assert_eq!(
+        grants,
+        [
+            Some("password"),
+            Some("refresh_token"),
+            Some("refresh_token")
+        ]
+    );
+    assert_eq!(
+        log.iter()
+            .filter(|r| r.form_value("grant_type") == Some("refresh_token"))
+            .count(),
+        2
+    );
+    assert_eq!(log[1].form_value("refresh_token"), Some("[REDACTED]"));
+}
+
 #[tokio::test]
 async fn revoked_refresh_tokens_are_50173() {
     let h = start().await;

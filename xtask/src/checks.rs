@@ -15,8 +15,15 @@ struct Outcome {
     detail: String,
 }
 
-/// Runs every check in order and prints the summary.
+/// Checks the prerequisites, then runs every check in order and prints the summary.
 pub(crate) fn run_all(root: &Path) -> ExitCode {
+    match crate::prerequisites::redis_server() {
+        Ok(found) => println!("redis-server: {found}"),
+        Err(problem) => {
+            eprintln!("cargo xtask test: {problem}");
+            return ExitCode::FAILURE;
+        }
+    }
     let mut outcomes = Vec::new();
     let mut run = |name: &'static str, check: &mut dyn FnMut() -> Result<String, String>| {
         println!("==> {name}");

@@ -1,6 +1,7 @@
 //! Project automation, in plain Rust (no shell scripts): `cargo xtask <command>`.
 //!
-//! - `test`: every check CI runs, with a one-screen summary.
+//! - `test`: every check CI runs, with a one-screen summary (after checking that the
+//!   programs cargo cannot install, such as `redis-server`, are there).
 //! - `demo`: the main job against an in-process mock-idp (see `tests/src/demo.rs`).
 //! - `layering`: only the crate-boundary check (docs/architecture.md).
 //! - `package`: only the packaging check of the crates published to crates.io.
@@ -17,6 +18,7 @@ mod fuzz;
 mod layering;
 mod mock_idp;
 mod package;
+mod prerequisites;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

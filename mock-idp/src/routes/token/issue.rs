@@ -204,6 +204,7 @@ pub(crate) fn issue(
                 issued_at: now,
                 last_used: now,
                 revoked_at: None,
+                redeemed_at: None,
             },
         );
         token

@@ -1,6 +1,7 @@
 //! The refresh token grant: the token must be known, live (not revoked, expired or
-//! inactive) and the client's own; a new refresh token is issued each time (the old one
-//! stays valid until it expires, as with Entra).
+//! inactive) and the client's own; a new refresh token is issued each time. The old one
+//! stays valid until it expires, as with Entra, unless the fixture turns on strict
+//! rotation: then a refresh token is good for one redemption.
 
 use super::access;
 use super::issue::{self, ClientAuth, Grant, TokenResponse, UserGrant};
@@ -61,6 +62,11 @@ pub(super) fn grant(
                 rfc3339(revoked_at)
             ),
         ));
+    }
+    if settings.strict_refresh_token_rotation
+        && let Some(redeemed_at) = record.redeemed_at
+    {
+        return Err(already_redeemed(redeemed_at));
     }
     if now.saturating_sub(record.issued_at) >= settings.refresh_token_max_age_secs {
         return Err(EntraError::invalid_grant(
@@ -130,7 +136,26 @@ pub(super) fn grant(
             client_info: form.get("client_info") == Some("1"),
         }),
     };
-    issue::issue(shared, inner, ctx, &grant)
+    let response = issue::issue(shared, inner, ctx, &grant)?;
+    if let Some(record) = inner.refresh_tokens.get_mut(token) {
+        record.redeemed_at.get_or_insert(now);
+    }
+    Ok(response)
+}
+
+/// A refresh token redeemed before, under strict rotation. Entra's own wording for a
+/// refresh token it no longer accepts, with the cause added (as the mock ADFS adds
+/// one to its faults).
+fn already_redeemed(redeemed_at: u64) -> EntraError {
+    EntraError::invalid_grant(
+        70000,
+        format!(
+            "The provided value for the 'refresh_token' is not valid. (mock-idp: strict \
+             refresh token rotation is on and this refresh token was already redeemed on \
+             '{}'.)",
+            rfc3339(redeemed_at)
+        ),
+    )
 }
 
 /// `91.00:00:00`-style duration, as Entra prints it.
