@@ -1,5 +1,6 @@
 //! One token cache shared by several processes: each process is a `silent_worker`
-//! (tests/src/bin/silent_worker.rs) over the same `FileStore` file. When they all find
+//! (tests/src/bin/silent_worker.rs) over the same `FileStore` file, or the same Redis
+//! server (a real `redis-server` started for the test). When they all find
 //! the same expired access token, exactly one refresh request reaches mock-idp, and a
 //! refresh token rotated by one process is the one the next process redeems.
 //!
@@ -29,13 +30,16 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(120);
 enum SharedCache {
     /// One `FileStore` file.
     File(PathBuf),
+    /// One Redis server, by URL.
+    Redis(String),
 }
 
 impl SharedCache {
-    /// `--file PATH` (the Redis store will be `--redis URL`).
+    /// `--file PATH` or `--redis URL`.
     fn args(&self) -> [OsString; 2] {
         match self {
             SharedCache::File(path) => ["--file".into(), path.into()],
+            SharedCache::Redis(url) => ["--redis".into(), url.into()],
         }
     }
 }
@@ -139,6 +143,24 @@ async fn sign_in_to_file(harness: &Harness, cache: &Path) {
     assert!(cache.exists(), "the sign-in saved the cache file");
 }
 
+/// Signs alice in with the CLI app over a Redis store at `url`; returns her refresh
+/// token.
+async fn sign_in_to_redis(harness: &Harness, url: &str) -> String {
+    let store = entra_cache_redis::RedisStore::builder(url)
+        .build()
+        .await
+        .unwrap();
+    let app = harness
+        .public_client(fixture::CLI_CLIENT_ID)
+        .partitioned_store(store)
+        .build()
+        .unwrap();
+    app.acquire_token_by_username_password(&["User.Read"], fixture::ALICE, password())
+        .await
+        .expect("sign-in");
+    refresh_token_of(&app.token_cache().serialize())
+}
+
 /// The refresh token grants among `requests`.
 fn refresh_grants(requests: &[RecordedRequest]) -> Vec<&RecordedRequest> {
     requests
@@ -149,7 +171,12 @@ fn refresh_grants(requests: &[RecordedRequest]) -> Vec<&RecordedRequest> {
 
 /// The one refresh token in the MSAL-format cache file at `cache`.
 fn refresh_token_in(cache: &Path) -> String {
-    let cache: Value = serde_json::from_slice(&std::fs::read(cache).unwrap()).unwrap();
+    refresh_token_of(&std::fs::read_to_string(cache).unwrap())
+}
+
+/// The one refresh token in an MSAL-format cache document.
+fn refresh_token_of(cache: &str) -> String {
+    let cache: Value = serde_json::from_str(cache).unwrap();
     let tokens = cache["RefreshToken"].as_object().unwrap();
     assert_eq!(tokens.len(), 1, "one refresh token in the cache");
     tokens.values().next().unwrap()["secret"]
@@ -231,6 +258,51 @@ async fn four_processes_of_25_silent_calls_after_expiry_send_one_refresh_request
     sign_in_to_file(&harness, &cache).await;
 
     four_processes_of_25_calls_after_expiry(&harness, &ca, &SharedCache::File(cache)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_of_25_silent_calls_through_redis_send_one_refresh_request() {
+    let redis = entra_test_support::RedisServer::start();
+    let harness = Harness::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = write_ca(&harness, dir.path());
+    sign_in_to_redis(&harness, &redis.url()).await;
+
+    four_processes_of_25_calls_after_expiry(&harness, &ca, &SharedCache::Redis(redis.url())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_strict_rotation_a_process_redeems_through_redis_the_token_another_rotated() {
+    let redis = entra_test_support::RedisServer::start();
+    let mut strict = Fixture::default();
+    strict.settings.strict_refresh_token_rotation = true;
+    let harness = Harness::start_with(Config::new(strict).seed(1)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = write_ca(&harness, dir.path());
+    let signed_in = sign_in_to_redis(&harness, &redis.url()).await;
+    let shared = SharedCache::Redis(redis.url());
+    let mut a = Worker::start("process A", &harness, &ca, &shared).await;
+    let mut b = Worker::start("process B", &harness, &ca, &shared).await;
+
+    harness.advance(PAST_EXPIRY).await;
+    a.send_run(server_now(&harness).await, 1).await;
+    let rotated = a.results().await;
+    assert_eq!(rotated[0]["source"], "identity_provider", "A: {rotated:?}");
+    harness.advance(PAST_EXPIRY).await;
+    b.send_run(server_now(&harness).await, 1).await;
+    let next = b.results().await;
+
+    assert_eq!(next[0]["ok"], true, "B: {next:?}");
+    assert_eq!(next[0]["source"], "identity_provider", "B: {next:?}");
+    let requests = harness.requests().await;
+    let refreshes = refresh_grants(&requests);
+    assert_eq!(
+        refreshes.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [200, 200],
+        "A's and B's refreshes (the first refresh token, redeemed by A, would be refused \
+         under strict rotation): {refreshes:#?}"
+    );
+    assert!(!signed_in.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -130,7 +130,7 @@ async fn run(args: Args) -> Result<(), String> {
         None => SystemTime::now(),
     };
     let clock = Arc::new(ManualClock::new(start));
-    let app = build(&args, clock.clone())?;
+    let app = build(&args, clock.clone()).await?;
     let accounts = app
         .accounts()
         .await
@@ -165,7 +165,7 @@ async fn run(args: Args) -> Result<(), String> {
 }
 
 /// The application, over the store the command line names.
-fn build(args: &Args, clock: Arc<ManualClock>) -> Result<PublicClientApplication, String> {
+async fn build(args: &Args, clock: Arc<ManualClock>) -> Result<PublicClientApplication, String> {
     let ca = std::fs::read(&args.ca)
         .map_err(|err| format!("cannot read the CA file {}: {err}", args.ca.display()))?;
     let builder = PublicClientApplication::builder(&args.client_id)
@@ -174,12 +174,12 @@ fn build(args: &Args, clock: Arc<ManualClock>) -> Result<PublicClientApplication
         .clock(clock);
     let builder = match &args.store {
         Store::File(path) => builder.cache_store(FileStore::new(path)),
-        // NOT WIRED YET: the Redis store (entra-cache-redis, given to the builder as a
-        // partitioned store) goes here; until then `--redis` fails plainly.
         Store::Redis(url) => {
-            return Err(format!(
-                "--redis {url}: the Redis store is not wired into silent_worker yet"
-            ));
+            let store = entra_cache_redis::RedisStore::builder(url.as_str())
+                .build()
+                .await
+                .map_err(|error| format!("--redis: the store does not connect: {error}"))?;
+            builder.partitioned_store(store)
         }
     };
     builder
