@@ -17,8 +17,12 @@ struct Outcome {
 
 /// Checks the prerequisites, then runs every check in order and prints the summary.
 pub(crate) fn run_all(root: &Path) -> ExitCode {
-    match crate::prerequisites::redis_server() {
-        Ok(found) => println!("redis-server: {found}"),
+    match crate::prerequisites::ensure() {
+        Ok(found) => {
+            for program in found {
+                println!("{program}");
+            }
+        }
         Err(problem) => {
             eprintln!("cargo xtask test: {problem}");
             return ExitCode::FAILURE;
@@ -59,6 +63,39 @@ pub(crate) fn run_all(root: &Path) -> ExitCode {
             ],
             &[],
         )
+    });
+    // Off by default, so the workspace's checks do not build it: the key kept in the
+    // desktop keyring (its test runs a private session bus and GNOME Keyring).
+    run("keyring", &mut || {
+        cargo(
+            root,
+            &[
+                "clippy",
+                "--package",
+                "entra-cache",
+                "--features",
+                "keyring",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+            &[],
+        )?;
+        cargo(
+            root,
+            &[
+                "test",
+                "--package",
+                "entra-cache",
+                "--features",
+                "keyring",
+                "--lib",
+                "keyring",
+            ],
+            &[],
+        )
+        .map(|_| "entra-cache's keyring feature: clippy and its test".to_owned())
     });
     // MSAL Python, for the cache interoperability tests and the conformance check.
     let mut msal_python = None;

@@ -4,6 +4,8 @@
 //!   tree (read from `cargo metadata`), and no path to sockets, files, the clock, the
 //!   environment, processes, threads or OS randomness in its sources (parsed with
 //!   `syn`, renamed imports resolved; see [`sources`]);
+//! - `entra-cache` does no network I/O: no network crate in its normal dependency tree
+//!   (a store that talks to a server, such as Redis, lives in its own crate);
 //! - `mock-idp` is an independent implementation: no `entra-*` crate in its tree.
 
 mod sources;
@@ -52,7 +54,7 @@ pub(crate) fn check(root: &Path) -> Result<String, String> {
     problems.extend(sources::check_dir(&root.join("crates/protocol/src")));
     if problems.is_empty() {
         Ok(
-            "entra-protocol has no I/O dependency and names no I/O path; mock-idp imports no entra-* crate"
+            "entra-protocol has no I/O dependency and names no I/O path; entra-cache has no network dependency; mock-idp imports no entra-* crate"
                 .to_owned(),
         )
     } else {
@@ -73,6 +75,17 @@ pub(crate) fn check_metadata(metadata: &Value) -> Result<Vec<String>, String> {
         }
     } else {
         problems.push("package entra-protocol not found in the workspace".to_owned());
+    }
+    // entra-cache knows no network: a store that talks to a server lives in its own
+    // crate (entra-cache-redis).
+    if let Some(cache) = graph.package_id("entra-cache") {
+        for name in graph.normal_closure(cache) {
+            if IO_CRATES.contains(&name.as_str()) || name == "redis" {
+                problems.push(format!("entra-cache depends on the network crate `{name}`"));
+            }
+        }
+    } else {
+        problems.push("package entra-cache not found in the workspace".to_owned());
     }
     if let Some(mock) = graph.package_id("mock-idp") {
         for name in graph.normal_closure(mock) {
@@ -180,13 +193,29 @@ mod tests {
         protocol_deps: &[(&str, Option<&str>)],
         mock_deps: &[(&str, Option<&str>)],
     ) -> Value {
+        metadata_with_cache(protocol_deps, mock_deps, &[])
+    }
+
+    /// Like [`metadata`], with entra-cache's edges too.
+    fn metadata_with_cache(
+        protocol_deps: &[(&str, Option<&str>)],
+        mock_deps: &[(&str, Option<&str>)],
+        cache_deps: &[(&str, Option<&str>)],
+    ) -> Value {
         let edges = |deps: &[(&str, Option<&str>)]| {
             deps.iter()
                 .map(|(name, kind)| json!({"pkg": format!("{name}-id"), "dep_kinds": [{"kind": kind}]}))
                 .collect::<Vec<_>>()
         };
-        let mut names: Vec<&str> = vec!["entra-protocol", "mock-idp", "serde", "mio"];
-        names.extend(protocol_deps.iter().chain(mock_deps).map(|(name, _)| *name));
+        let mut names: Vec<&str> =
+            vec!["entra-protocol", "entra-cache", "mock-idp", "serde", "mio"];
+        names.extend(
+            protocol_deps
+                .iter()
+                .chain(mock_deps)
+                .chain(cache_deps)
+                .map(|(name, _)| *name),
+        );
         names.sort_unstable();
         names.dedup();
         let packages: Vec<Value> = names
@@ -195,9 +224,10 @@ mod tests {
             .collect();
         json!({
             "packages": packages,
-            "workspace_members": ["entra-protocol-id", "mock-idp-id"],
+            "workspace_members": ["entra-protocol-id", "entra-cache-id", "mock-idp-id"],
             "resolve": {"nodes": [
                 {"id": "entra-protocol-id", "deps": edges(protocol_deps)},
+                {"id": "entra-cache-id", "deps": edges(cache_deps)},
                 {"id": "mock-idp-id", "deps": edges(mock_deps)},
                 // tokio pulls mio transitively.
                 {"id": "tokio-id", "deps": edges(&[("mio", None)])},
@@ -224,6 +254,17 @@ mod tests {
     fn protocol_dev_dependency_on_tokio_is_allowed() {
         let doc = metadata(&[("tokio", Some("dev"))], &[]);
         assert_eq!(check_metadata(&doc).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn entra_cache_depending_on_a_network_crate_fails() {
+        let doc = metadata_with_cache(&[], &[], &[("redis", None), ("async-trait", None)]);
+        assert_eq!(
+            check_metadata(&doc).unwrap(),
+            vec!["entra-cache depends on the network crate `redis`"]
+        );
+        let dev_only = metadata_with_cache(&[], &[], &[("tokio", Some("dev"))]);
+        assert_eq!(check_metadata(&dev_only).unwrap(), Vec::<String>::new());
     }
 
     #[test]

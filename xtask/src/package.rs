@@ -12,10 +12,11 @@ use std::path::Path;
 use std::process::Command;
 
 /// The crates published to crates.io: the libraries, the CLI and mock-idp.
-pub(crate) const PUBLISHED: [&str; 6] = [
+pub(crate) const PUBLISHED: [&str; 7] = [
     "entra-http",
     "entra-protocol",
     "entra-cache",
+    "entra-cache-redis",
     "entra-auth",
     "entra-auth-cli",
     "mock-idp",

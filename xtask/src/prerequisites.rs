@@ -1,36 +1,114 @@
-//! Programs the checks need that cargo cannot install, looked for before any check runs,
-//! so a missing one is named at once with how to install it instead of failing tests
-//! minutes later.
+//! Programs the checks need that cargo cannot install, looked for before any check runs
+//! and installed with apt-get when missing (as root); otherwise a missing one is named at
+//! once with how to install it, instead of failing tests minutes later.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Redis's server program: the shared-cache tests start a real one on a free loopback
-/// port (no mocked Redis stands in for it).
-const REDIS_SERVER: &str = "redis-server";
-
-/// Finds `redis-server` on `PATH` and says which one (with its version), or says how to
-/// install it.
-pub(crate) fn redis_server() -> Result<String, String> {
-    let path = std::env::var_os("PATH");
-    let program = find_program(REDIS_SERVER, path.as_deref()).ok_or_else(missing_redis_server)?;
-    let version = Command::new(&program)
-        .arg("--version")
-        .output()
-        .ok()
-        .filter(|out| out.status.success())
-        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-        .unwrap_or_else(|| "version unknown".to_owned());
-    Ok(format!("{} ({version})", program.display()))
+/// A program the checks run that comes from a Debian package.
+struct Program {
+    /// Its name on `PATH`.
+    name: &'static str,
+    /// The Debian package that provides it.
+    package: &'static str,
+    /// What needs it.
+    needed_by: &'static str,
 }
 
-fn missing_redis_server() -> String {
+/// Every program the checks need besides the Rust toolchain, Python and Node.
+const PROGRAMS: [Program; 3] = [
+    // The shared-cache tests start a real Redis server (no mocked Redis stands in).
+    Program {
+        name: "redis-server",
+        package: "redis-server",
+        needed_by: "the shared-cache tests start a real Redis server",
+    },
+    // The keyring test runs a private session bus with its own GNOME Keyring.
+    Program {
+        name: "dbus-run-session",
+        package: "dbus-daemon",
+        needed_by: "the keyring test runs a private session bus",
+    },
+    Program {
+        name: "gnome-keyring-daemon",
+        package: "gnome-keyring",
+        needed_by: "the keyring test stores a key in a private GNOME Keyring",
+    },
+];
+
+/// Finds every program the checks need, installing the missing ones with apt-get when
+/// this runs as root on a machine that has it (a fresh CI machine); otherwise says how
+/// to install them. `Ok` lists what was found.
+pub(crate) fn ensure() -> Result<Vec<String>, String> {
+    let path = std::env::var_os("PATH");
+    let missing: Vec<&Program> = PROGRAMS
+        .iter()
+        .filter(|program| find_program(program.name, path.as_deref()).is_none())
+        .collect();
+    if !missing.is_empty() {
+        install(&missing)?;
+    }
+    PROGRAMS
+        .iter()
+        .map(|program| {
+            let found = find_program(program.name, path.as_deref())
+                .ok_or_else(|| missing_message(&[program]))?;
+            Ok(format!("{}: {}", program.name, found.display()))
+        })
+        .collect()
+}
+
+/// Installs the packages of `missing` with apt-get, if this process may.
+fn install(missing: &[&Program]) -> Result<(), String> {
+    let apt = find_program("apt-get", std::env::var_os("PATH").as_deref());
+    if apt.is_none() || !is_root() {
+        return Err(missing_message(missing));
+    }
+    let packages: Vec<&str> = missing.iter().map(|program| program.package).collect();
+    println!("installing {} with apt-get", packages.join(", "));
+    let apt_get = |args: &[&str]| {
+        Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|status| status.success())
+    };
+    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    install.extend(&packages);
+    // The package lists of a fresh machine may be empty: update them if the first try
+    // cannot find the packages.
+    if apt_get(&install) || (apt_get(&["update", "-qq"]) && apt_get(&install)) {
+        Ok(())
+    } else {
+        Err(format!(
+            "apt-get could not install {}. {}",
+            packages.join(", "),
+            missing_message(missing)
+        ))
+    }
+}
+
+/// Whether this process runs as root (by `id -u`, as there is no safe call for it here).
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+fn missing_message(missing: &[&Program]) -> String {
+    let names: Vec<String> = missing
+        .iter()
+        .map(|program| format!("`{}` ({})", program.name, program.needed_by))
+        .collect();
+    let packages: Vec<&str> = missing.iter().map(|program| program.package).collect();
     format!(
-        "`{REDIS_SERVER}` was not found on PATH; the shared-cache tests start a real Redis \
-         server. Install it with `sudo apt-get install redis-server` (Debian and Ubuntu; \
-         `.ci/run` does this on CI machines), or put a `{REDIS_SERVER}` binary of Redis 6 \
-         or later on PATH, then run `cargo xtask test` again."
+        "not found on PATH: {}. Install them with `sudo apt-get install {}` (Debian and \
+         Ubuntu; `cargo xtask test` does this itself when run as root), then run `cargo \
+         xtask test` again.",
+        names.join(", "),
+        packages.join(" ")
     )
 }
 
@@ -78,12 +156,12 @@ mod tests {
             tempfile::tempdir().unwrap(),
             tempfile::tempdir().unwrap(),
         );
-        write(first.path(), REDIS_SERVER, 0o644); // not executable
-        std::fs::create_dir(second.path().join(REDIS_SERVER)).unwrap(); // a directory
-        let found = write(third.path(), REDIS_SERVER, 0o755);
+        write(first.path(), "redis-server", 0o644); // not executable
+        std::fs::create_dir(second.path().join("redis-server")).unwrap(); // a directory
+        let found = write(third.path(), "redis-server", 0o755);
         let path = std::env::join_paths([first.path(), second.path(), third.path()]).unwrap();
 
-        assert_eq!(find_program(REDIS_SERVER, Some(&path)), Some(found));
+        assert_eq!(find_program("redis-server", Some(&path)), Some(found));
     }
 
     #[test]
@@ -91,9 +169,12 @@ mod tests {
         let empty = tempfile::tempdir().unwrap();
         let path = std::env::join_paths([empty.path()]).unwrap();
 
-        assert_eq!(find_program(REDIS_SERVER, Some(&path)), None);
-        assert_eq!(find_program(REDIS_SERVER, None), None);
-        assert_eq!(find_program(REDIS_SERVER, Some(OsStr::new(""))), None);
-        assert!(missing_redis_server().contains("apt-get install redis-server"));
+        assert_eq!(find_program("redis-server", Some(&path)), None);
+        assert_eq!(find_program("redis-server", None), None);
+        assert_eq!(find_program("redis-server", Some(OsStr::new(""))), None);
+        assert!(
+            missing_message(&[&PROGRAMS[0], &PROGRAMS[2]])
+                .contains("apt-get install redis-server gnome-keyring")
+        );
     }
 }
