@@ -21,6 +21,10 @@ use crate::json::{self, EntrySeed, Fields, Json, Text};
 use crate::query::AccountLists;
 pub(crate) use partitions::InPartition;
 
+/// How an encrypted cache begins (see the `encryption` feature): such bytes are not a
+/// corrupt cache but one read without its key.
+pub(crate) const ENCRYPTED_MAGIC: [u8; 4] = *b"EAEC";
+
 /// `home_account_id` lowercased as the per-account index stores it; borrowed (no
 /// allocation) when it has no uppercase letter, as every id MSAL writes.
 pub(crate) fn lowercase(id: &str) -> Cow<'_, str> {
@@ -447,6 +451,14 @@ impl CacheData {
         let mut data = CacheData::default();
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(data);
+        }
+        if bytes.starts_with(&ENCRYPTED_MAGIC) {
+            return Err(CacheError::Undecryptable {
+                location: location.to_owned(),
+                reason: "it is encrypted, and was read without a key: read it through an \
+                         EncryptedStore with the key it was written with"
+                    .to_owned(),
+            });
         }
         let mut shape = Shape::default();
         let mut deserializer = serde_json::Deserializer::from_slice(bytes);

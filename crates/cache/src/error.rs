@@ -44,8 +44,9 @@ pub enum CacheError {
         #[source]
         source: Arc<std::io::Error>,
     },
-    /// The store's server could not be reached, or did not answer in time. Nothing was
-    /// written; the stored entries are there again once it is back.
+    /// The store's server could not be reached, or did not answer in time. A write whose
+    /// answer did not arrive happened whole or not at all; the stored entries are there
+    /// again once the server is back.
     #[error("the token cache store {location} is unavailable ({reason})")]
     Unavailable {
         /// Which store (a URL without credentials).

@@ -325,3 +325,20 @@ fn the_refresh_lease_excludes_other_holders_until_dropped() {
     );
     assert_ne!(first.version(), None);
 }
+
+#[test]
+fn an_encrypted_file_read_without_a_key_says_so_and_is_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.json");
+    let sealed = b"EAEC\x01 then ciphertext".to_vec();
+    std::fs::write(&path, &sealed).unwrap();
+    let cache = TokenCache::with_store(FileStore::new(&path));
+
+    let error = cache.load().unwrap_err();
+
+    assert!(matches!(error, CacheError::Undecryptable { .. }), "{error:?}");
+    assert!(error.to_string().contains("without a key"), "{error}");
+    sign_in(&cache, "uid.utid");
+    assert!(cache.save().is_err(), "nor is it overwritten");
+    assert_eq!(std::fs::read(&path).unwrap(), sealed);
+}

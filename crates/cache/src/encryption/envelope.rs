@@ -23,7 +23,7 @@ use super::key::{EncryptionKey, KEY_ID_LEN};
 use crate::partition::Partition;
 
 /// The first bytes of everything encrypted here.
-pub(crate) const MAGIC: [u8; 4] = *b"EAEC";
+pub(crate) const MAGIC: [u8; 4] = crate::data::ENCRYPTED_MAGIC;
 /// The only format version written and read.
 pub(crate) const VERSION: u8 = 1;
 /// Magic, version and key id: the part of the header that is associated data.
