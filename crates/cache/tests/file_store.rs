@@ -336,7 +336,10 @@ fn an_encrypted_file_read_without_a_key_says_so_and_is_left_untouched() {
 
     let error = cache.load().unwrap_err();
 
-    assert!(matches!(error, CacheError::Undecryptable { .. }), "{error:?}");
+    assert!(
+        matches!(error, CacheError::Undecryptable { .. }),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("without a key"), "{error}");
     sign_in(&cache, "uid.utid");
     assert!(cache.save().is_err(), "nor is it overwritten");
