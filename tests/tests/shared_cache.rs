@@ -271,25 +271,28 @@ async fn four_processes_of_25_silent_calls_through_redis_send_one_refresh_reques
     four_processes_of_25_calls_after_expiry(&harness, &ca, &SharedCache::Redis(redis.url())).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn under_strict_rotation_a_process_redeems_through_redis_the_token_another_rotated() {
-    let redis = entra_test_support::RedisServer::start();
-    let mut strict = Fixture::default();
-    strict.settings.strict_refresh_token_rotation = true;
-    let harness = Harness::start_with(Config::new(strict).seed(1)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let ca = write_ca(&harness, dir.path());
-    let signed_in = sign_in_to_redis(&harness, &redis.url()).await;
-    let shared = SharedCache::Redis(redis.url());
-    let mut a = Worker::start("process A", &harness, &ca, &shared).await;
-    let mut b = Worker::start("process B", &harness, &ca, &shared).await;
+/// Processes A and B over `shared` both read alice's first refresh token; after expiry A
+/// refreshes (under strict rotation, spending that token), `after_a` runs, and after the
+/// next expiry B refreshes: both refreshes succeed, so B redeemed the token A rotated in.
+async fn a_refreshes_then_b(
+    harness: &Harness,
+    ca: &Path,
+    shared: &SharedCache,
+    after_a: impl FnOnce(),
+) {
+    // Both processes have read the cache, with the first refresh token, before either
+    // refreshes.
+    let mut a = Worker::start("process A", harness, ca, shared).await;
+    let mut b = Worker::start("process B", harness, ca, shared).await;
 
     harness.advance(PAST_EXPIRY).await;
-    a.send_run(server_now(&harness).await, 1).await;
+    a.send_run(server_now(harness).await, 1).await;
     let rotated = a.results().await;
     assert_eq!(rotated[0]["source"], "identity_provider", "A: {rotated:?}");
+    after_a();
+
     harness.advance(PAST_EXPIRY).await;
-    b.send_run(server_now(&harness).await, 1).await;
+    b.send_run(server_now(harness).await, 1).await;
     let next = b.results().await;
 
     assert_eq!(next[0]["ok"], true, "B: {next:?}");
@@ -299,10 +302,23 @@ async fn under_strict_rotation_a_process_redeems_through_redis_the_token_another
     assert_eq!(
         refreshes.iter().map(|r| r.status).collect::<Vec<_>>(),
         [200, 200],
-        "A's and B's refreshes (the first refresh token, redeemed by A, would be refused \
-         under strict rotation): {refreshes:#?}"
+        "A's and B's refreshes (the first refresh token, spent by A, would be refused): \
+         {refreshes:#?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_strict_rotation_a_process_redeems_through_redis_the_token_another_rotated() {
+    let redis = entra_test_support::RedisServer::start();
+    let mut strict = Fixture::default();
+    strict.settings.strict_refresh_token_rotation = true;
+    let harness = Harness::start_with(Config::new(strict).seed(1)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = write_ca(&harness, dir.path());
+    let signed_in = sign_in_to_redis(&harness, &redis.url()).await;
     assert!(!signed_in.is_empty());
+
+    a_refreshes_then_b(&harness, &ca, &SharedCache::Redis(redis.url()), || {}).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -317,35 +333,15 @@ async fn under_strict_rotation_a_process_redeems_the_refresh_token_another_proce
     );
     sign_in_to_file(&harness, &cache).await;
     let signed_in = refresh_token_in(&cache);
-    // Both processes have read the cache, with the first refresh token, before either
-    // refreshes.
-    let shared = SharedCache::File(cache.clone());
-    let mut a = Worker::start("process A", &harness, &ca, &shared).await;
-    let mut b = Worker::start("process B", &harness, &ca, &shared).await;
+    a_refreshes_then_b(&harness, &ca, &SharedCache::File(cache.clone()), || {
+        assert_ne!(
+            refresh_token_in(&cache),
+            signed_in,
+            "A saved the rotated refresh token"
+        );
+    })
+    .await;
 
-    harness.advance(PAST_EXPIRY).await;
-    a.send_run(server_now(&harness).await, 1).await;
-    let rotated = a.results().await;
-    assert_eq!(rotated[0]["source"], "identity_provider", "A: {rotated:?}");
-    assert_ne!(
-        refresh_token_in(&cache),
-        signed_in,
-        "A saved the rotated refresh token"
-    );
-
-    harness.advance(PAST_EXPIRY).await;
-    b.send_run(server_now(&harness).await, 1).await;
-    let next = b.results().await;
-
-    assert_eq!(next[0]["ok"], true, "B: {next:?}");
-    assert_eq!(next[0]["source"], "identity_provider", "B: {next:?}");
-    let requests = harness.requests().await;
-    let refreshes = refresh_grants(&requests);
-    assert_eq!(
-        refreshes.iter().map(|r| r.status).collect::<Vec<_>>(),
-        [200, 200],
-        "A's and B's refreshes: {refreshes:#?}"
-    );
     // And the first refresh token, which B still held in memory, is refused: B got its
     // tokens with the one A rotated in.
     let replay = harness

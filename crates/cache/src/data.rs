@@ -780,10 +780,23 @@ impl CacheData {
     /// this cache journalled an account entry for it there too (a sign-in since, which
     /// brings the account back). Everything else is last writer wins per entry, so a
     /// refresh's rotated refresh token for an account still present is written.
-    pub(crate) fn merged_onto(&self, mut base: CacheData) -> (CacheData, Vec<(Kind, String)>) {
+    pub(crate) fn merged_onto(&self, base: CacheData) -> (CacheData, Vec<(Kind, String)>) {
+        self.merged_onto_where(base, |_, _| true)
+    }
+
+    /// [`CacheData::merged_onto`] for the journalled changes `applies` selects (one
+    /// partition's, say); the others are neither applied nor left out.
+    pub(crate) fn merged_onto_where(
+        &self,
+        mut base: CacheData,
+        applies: impl Fn(Kind, &str) -> bool,
+    ) -> (CacheData, Vec<(Kind, String)>) {
         let mut signed_out: HashMap<String, Vec<String>> = HashMap::new();
         let mut left_out = Vec::new();
         for (kind, key) in &self.journal {
+            if !applies(*kind, key) {
+                continue;
+            }
             if self.signed_out_elsewhere(*kind, key, &base, &mut signed_out) {
                 left_out.push((*kind, key.clone()));
                 continue;

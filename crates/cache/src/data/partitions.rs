@@ -160,25 +160,10 @@ impl CacheData {
     pub(crate) fn merged_partition_onto(
         &self,
         partition: &Partition,
-        mut base: CacheData,
+        base: CacheData,
     ) -> CacheData {
-        let mut signed_out = std::collections::HashMap::new();
-        for (kind, key) in &self.journal {
-            if !self.journalled_in(*kind, key, partition)
-                || self.signed_out_elsewhere(*kind, key, &base, &mut signed_out)
-            {
-                continue;
-            }
-            match kind {
-                Kind::AccessToken => self.copy_slot::<AccessTokenEntry>(&mut base, key),
-                Kind::Account => self.copy_slot::<AccountEntry>(&mut base, key),
-                Kind::IdToken => self.copy_slot::<IdTokenEntry>(&mut base, key),
-                Kind::RefreshToken => self.copy_slot::<RefreshTokenEntry>(&mut base, key),
-                Kind::AppMetadata => self.copy_slot::<AppMetadataEntry>(&mut base, key),
-            }
-        }
-        base.journal.clear();
-        base
+        self.merged_onto_where(base, |kind, key| self.journalled_in(kind, key, partition))
+            .0
     }
 
     /// Whether a partition document holds nothing of its own: no token or account
