@@ -449,6 +449,17 @@ fn cache_paragraph(error: &CacheError) -> String {
              without one is read without --cache-key-env), or delete it (its accounts must then \
              sign in again), or pass --cache to use another file."
         ),
+        CacheError::Unavailable { .. } => format!(
+            "{}. Check that the server is running and reachable from here (the host and port \
+             given to --cache or ENTRA_AUTH_CACHE), then try again; the tokens it holds are \
+             kept.",
+            chain(error)
+        ),
+        CacheError::Store { .. } => format!(
+            "{}. Check the URL given to --cache or ENTRA_AUTH_CACHE: its user and password, \
+             and that the server is Redis 6.2 or later (not a cluster).",
+            chain(error)
+        ),
         other => format!("{}. Pass --cache to use another file.", chain(other)),
     }
 }
