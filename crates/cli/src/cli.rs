@@ -340,7 +340,13 @@ mod tests {
                 other => panic!("{url}: {other:?}"),
             }
         }
-        for path in ["token_cache.json", "redis", "./redis://x", "/tmp/rediss:/y", "redis:/x"] {
+        for path in [
+            "token_cache.json",
+            "redis",
+            "./redis://x",
+            "/tmp/rediss:/y",
+            "redis:/x",
+        ] {
             match cache_of(path) {
                 Some(CacheLocation::File(found)) => assert_eq!(found, PathBuf::from(path)),
                 other => panic!("{path}: {other:?}"),

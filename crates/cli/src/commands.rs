@@ -275,6 +275,7 @@ impl Session {
             client_id: config.client_id.clone(),
             authority: config.authority.clone(),
             scopes: Vec::new(),
+            redis_cache: matches!(self.cache, Cache::Redis(_)),
         };
         let confidential = !matches!(config.credential, Credential::None);
         match config.credential {
@@ -646,10 +647,13 @@ async fn connect_redis(url: &SecretString, ca_cert: Option<&Path>) -> Result<Red
     if let Some(path) = ca_cert {
         builder = builder.root_certificates_pem(read_file(path, "--cache-ca-cert")?);
     }
-    let store = builder
-        .build()
-        .await
-        .map_err(|e| CliError::auth(AuthError::Cache(e), &Context::default()))?;
+    let store = builder.build().await.map_err(|e| {
+        let context = Context {
+            redis_cache: true,
+            ..Context::default()
+        };
+        CliError::auth(AuthError::Cache(e), &context)
+    })?;
     tracing::debug!(
         location = %store.location(),
         "connected to the Redis cache"
