@@ -290,3 +290,39 @@ fn an_encrypted_cache_in_redis_needs_its_key() {
     );
     assert_eq!(env.token_requests().len(), 1, "nothing was sent");
 }
+
+#[test]
+fn a_tls_redis_is_trusted_through_cache_ca_cert() {
+    let env = Env::start();
+    let redis = RedisServer::builder().tls(true).start();
+    let url = redis.url();
+    assert!(url.starts_with("rediss://"), "{url}");
+    let ca = support::write_file(&env, "redis-ca.pem", redis.ca_pem().unwrap());
+    let ca = ca.to_str().unwrap();
+
+    login(&env, &url, &["--cache-ca-cert", ca]).success();
+    let token = env
+        .run_command(
+            elsewhere(
+                &env,
+                "machine-b",
+                &["token", "--scope", "User.Read", "--cache-ca-cert", ca],
+                &url,
+            ),
+            None,
+        )
+        .success();
+    assert_eq!(token.stdout.trim_end().split('.').count(), 3, "{token:?}");
+    assert_eq!(env.token_requests().len(), 1);
+
+    // Without the CA, the server's certificate is not trusted: a network error.
+    let untrusted = env.run_command(
+        elsewhere(&env, "machine-b", &["token", "--scope", "User.Read"], &url),
+        None,
+    );
+    assert_eq!(untrusted.code, 6, "{untrusted:#?}");
+    assert!(
+        untrusted.stderr.contains(&redis.url_without_password()),
+        "{untrusted:#?}"
+    );
+}
