@@ -33,11 +33,13 @@ Exit codes:
      interactively where the tenant demands it
   4  invalid credentials: wrong username or password, unknown user, account locked or disabled
   5  personal Microsoft account (or the `consumers` tenant): this flow cannot sign it in
-  6  network: unreachable, TLS, server unavailable, throttled: retry later
+  6  network: unreachable, TLS, server unavailable, throttled, a Redis cache that cannot be
+     reached or answers too slowly: retry later
   7  configuration: public client flows not allowed, unknown application or tenant,
      rejected client secret or certificate, invalid scope, no usable --cache-key-env key
   8  the token cache or the settings file next to it could not be read or written (or
-     decrypted: the key is not the one it was written with)
+     decrypted: the key is not the one it was written with), or a Redis cache refused the
+     URL's credentials
 
 The last sign-in's client id, authority and CA certificate path are remembered in a settings
 file next to the cache (no secrets), so `entra-auth token` needs only --scope afterwards. With
@@ -48,7 +50,8 @@ A shared cache in Redis (for CI runners or machines that share sign-ins):
   export ENTRA_AUTH_CACHE=redis://:$REDIS_PASSWORD@cache.example.com:6379/0
   entra-auth token --scope User.Read
 A password given in --cache shows in process lists (ps); put the URL in ENTRA_AUTH_CACHE
-instead. Redis unreachable or too slow is exit code 6.";
+instead (it is the same setting; --cache wins when both are given). --cache-key-env
+encrypts a Redis cache too.";
 
 const LOGIN_EXAMPLES: &str = "\
 Examples:

@@ -326,3 +326,20 @@ fn a_tls_redis_is_trusted_through_cache_ca_cert() {
         "{untrusted:#?}"
     );
 }
+
+#[test]
+fn help_names_the_environment_variable_but_never_its_value() {
+    let env = Env::start();
+    let mut command = Command::new(support::BIN);
+    command.arg("--help");
+    env.isolate(&mut command);
+    command.env(
+        "ENTRA_AUTH_CACHE",
+        format!("redis://:{REDIS_PASSWORD}@127.0.0.1:1/0"),
+    );
+    let help = env.run_command(command, None).success();
+    assert!(help.stdout.contains("[env: ENTRA_AUTH_CACHE]"), "{help:?}");
+    assert!(help.stdout.contains("process lists"), "{help:?}");
+    assert!(!help.stdout.contains("127.0.0.1:1"), "{help:?}");
+    assert_no_password(&help);
+}
