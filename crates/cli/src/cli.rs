@@ -139,9 +139,11 @@ impl From<OsString> for CacheLocation {
     /// A `redis://` or `rediss://` URL (the scheme in any case) is a Redis server;
     /// anything else is a file path.
     fn from(value: OsString) -> CacheLocation {
-        match value.to_str() {
-            Some(text) if is_redis_url(text) => CacheLocation::Redis(SecretString::from(text)),
-            _ => CacheLocation::File(PathBuf::from(value)),
+        match value.into_string() {
+            // Moved, not copied: the only copy of the URL is the secret's.
+            Ok(text) if is_redis_url(&text) => CacheLocation::Redis(SecretString::from(text)),
+            Ok(text) => CacheLocation::File(PathBuf::from(text)),
+            Err(value) => CacheLocation::File(PathBuf::from(value)),
         }
     }
 }

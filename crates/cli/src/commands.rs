@@ -13,7 +13,7 @@ use entra_auth::{
 };
 use entra_auth::{AuthError, EncryptedStore, EncryptionKey, FileStore};
 use entra_cache::PartitionedStore as _;
-use entra_cache_redis::RedisStore;
+use entra_cache_redis::{RedisStore, RedisStoreError};
 use secrecy::ExposeSecret as _;
 use secrecy::zeroize::Zeroizing;
 
@@ -648,6 +648,16 @@ async fn connect_redis(url: &SecretString, ca_cert: Option<&Path>) -> Result<Red
         builder = builder.root_certificates_pem(read_file(path, "--cache-ca-cert")?);
     }
     let store = builder.build().await.map_err(|e| {
+        if let entra_auth::CacheError::Store { source, .. } = &e
+            && let Some(RedisStoreError::InvalidUrl { .. }) = source.downcast_ref()
+        {
+            return CliError::Usage(format!(
+                "{}. Write the URL given to --cache (or ENTRA_AUTH_CACHE) as \
+                 redis://[user:password@]host:port[/db] or rediss://..., with any special \
+                 character of the password percent-encoded.",
+                crate::error::chain(&e)
+            ));
+        }
         let context = Context {
             redis_cache: true,
             ..Context::default()

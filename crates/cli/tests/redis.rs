@@ -343,3 +343,23 @@ fn help_names_the_environment_variable_but_never_its_value() {
     assert!(!help.stdout.contains("127.0.0.1:1"), "{help:?}");
     assert_no_password(&help);
 }
+
+#[test]
+fn a_malformed_redis_url_is_a_usage_error_that_hides_its_password() {
+    let env = Env::start();
+    for url in [
+        format!("redis://:{REDIS_PASSWORD}@127.0.0.1:notaport/"),
+        format!("redis://:{REDIS_PASSWORD}@127.0.0.1:6379/notadb"),
+    ] {
+        let run = env.run_command(
+            elsewhere(&env, "machine-b", &["accounts", "-vvv"], &url),
+            None,
+        );
+        assert_eq!(run.code, 2, "{run:#?}");
+        assert!(
+            run.stderr.contains("the Redis URL is not valid"),
+            "{run:#?}"
+        );
+        assert_no_password(&run);
+    }
+}
