@@ -1,9 +1,11 @@
 //! The command line, as clap derive types: what each subcommand and flag means.
 
+use std::ffi::OsString;
+use std::fmt;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use entra_auth::Uuid;
+use entra_auth::{SecretString, Uuid};
 
 /// Exit codes and examples, shown at the end of `--help`.
 const AFTER_HELP: &str = "\
@@ -31,14 +33,25 @@ Exit codes:
      interactively where the tenant demands it
   4  invalid credentials: wrong username or password, unknown user, account locked or disabled
   5  personal Microsoft account (or the `consumers` tenant): this flow cannot sign it in
-  6  network: unreachable, TLS, server unavailable, throttled: retry later
+  6  network: unreachable, TLS, server unavailable, throttled, a Redis cache that cannot be
+     reached or answers too slowly: retry later
   7  configuration: public client flows not allowed, unknown application or tenant,
      rejected client secret or certificate, invalid scope, no usable --cache-key-env key
   8  the token cache or the settings file next to it could not be read or written (or
-     decrypted: the key is not the one it was written with)
+     decrypted: the key is not the one it was written with), or a Redis cache refused the
+     URL's credentials
 
 The last sign-in's client id, authority and CA certificate path are remembered in a settings
-file next to the cache (no secrets), so `entra-auth token` needs only --scope afterwards.";
+file next to the cache (no secrets), so `entra-auth token` needs only --scope afterwards. With
+a Redis cache, the settings file is the default one
+($XDG_CACHE_HOME/entra-auth/token_cache.settings.json, else ~/.cache/...), on this machine.
+
+A shared cache in Redis (for CI runners or machines that share sign-ins):
+  export ENTRA_AUTH_CACHE=redis://:$REDIS_PASSWORD@cache.example.com:6379/0
+  entra-auth token --scope User.Read
+A password given in --cache shows in process lists (ps); put the URL in ENTRA_AUTH_CACHE
+instead (it is the same setting; --cache wins when both are given). --cache-key-env
+encrypts a Redis cache too.";
 
 const LOGIN_EXAMPLES: &str = "\
 Examples:
@@ -66,10 +79,28 @@ pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
 
-    /// The token cache file [default: $XDG_CACHE_HOME/entra-auth/token_cache.json, else
+    /// The token cache: a file, or a Redis server as redis://[user:password@]host:port[/db]
+    /// (rediss:// for TLS). A password here shows in process lists: set ENTRA_AUTH_CACHE
+    /// instead [default: $XDG_CACHE_HOME/entra-auth/token_cache.json, else
     /// ~/.cache/entra-auth/token_cache.json]
-    #[arg(long, global = true, value_name = "PATH", display_order = 100)]
-    pub(crate) cache: Option<PathBuf>,
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH|URL",
+        env = "ENTRA_AUTH_CACHE",
+        hide_env_values = true,
+        value_parser = clap::builder::TypedValueParser::map(
+            clap::builder::OsStringValueParser::new(),
+            CacheLocation::from
+        ),
+        display_order = 100
+    )]
+    pub(crate) cache: Option<CacheLocation>,
+
+    /// Trust only the CA certificates in this PEM file for a rediss:// cache [default: the
+    /// system's trusted roots]
+    #[arg(long, global = true, value_name = "PEM", display_order = 100)]
+    pub(crate) cache_ca_cert: Option<PathBuf>,
 
     /// Encrypt the token cache with the 256-bit key in this environment variable (base64
     /// or 64 hex digits; make one with `openssl rand -base64 32`)
@@ -93,6 +124,46 @@ pub(crate) struct Cli {
     /// CI jobs carry no personal data); tokens, passwords and secrets never appear
     #[arg(long, global = true, display_order = 100)]
     pub(crate) log_pii: bool,
+}
+
+/// Where `--cache` (or `ENTRA_AUTH_CACHE`) puts the token cache.
+#[derive(Clone)]
+pub(crate) enum CacheLocation {
+    /// A cache file.
+    File(PathBuf),
+    /// A Redis server: the `redis://` or `rediss://` URL, which may carry a password.
+    Redis(SecretString),
+}
+
+impl From<OsString> for CacheLocation {
+    /// A `redis://` or `rediss://` URL (the scheme in any case) is a Redis server;
+    /// anything else is a file path.
+    fn from(value: OsString) -> CacheLocation {
+        match value.into_string() {
+            // Moved, not copied: the only copy of the URL is the secret's.
+            Ok(text) if is_redis_url(&text) => CacheLocation::Redis(SecretString::from(text)),
+            Ok(text) => CacheLocation::File(PathBuf::from(text)),
+            Err(value) => CacheLocation::File(PathBuf::from(value)),
+        }
+    }
+}
+
+/// Whether `text` begins with `redis://` or `rediss://`, in any case.
+fn is_redis_url(text: &str) -> bool {
+    ["redis://", "rediss://"].iter().any(|scheme| {
+        text.get(..scheme.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(scheme))
+    })
+}
+
+impl fmt::Debug for CacheLocation {
+    /// Never the URL: it may carry a password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CacheLocation::File(path) => f.debug_tuple("File").field(path).finish(),
+            CacheLocation::Redis(_) => f.write_str("Redis([REDACTED])"),
+        }
+    }
 }
 
 /// The subcommands.
@@ -253,6 +324,53 @@ mod tests {
     fn scopes_split_on_spaces_and_repeat() {
         let scopes = split_scopes(&["User.Read  Mail.Read".into(), "openid".into()]);
         assert_eq!(scopes, ["User.Read", "Mail.Read", "openid"]);
+    }
+
+    fn cache_of(value: &str) -> Option<CacheLocation> {
+        Cli::try_parse_from(["entra-auth", "accounts", "--cache", value])
+            .unwrap()
+            .cache
+    }
+
+    #[test]
+    fn a_redis_url_is_a_redis_cache_and_anything_else_a_file() {
+        use secrecy::ExposeSecret as _;
+        for url in [
+            "redis://127.0.0.1:6379",
+            "rediss://:pw@cache.example.com:6380/2",
+            "REDIS://host:1",
+        ] {
+            match cache_of(url) {
+                Some(CacheLocation::Redis(found)) => assert_eq!(found.expose_secret(), url),
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+        for path in [
+            "token_cache.json",
+            "redis",
+            "./redis://x",
+            "/tmp/rediss:/y",
+            "redis:/x",
+        ] {
+            match cache_of(path) {
+                Some(CacheLocation::File(found)) => assert_eq!(found, PathBuf::from(path)),
+                other => panic!("{path}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_redis_url_never_appears_in_debug() {
+        let cli = Cli::try_parse_from([
+            "entra-auth",
+            "accounts",
+            "--cache",
+            "redis://:s3cret-pw@host:6379/0",
+        ])
+        .unwrap();
+        let debug = format!("{cli:?}");
+        assert!(!debug.contains("s3cret-pw"), "{debug}");
+        assert!(debug.contains("Redis([REDACTED])"), "{debug}");
     }
 
     #[test]

@@ -11,24 +11,49 @@ use entra_auth::{
     Account, Application, ApplicationBuilder, ClientKind, Clock, ConfidentialClientApplication,
     DEFAULT_AUTHORITY, PublicClientApplication,
 };
-use entra_auth::{EncryptedStore, EncryptionKey, FileStore};
+use entra_auth::{AuthError, EncryptedStore, EncryptionKey, FileStore};
+use entra_cache::PartitionedStore as _;
+use entra_cache_redis::{RedisStore, RedisStoreError};
+use secrecy::ExposeSecret as _;
 use secrecy::zeroize::Zeroizing;
 
 use crate::cli::{
-    AccountsArgs, AppArgs, Cli, Command, LoginArgs, LogoutArgs, Output, TokenArgs, split_scopes,
+    AccountsArgs, AppArgs, CacheLocation, Cli, Command, LoginArgs, LogoutArgs, Output, TokenArgs,
+    split_scopes,
 };
 use crate::clock;
 use crate::error::{CliError, Context};
 use crate::output::{AccountView, ResultView, rfc3339, unix_seconds};
 use entra_auth_cli::settings::{Settings, default_cache_path, settings_path};
 
+/// Where the token cache is kept.
+enum Cache {
+    /// A cache file (entra-cache's `FileStore`).
+    File(PathBuf),
+    /// A Redis server, connected.
+    Redis(RedisStore),
+}
+
+impl Cache {
+    /// The cache as messages name it: the file's path, or the Redis URL without its
+    /// credentials.
+    fn location(&self) -> String {
+        match self {
+            Cache::File(path) => path.display().to_string(),
+            Cache::Redis(store) => store.location(),
+        }
+    }
+}
+
 /// What every subcommand shares: where the cache and settings live, what was
 /// remembered, and the global flags.
 struct Session {
-    cache_path: PathBuf,
+    cache: Cache,
     /// `--cache-key-env`: the key the cache is encrypted with.
     cache_key: Option<EncryptionKey>,
-    settings_path: PathBuf,
+    /// `None` for a Redis cache when no default cache directory is known: nothing is
+    /// remembered.
+    settings_path: Option<PathBuf>,
     settings: Settings,
     ca_cert: Option<PathBuf>,
     correlation_id: Option<Uuid>,
@@ -79,25 +104,50 @@ enum Action {
 
 /// Runs the parsed command line.
 pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
-    let cache_path = match cli.cache {
-        Some(path) => path,
-        None => default_cache_path().ok_or_else(|| {
-            CliError::Usage(
-                "no cache directory is known (neither XDG_CACHE_HOME nor HOME is set); pass \
-                 --cache PATH."
-                    .to_owned(),
-            )
-        })?,
+    let no_cache_directory = || {
+        CliError::Usage(
+            "no cache directory is known (neither XDG_CACHE_HOME nor HOME is set); pass \
+             --cache PATH."
+                .to_owned(),
+        )
     };
     let cache_key = cli.cache_key_env.as_deref().map(cache_key).transpose()?;
-    if cache_key.is_none() && starts_encrypted(&cache_path) {
-        return Err(CliError::EncryptedCache { path: cache_path });
+    let (cache, settings_path) = match cli.cache {
+        Some(CacheLocation::Redis(url)) => {
+            let store = connect_redis(&url, cli.cache_ca_cert.as_deref()).await?;
+            // Settings are per machine: the default settings file, as without --cache.
+            (
+                Cache::Redis(store),
+                default_cache_path().map(|path| settings_path(&path)),
+            )
+        }
+        Some(CacheLocation::File(path)) => {
+            let settings = settings_path(&path);
+            (Cache::File(path), Some(settings))
+        }
+        None => {
+            let path = default_cache_path().ok_or_else(no_cache_directory)?;
+            let settings = settings_path(&path);
+            (Cache::File(path), Some(settings))
+        }
+    };
+    if let Cache::File(path) = &cache
+        && cache_key.is_none()
+        && starts_encrypted(path)
+    {
+        return Err(CliError::EncryptedCache { path: path.clone() });
     }
-    let settings_path = settings_path(&cache_path);
-    let settings = Settings::load(&settings_path)?;
-    tracing::debug!(cache = %cache_path.display(), settings = %settings_path.display(), "local state");
+    let settings = match &settings_path {
+        Some(path) => Settings::load(path)?,
+        None => Settings::default(),
+    };
+    tracing::debug!(
+        cache = %cache.location(),
+        settings = ?settings_path.as_deref().map(Path::display),
+        "local state"
+    );
     let session = Session {
-        cache_path,
+        cache,
         cache_key,
         settings_path,
         settings,
@@ -225,6 +275,7 @@ impl Session {
             client_id: config.client_id.clone(),
             authority: config.authority.clone(),
             scopes: Vec::new(),
+            redis_cache: matches!(self.cache, Cache::Redis(_)),
         };
         let confidential = !matches!(config.credential, Credential::None);
         match config.credential {
@@ -269,10 +320,15 @@ impl Session {
         builder: ApplicationBuilder<K>,
         config: &AppConfig,
     ) -> Result<ApplicationBuilder<K>, CliError> {
-        let file = FileStore::new(&self.cache_path);
-        let builder = match &self.cache_key {
-            Some(key) => builder.cache_store(EncryptedStore::new(file, key.clone())),
-            None => builder.cache_store(file),
+        let builder = match (&self.cache, &self.cache_key) {
+            (Cache::File(path), Some(key)) => {
+                builder.cache_store(EncryptedStore::new(FileStore::new(path), key.clone()))
+            }
+            (Cache::File(path), None) => builder.cache_store(FileStore::new(path)),
+            (Cache::Redis(store), Some(key)) => {
+                builder.partitioned_store(EncryptedStore::new(store.clone(), key.clone()))
+            }
+            (Cache::Redis(store), None) => builder.partitioned_store(store.clone()),
         };
         let mut builder = builder
             .authority(&config.authority)
@@ -320,7 +376,7 @@ impl Session {
                     ),
                     confidential,
                 };
-                self.settings.save(&self.settings_path)?;
+                self.save_settings()?;
                 match output {
                     Output::Json => print_json(&ResultView::new(&result))?,
                     Output::Text => print_line(&format!(
@@ -371,7 +427,7 @@ impl Session {
                     Output::Text if accounts.is_empty() => {
                         print_notice(&format!(
                             "No account is signed in (in {}).",
-                            self.cache_path.display()
+                            self.cache.location()
                         ));
                     }
                     Output::Text => {
@@ -415,12 +471,20 @@ impl Session {
                     .is_some_and(|u| u.eq_ignore_ascii_case(&account.username))
                 {
                     self.settings.username = None;
-                    self.settings.save(&self.settings_path)?;
+                    self.save_settings()?;
                 }
                 print_line(&format!("Signed out {}.", account.username));
                 Ok(())
             }
         }
+    }
+
+    /// Writes the settings to their file, if there is one.
+    fn save_settings(&self) -> Result<(), CliError> {
+        if let Some(path) = &self.settings_path {
+            self.settings.save(path)?;
+        }
+        Ok(())
     }
 
     /// `--account` (a username or home account id), else the last signed-in account, else
@@ -573,6 +637,38 @@ fn cache_key(variable: &str) -> Result<EncryptionKey, CliError> {
     };
     EncryptionKey::from_text(&text)
         .map_err(|e| error(&format!("holds no usable key: {}", e.reason())))
+}
+
+/// Connects to the Redis server at `url` (`--cache redis://...`), trusting only the CAs
+/// in `ca_cert` for `rediss://` when given. A server that cannot be reached is a cache
+/// error of the network class, naming the server without the URL's credentials.
+async fn connect_redis(url: &SecretString, ca_cert: Option<&Path>) -> Result<RedisStore, CliError> {
+    let mut builder = RedisStore::builder(url.expose_secret());
+    if let Some(path) = ca_cert {
+        builder = builder.root_certificates_pem(read_file(path, "--cache-ca-cert")?);
+    }
+    let store = builder.build().await.map_err(|e| {
+        if let entra_auth::CacheError::Store { source, .. } = &e
+            && let Some(RedisStoreError::InvalidUrl { .. }) = source.downcast_ref()
+        {
+            return CliError::Usage(format!(
+                "{}. Write the URL given to --cache (or ENTRA_AUTH_CACHE) as \
+                 redis://[user:password@]host:port[/db] or rediss://..., with any special \
+                 character of the password percent-encoded.",
+                crate::error::chain(&e)
+            ));
+        }
+        let context = Context {
+            redis_cache: true,
+            ..Context::default()
+        };
+        CliError::auth(AuthError::Cache(e), &context)
+    })?;
+    tracing::debug!(
+        location = %store.location(),
+        "connected to the Redis cache"
+    );
+    Ok(store)
 }
 
 /// Whether the file at `path` begins with the encrypted cache's header. A file that

@@ -52,6 +52,8 @@ pub(crate) struct Context {
     pub(crate) authority: String,
     /// The scopes requested.
     pub(crate) scopes: Vec<String>,
+    /// The token cache is on a Redis server, not in a file.
+    pub(crate) redis_cache: bool,
 }
 
 /// Why a command failed.
@@ -135,6 +137,7 @@ impl CliError {
                 client_id: context.client_id.clone(),
                 authority: context.authority.clone(),
                 scopes: context.scopes.clone(),
+                redis_cache: context.redis_cache,
             }),
         }
     }
@@ -397,6 +400,7 @@ fn auth_paragraph(error: &AuthError, context: &Context) -> String {
             server.error,
             server.message().trim_end_matches('.')
         ),
+        AuthError::Cache(source) if context.redis_cache => redis_cache_paragraph(source),
         AuthError::Cache(source) => cache_paragraph(source),
         other => chain(other),
     };
@@ -450,6 +454,45 @@ fn cache_paragraph(error: &CacheError) -> String {
              sign in again), or pass --cache to use another file."
         ),
         other => format!("{}. Pass --cache to use another file.", chain(other)),
+    }
+}
+
+/// A cache error of a Redis cache (`--cache redis://...`).
+fn redis_cache_paragraph(error: &CacheError) -> String {
+    match error {
+        CacheError::Corrupt {
+            location,
+            reason,
+            source,
+            ..
+        } => format!(
+            "the token cache at {location} holds a partition that is not a token cache \
+             ({reason}{}) and was left untouched. If the cache was written with \
+             --cache-key-env, pass the same flag and key; otherwise delete the partition's key \
+             in Redis (its accounts must then sign in again).",
+            source
+                .as_deref()
+                .map(|source| format!(": {}", chain(source)))
+                .unwrap_or_default()
+        ),
+        CacheError::Undecryptable { location, reason } => format!(
+            "the token cache at {location} could not be decrypted ({reason}) and was left \
+             untouched. Pass the key it was written with in --cache-key-env (a cache written \
+             without one is read without --cache-key-env), or delete the partition's key in \
+             Redis (its accounts must then sign in again)."
+        ),
+        CacheError::Unavailable { .. } => format!(
+            "{}. Check that the server is running and reachable from here (the host and port \
+             given to --cache or ENTRA_AUTH_CACHE), then try again; the tokens it holds are \
+             kept.",
+            chain(error)
+        ),
+        CacheError::Store { .. } => format!(
+            "{}. Check the URL given to --cache or ENTRA_AUTH_CACHE: its user and password, \
+             and that the server is Redis 6.2 or later (not a cluster).",
+            chain(error)
+        ),
+        other => format!("{}.", chain(other)),
     }
 }
 

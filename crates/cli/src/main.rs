@@ -7,8 +7,10 @@
 //! documented per error class in `--help` and the README.
 //!
 //! Architecture invariant: a thin shell over entra-auth. It persists no secret of its
-//! own: the token cache is entra-cache's file store, and the settings file beside it
-//! holds only the client id, authority, CA path and last username.
+//! own: the token cache is entra-cache's file store (or entra-cache-redis's store for
+//! `--cache redis://...`), and the settings file holds only the client id, authority,
+//! CA path and last username. A Redis URL's credentials never leave the store's
+//! builder: messages name the server by its location, without them.
 #![forbid(unsafe_code)]
 // `println!` and `eprintln!` panic when the stream is closed; write with `writeln!`.
 #![deny(clippy::print_stdout, clippy::print_stderr)]

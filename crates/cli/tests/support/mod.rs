@@ -110,6 +110,19 @@ impl Env {
         command
     }
 
+    /// The tool with `args`, `--cache cache` (a path or a Redis URL) and the test's CA.
+    pub fn command_with_cache(&self, args: &[&str], cache: &str) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .arg("--cache")
+            .arg(cache)
+            .arg("--ca-cert")
+            .arg(&self.ca);
+        self.isolate(&mut command);
+        command
+    }
+
     /// Points HOME and the cache directory into the temporary directory and removes
     /// variables that would change the tool's behaviour.
     pub fn isolate(&self, command: &mut Command) {
@@ -117,6 +130,7 @@ impl Env {
             .env("HOME", self.dir.path().join("home"))
             .env("XDG_CACHE_HOME", self.dir.path().join("xdg-cache"))
             .env_remove("RUST_LOG")
+            .env_remove("ENTRA_AUTH_CACHE")
             .env_remove("ENTRA_AUTH_CLOCK_OFFSET_SECS");
     }
 
