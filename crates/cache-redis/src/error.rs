@@ -22,6 +22,15 @@ pub enum RedisStoreError {
         #[source]
         source: Option<redis::RedisError>,
     },
+    /// The root certificates given to
+    /// [`root_certificates_pem`](crate::RedisStoreBuilder::root_certificates_pem) are not
+    /// usable PEM CA certificates.
+    #[error("the Redis store's root certificates are not usable PEM CA certificates")]
+    InvalidRootCertificates {
+        /// The Redis client's error.
+        #[source]
+        source: redis::RedisError,
+    },
     /// The server refused the credentials: the URL's password (or user) is wrong or
     /// missing, or that user may not run the store's commands.
     #[error("the Redis server refused the credentials in the URL")]

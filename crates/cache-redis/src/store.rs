@@ -182,22 +182,24 @@ impl RedisStoreBuilder {
             location: location.clone(),
             source: Arc::new(source),
         };
+        // The URL first, so that a bad certificate is not blamed on it.
+        let client = redis::Client::open(self.url.expose_secret()).map_err(|source| {
+            store_error(RedisStoreError::InvalidUrl {
+                reason: "the Redis client does not accept it",
+                source: Some(source),
+            })
+        })?;
         let client = match self.root_certificates_pem {
-            None => redis::Client::open(self.url.expose_secret()),
+            None => client,
             Some(root_cert) => redis::Client::build_with_tls(
                 self.url.expose_secret(),
                 redis::TlsCertificates {
                     client_tls: None,
                     root_cert: Some(root_cert),
                 },
-            ),
-        }
-        .map_err(|source| {
-            store_error(RedisStoreError::InvalidUrl {
-                reason: "the Redis client does not accept it, or its root certificates",
-                source: Some(source),
-            })
-        })?;
+            )
+            .map_err(|source| store_error(RedisStoreError::InvalidRootCertificates { source }))?,
+        };
         if location.starts_with("rediss:") {
             choose_crypto_provider();
         }

@@ -537,6 +537,24 @@ async fn a_url_that_is_not_redis_is_refused_without_repeating_it() {
     assert!(!format!("{error} {error:?}").contains("s3cret"));
 }
 
+#[tokio::test]
+async fn root_certificates_whose_pem_does_not_parse_are_named_as_such_not_as_the_url() {
+    let error = RedisStore::builder("rediss://:s3cret@127.0.0.1:1/")
+        .root_certificates_pem(
+            b"-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n"
+                .to_vec(),
+        )
+        .build()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, CacheError::Store { source, .. }
+            if matches!(source.downcast_ref(), Some(RedisStoreError::InvalidRootCertificates { .. }))),
+        "{error:?}"
+    );
+    assert!(!format!("{error} {error:?}").contains("s3cret"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tls_server_is_reached_with_its_ca_and_refused_without_it() {
     let server = RedisServer::builder()

@@ -658,6 +658,14 @@ async fn connect_redis(url: &SecretString, ca_cert: Option<&Path>) -> Result<Red
                 crate::error::chain(&e)
             ));
         }
+        if let entra_auth::CacheError::Store { source, .. } = &e
+            && let Some(RedisStoreError::InvalidRootCertificates { .. }) = source.downcast_ref()
+        {
+            return CliError::Usage(format!(
+                "{}. Give --cache-ca-cert a PEM file of CA certificates.",
+                crate::error::chain(&e)
+            ));
+        }
         let context = Context {
             redis_cache: true,
             ..Context::default()
