@@ -157,6 +157,21 @@ mod tests {
     }
 
     #[test]
+    fn a_started_server_answers_on_loopback_and_is_gone_once_dropped() {
+        // `cargo xtask test` checks that redis-server is installed before any test runs.
+        let work = tempfile::tempdir().unwrap();
+        let server = RedisProcess::start(work.path()).unwrap();
+        let port = server.port;
+        assert_eq!(server.url(), format!("redis://127.0.0.1:{port}"));
+        assert!(answers_ping(port));
+        let dir = server.dir.clone();
+        assert!(dir.starts_with(work.path()));
+        drop(server);
+        assert!(!answers_ping(port));
+        assert!(!dir.exists());
+    }
+
+    #[test]
     fn nothing_listening_answers_no_ping() {
         let port = free_port().unwrap();
         assert!(!answers_ping(port));

@@ -69,8 +69,9 @@ pub(super) fn process_storms(out: &mut String, results: &Results) {
          token's expiry and every process makes its concurrent `acquire_token_silent` \
          calls at once. mock-idp counts the refresh requests it received (one is the \
          ideal: the store's lease lets one process refresh while the others wait and read \
-         its tokens). Refresh requests are listed per round; wall time (median) runs from \
-         the signal to go to the last process's answer, process start-up excluded.\n"
+         its tokens). Refresh requests are listed per round, calls are counted over every \
+         round, and wall time (the median round) runs from the signal to go to the last \
+         process's answer, process start-up excluded.\n"
     );
     if results.process_storms.is_empty() {
         let _ = writeln!(out, "not measured (see the observations below)");
@@ -141,3 +142,4 @@ mod tests {
         assert_eq!(out.matches("not measured").count(), 2, "{out}");
     }
 }
+
