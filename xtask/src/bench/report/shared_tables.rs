@@ -142,4 +142,3 @@ mod tests {
         assert_eq!(out.matches("not measured").count(), 2, "{out}");
     }
 }
-
