@@ -52,20 +52,11 @@ pub(crate) fn generate(accounts: usize, out: &Path, probes: &Path) -> Result<(),
         .duration_since(UNIX_EPOCH)
         .map_err(|err| format!("the system clock is before 1970: {err}"))?
         .as_secs();
-    let cache = TokenCache::new();
-    let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
-    for index in 0..accounts {
-        cache.ingest(&sign_in(index, now, &mut noise));
-    }
+    let cache = signed_in(accounts, now);
     let json = cache.serialize();
     std::fs::write(out, &json).map_err(|err| format!("cannot write {}: {err}", out.display()))?;
 
-    // Exactly min(PROBES, accounts) probes, evenly spread (each in the middle of its
-    // stretch), so a caller making a multiple of that many calls covers them evenly.
-    let probes_n = PROBES.min(accounts);
-    let probe_ids: Vec<String> = (0..probes_n)
-        .map(|i| home_account_id(i * accounts / probes_n + accounts / (2 * probes_n)))
-        .collect();
+    let probe_ids = probe_ids(accounts);
     let probe_json = serde_json::json!({
         "accounts": accounts,
         "client_id": d::CLI_CLIENT_ID,
@@ -83,6 +74,28 @@ pub(crate) fn generate(accounts: usize, out: &Path, probes: &Path) -> Result<(),
         "entries": cache.len(),
         "seconds": started.elapsed().as_secs_f64(),
     }))
+}
+
+/// The `home_account_id`s silent calls ask for in a cache of `accounts` accounts:
+/// exactly min(64, accounts), evenly spread (each in the middle of its stretch), so a
+/// caller making a multiple of that many calls covers them evenly.
+pub(crate) fn probe_ids(accounts: usize) -> Vec<String> {
+    let probes_n = PROBES.min(accounts).max(1);
+    (0..probes_n)
+        .map(|i| home_account_id(i * accounts / probes_n + accounts / (2 * probes_n)))
+        .collect()
+}
+
+/// A cache holding `accounts` accounts signed in at `now` (Unix seconds): what
+/// `gen-cache` writes. Every entry was ingested, so each account's partition is among
+/// the cache's [`TokenCache::changed_partitions`] (ready for `save_partition`).
+pub(crate) fn signed_in(accounts: usize, now: u64) -> TokenCache {
+    let cache = TokenCache::new();
+    let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
+    for index in 0..accounts {
+        cache.ingest(&sign_in(index, now, &mut noise));
+    }
+    cache
 }
 
 /// The token response of the `index`-th user's sign-in, as entra-auth would ingest it.

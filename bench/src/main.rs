@@ -10,8 +10,10 @@
 #![forbid(unsafe_code)]
 
 mod cache_gen;
+mod fleet;
 mod network;
 mod offline;
+mod shared;
 mod stats;
 
 use std::path::PathBuf;
@@ -126,6 +128,74 @@ enum Scenario {
         #[arg(long, default_value_t = 100)]
         callers: usize,
     },
+    /// Silent acquisition through a Redis store: N generated accounts written to Redis,
+    /// then the front warm (hits served from memory after a generation check) and the
+    /// front cold (every call reads the partition from Redis), median per call.
+    RedisSilent {
+        /// The Redis server (`redis://127.0.0.1:PORT`); keys go under a fresh prefix and
+        /// are deleted at the end.
+        #[arg(long)]
+        redis: String,
+        /// How many accounts to write to Redis.
+        #[arg(long, default_value_t = 1)]
+        accounts: usize,
+        /// Timed calls, each side.
+        #[arg(long, default_value_t = 20_000)]
+        calls: usize,
+        /// Untimed calls first, each side.
+        #[arg(long, default_value_t = 2_000)]
+        warmup: usize,
+    },
+    /// Concurrent silent calls after expiry from several processes sharing one cache
+    /// (a file or a Redis server): how many refresh requests reach mock-idp. Starts
+    /// `storm-worker` processes; advances mock-idp's clock.
+    ProcessStorm {
+        /// mock-idp's base URL.
+        #[arg(long)]
+        base_url: String,
+        /// mock-idp's CA certificate (PEM file).
+        #[arg(long)]
+        ca: PathBuf,
+        /// The cache the processes share.
+        #[arg(long)]
+        store: fleet::SharedStore,
+        /// The Redis server, with `--store redis`.
+        #[arg(long)]
+        redis: Option<String>,
+        /// Where the shared cache file goes, with `--store file` (it is removed after).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// Worker processes.
+        #[arg(long, default_value_t = 10)]
+        processes: usize,
+        /// Concurrent silent calls in each process.
+        #[arg(long, default_value_t = 10)]
+        calls: usize,
+    },
+    /// One process of `process-storm` (started by it; not for use by hand).
+    StormWorker {
+        /// The authority (`https://localhost:PORT/organizations`).
+        #[arg(long)]
+        authority: String,
+        /// mock-idp's CA certificate (PEM file).
+        #[arg(long)]
+        ca: PathBuf,
+        /// The shared cache file.
+        #[arg(long, conflicts_with = "redis", required_unless_present = "redis")]
+        file: Option<PathBuf>,
+        /// The shared Redis server.
+        #[arg(long)]
+        redis: Option<String>,
+        /// The Redis key prefix.
+        #[arg(long, default_value = "entra-auth:")]
+        key_prefix: String,
+        /// The worker's clock at start (Unix seconds).
+        #[arg(long)]
+        now: u64,
+        /// Concurrent silent calls once told to go.
+        #[arg(long)]
+        calls: usize,
+    },
     /// Counts the requests mock-idp recorded, by endpoint; `--clear` empties the log.
     IdpRequests {
         /// mock-idp's base URL.
@@ -182,6 +252,50 @@ fn main() -> ExitCode {
             callers,
         } => network::target(&base_url, &ca)
             .and_then(|target| network::refresh_storm(&target, callers)),
+        Scenario::RedisSilent {
+            redis,
+            accounts,
+            calls,
+            warmup,
+        } => shared::redis_silent(&redis, accounts, calls, warmup),
+        Scenario::ProcessStorm {
+            base_url,
+            ca,
+            store,
+            redis,
+            dir,
+            processes,
+            calls,
+        } => network::target(&base_url, &ca).and_then(|target| {
+            fleet::process_storm(
+                &target,
+                &ca,
+                store,
+                redis.as_deref(),
+                &dir,
+                processes,
+                calls,
+            )
+        }),
+        Scenario::StormWorker {
+            authority,
+            ca,
+            file,
+            redis,
+            key_prefix,
+            now,
+            calls,
+        } => {
+            let location = match (file, redis) {
+                (Some(path), _) => Ok(fleet::Location::File(path)),
+                (None, Some(url)) => Ok(fleet::Location::Redis {
+                    url,
+                    prefix: key_prefix,
+                }),
+                (None, None) => Err("--file or --redis is required".to_owned()),
+            };
+            location.and_then(|location| fleet::storm_worker(&authority, &ca, location, now, calls))
+        }
         Scenario::IdpRequests {
             base_url,
             ca,

@@ -58,12 +58,19 @@ pub(crate) fn target(base_url: &str, ca: &Path) -> Result<Target, String> {
 }
 
 impl Target {
-    fn authority(&self) -> String {
+    /// The authority every sign-in uses.
+    pub(crate) fn authority(&self) -> String {
         format!("{}/{TENANT}", self.base_url)
     }
 
-    fn admin(&self) -> Result<AdminClient, String> {
+    /// mock-idp's admin API.
+    pub(crate) fn admin(&self) -> Result<AdminClient, String> {
         AdminClient::new(&self.base_url, &self.ca_pem).map_err(|err| err.to_string())
+    }
+
+    /// mock-idp's CA certificate (PEM).
+    pub(crate) fn ca_pem(&self) -> &str {
+        &self.ca_pem
     }
 
     fn app(&self) -> Result<PublicClientApplication, String> {

@@ -1,5 +1,6 @@
-//! Items 2, 4 and 5 of `cargo xtask bench`: sign-ins, mock-idp under load and the silent
-//! storm, against one mock-idp process started here.
+//! Items 2, 4, 5 and 8 of `cargo xtask bench`: sign-ins, mock-idp under load and the
+//! silent storms (in one process, and across processes), against one mock-idp process
+//! started here.
 
 use std::path::Path;
 
@@ -10,11 +11,13 @@ use super::report::{self, IdpLoad, Results, Signin, Storm};
 use super::{CONCURRENCIES, IDP_CONCURRENCY, Plan, STORM_CALLERS, Tools};
 use crate::mock_idp::{MockIdpProcess, STARTUP_TIMEOUT};
 
-/// Items 2, 4 and 5, against one mock-idp process started here.
+/// Items 2, 4, 5 and 8, against one mock-idp process started here (item 8's Redis
+/// rows through the server at `redis`, when there is one).
 pub(super) fn online(
     tools: &Tools,
     mock_idp: &Path,
     plan: &Plan,
+    redis: Option<&str>,
     results: &mut Results,
 ) -> Result<(), String> {
     let log = tools.work.join("mock-idp.log");
@@ -167,6 +170,9 @@ pub(super) fn online(
             Err(problem) => results.problems.push(format!("refresh-storm: {problem}")),
         }
     }
+
+    // Item 8.
+    super::shared::process_storms(tools, &base_url, &ca, plan, redis, results);
     drop(server);
     Ok(())
 }

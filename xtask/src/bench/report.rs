@@ -5,6 +5,7 @@
 mod cache_tables;
 mod numbers;
 mod results;
+mod shared_tables;
 mod targets;
 
 use std::fmt::Write as _;
@@ -12,7 +13,10 @@ use std::fmt::Write as _;
 pub(crate) use numbers::{
     count, duration, mebibytes, median, rate, ratio, significant, table, times,
 };
-pub(crate) use results::{Context, IdpLoad, Listing, Peak, Results, Serde, Signin, Silent, Storm};
+pub(crate) use results::{
+    Context, IdpLoad, Listing, Peak, ProcessStorm, RedisSilent, Results, Serde, Signin, Silent,
+    Storm,
+};
 use targets::targets;
 
 /// The line that opens the hand-written notes of `docs/benchmarks.md`; everything from
@@ -183,6 +187,8 @@ pub(crate) fn render(context: &Context, results: &Results, notes: &str) -> Strin
     ));
 
     cache_tables::listing(&mut out, results);
+    shared_tables::redis_silent(&mut out, results);
+    shared_tables::process_storms(&mut out, results);
 
     let _ = writeln!(out, "\n## Targets\n");
     let rows: Vec<Vec<String>> = targets(results)
@@ -298,6 +304,8 @@ mod tests {
             "## 4.",
             "## 5.",
             "## 6.",
+            "## 7.",
+            "## 8.",
             "## Targets",
             "## Notes",
         ] {

@@ -92,6 +92,31 @@ pub(crate) struct Storm {
     pub(crate) errors: u64,
 }
 
+/// Item 7: a silent hit through a Redis store, median nanoseconds per call.
+pub(crate) struct RedisSilent {
+    pub(crate) accounts: usize,
+    /// With the in-process front (a generation check, no network).
+    pub(crate) warm_ns: Option<f64>,
+    /// Without it (every call reads the partition from Redis).
+    pub(crate) cold_ns: Option<f64>,
+}
+
+/// Item 8: the refresh storm across processes sharing one cache, every round of one
+/// configuration.
+pub(crate) struct ProcessStorm {
+    /// `file` or `redis`.
+    pub(crate) store: &'static str,
+    pub(crate) processes: usize,
+    pub(crate) calls_per_process: usize,
+    /// Refresh requests mock-idp received, each round.
+    pub(crate) refresh_requests: Vec<u64>,
+    /// Calls that got a token, and calls that failed, over all rounds.
+    pub(crate) ok: u64,
+    pub(crate) failed: u64,
+    /// From the signal to go to the last process's answer, each round (ms).
+    pub(crate) wall_ms: Vec<f64>,
+}
+
 /// Everything one run measured, and what went wrong on the way.
 #[derive(Default)]
 pub(crate) struct Results {
@@ -102,6 +127,8 @@ pub(crate) struct Results {
     pub(crate) serde: Vec<Serde>,
     pub(crate) idp: Option<IdpLoad>,
     pub(crate) storms: Vec<Storm>,
+    pub(crate) redis_silent: Vec<RedisSilent>,
+    pub(crate) process_storms: Vec<ProcessStorm>,
     pub(crate) problems: Vec<String>,
     /// Measurements a library could not take, and why (not failures of the run).
     pub(crate) skipped: Vec<String>,
@@ -186,6 +213,31 @@ pub(crate) fn sample() -> Results {
             from_cache: 99,
             errors: 0,
         }],
+        redis_silent: vec![RedisSilent {
+            accounts: 1,
+            warm_ns: Some(500.0),
+            cold_ns: Some(40_000.0),
+        }],
+        process_storms: vec![
+            ProcessStorm {
+                store: "file",
+                processes: 10,
+                calls_per_process: 10,
+                refresh_requests: vec![1, 1],
+                ok: 200,
+                failed: 0,
+                wall_ms: vec![60.0, 80.0],
+            },
+            ProcessStorm {
+                store: "redis",
+                processes: 100,
+                calls_per_process: 1,
+                refresh_requests: vec![1],
+                ok: 100,
+                failed: 0,
+                wall_ms: vec![300.0],
+            },
+        ],
         ..Results::default()
     }
 }
