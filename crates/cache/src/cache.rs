@@ -197,6 +197,14 @@ impl TokenCache {
         }
     }
 
+    /// Whether this cache's store has refresh leases ([`CacheStore::has_leases`]).
+    pub fn has_leases(&self) -> bool {
+        self.inner
+            .store
+            .as_ref()
+            .is_some_and(|store| store.has_leases())
+    }
+
     /// Reads `partition` from a [`PartitionedStore`] into this cache: its entries here
     /// are replaced by the store's, with this cache's unsaved changes to it kept on top
     /// (unless another writer signed the account out since). Other partitions' entries

@@ -157,6 +157,10 @@ impl CacheStore for FileStore {
         }
     }
 
+    fn has_leases(&self) -> bool {
+        true
+    }
+
     fn lease(&self, wait: Duration) -> Result<Option<StoreLease>, CacheError> {
         let file = self.open_lock_file(&self.lease_path)?;
         let deadline = Instant::now() + wait;

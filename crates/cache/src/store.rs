@@ -45,6 +45,12 @@ pub trait CacheStore: Send + Sync {
         let _ = wait;
         Ok(None)
     }
+
+    /// Whether [`lease`](CacheStore::lease) can ever be held (the default: no). A caller
+    /// waits for a lease only when it can.
+    fn has_leases(&self) -> bool {
+        false
+    }
 }
 
 /// A fingerprint of a store's persisted state (see [`CacheStore::version`]): equal

@@ -25,6 +25,10 @@ use crate::error::AuthError;
 pub(super) const LEASE_TTL: Duration = Duration::from_secs(30);
 /// How long a caller waits for another process's refresh before refreshing itself.
 pub(super) const LEASE_WAIT: Duration = Duration::from_secs(35);
+/// How long one attempt to take the lease waits before the caller looks whether the
+/// holder's refreshed tokens have arrived (a partitioned store wakes it earlier when the
+/// account's partition changes).
+const LEASE_SLICE: Duration = Duration::from_millis(100);
 
 /// A partitioned store and what this process has read of it.
 pub(crate) struct Partitioned {
@@ -52,6 +56,16 @@ impl Partitioned {
         };
         self.seen().get(partition) != Some(&Some(now))
     }
+}
+
+/// How waiting for the refresh lease ended.
+pub(super) enum Leased<T> {
+    /// Taken: this caller refreshes, then gives it back.
+    Held(HeldLease),
+    /// Another process's refresh arrived while waiting: what `arrived` found.
+    Arrived(T),
+    /// Not taken (no leases, or the wait ran out): this caller refreshes anyway.
+    Without,
 }
 
 /// A held refresh lease, given back when the refresh is over.
@@ -182,29 +196,48 @@ impl Core {
         self.partitioned.is_some() || self.cache.has_store()
     }
 
-    /// Takes the store's refresh lease for an account, waiting for another process's
-    /// refresh to end; `None` when the store has no leases or the wait ran out (the
-    /// caller refreshes anyway: a slow holder must not stop every other process).
-    pub(super) async fn lease(
+    /// Waits for the store's refresh lease for an account, looking between attempts
+    /// whether another process's refresh has arrived: `Arrived` as soon as `arrived`
+    /// (given the account's tokens, read again when the store changed) says so, without
+    /// taking the lease; else `Held`, or `Without` when the store has no leases or the
+    /// wait ran out (the caller refreshes anyway: a slow holder must not stop every
+    /// other process).
+    pub(super) async fn lease_or<T>(
         &self,
         home_account_id: &str,
-    ) -> Result<Option<HeldLease>, AuthError> {
-        let held = match &self.partitioned {
-            Some(partitioned) => partitioned
-                .store
-                .lease(&Partition::account(home_account_id), LEASE_TTL, LEASE_WAIT)
-                .await?
-                .map(HeldLease::Partitioned),
-            None => {
-                let cache = self.cache.clone();
-                run_blocking(move || cache.lease(LEASE_WAIT))
-                    .await?
-                    .map(HeldLease::Whole)
-            }
-        };
-        if held.is_none() {
-            tracing::debug!("refreshing without the store's lease");
+        arrived: impl Fn() -> Option<T>,
+    ) -> Result<Leased<T>, AuthError> {
+        if self.partitioned.is_none() && !self.cache.has_leases() {
+            return Ok(Leased::Without);
         }
-        Ok(held)
+        let mut waited = Duration::ZERO;
+        while waited < LEASE_WAIT {
+            let slice = LEASE_SLICE.min(LEASE_WAIT - waited);
+            let held = match &self.partitioned {
+                Some(partitioned) => partitioned
+                    .store
+                    .lease(&Partition::account(home_account_id), LEASE_TTL, slice)
+                    .await?
+                    .map(HeldLease::Partitioned),
+                None => {
+                    let cache = self.cache.clone();
+                    run_blocking(move || cache.lease(slice))
+                        .await?
+                        .map(HeldLease::Whole)
+                }
+            };
+            if let Some(held) = held {
+                return Ok(Leased::Held(held));
+            }
+            waited += slice;
+            // Someone else holds it: read the account's tokens again if the store says
+            // they changed (cheap when they did not), and stop waiting once they serve.
+            self.fresh_account(home_account_id).await?;
+            if let Some(found) = arrived() {
+                return Ok(Leased::Arrived(found));
+            }
+        }
+        tracing::debug!("refreshing without the store's lease: its holder did not finish in time");
+        Ok(Leased::Without)
     }
 }

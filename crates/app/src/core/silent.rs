@@ -10,6 +10,7 @@ use entra_protocol::{IdTokenClaims, check_scopes, decode_id_token};
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
+use super::persistence::Leased;
 use super::{CallOptions, Core, Grant, TokenRequest};
 use crate::clock::{from_unix_seconds, unix_seconds};
 use crate::error::AuthError;
@@ -199,23 +200,36 @@ impl Core {
         if !self.is_shared() {
             return self.refresh(scopes, account, claims, correlation_id).await;
         }
-        let lease = self.lease(&account.home_account_id).await?;
+        // A token another process refreshed serves this caller, unless it asked to
+        // bypass the cache.
+        let may_serve = !options.force_refresh && claims.is_none();
+        let fresh_from_elsewhere = || {
+            let now = self.clock.now();
+            may_serve
+                .then(|| self.cached(scopes, account, correlation_id))
+                .flatten()
+                .filter(|cached| cached.refresh_on.is_none_or(|refresh_on| refresh_on > now))
+        };
+        let lease = match self
+            .lease_or(&account.home_account_id, fresh_from_elsewhere)
+            .await?
+        {
+            Leased::Arrived(cached) => {
+                tracing::debug!(%correlation_id, "another process refreshed this account; serving its token");
+                return Ok(cached);
+            }
+            Leased::Held(lease) => Some(lease),
+            Leased::Without => None,
+        };
         let refreshed = match self.reread_account(&account.home_account_id).await {
             Err(error) => Err(error),
-            Ok(()) => {
-                let now = self.clock.now();
-                let elsewhere = (!options.force_refresh && claims.is_none())
-                    .then(|| self.cached(scopes, account, correlation_id))
-                    .flatten()
-                    .filter(|cached| cached.refresh_on.is_none_or(|refresh_on| refresh_on > now));
-                match elsewhere {
-                    Some(cached) => {
-                        tracing::debug!(%correlation_id, "another process refreshed this account; serving its token");
-                        Ok(cached)
-                    }
-                    None => self.refresh(scopes, account, claims, correlation_id).await,
+            Ok(()) => match fresh_from_elsewhere() {
+                Some(cached) => {
+                    tracing::debug!(%correlation_id, "another process refreshed this account; serving its token");
+                    Ok(cached)
                 }
-            }
+                None => self.refresh(scopes, account, claims, correlation_id).await,
+            },
         };
         if let Some(lease) = lease {
             lease.release().await;

@@ -167,6 +167,10 @@ impl<S: CacheStore> CacheStore for EncryptedStore<S> {
     fn lease(&self, wait: Duration) -> Result<Option<StoreLease>, CacheError> {
         self.inner.lease(wait)
     }
+
+    fn has_leases(&self) -> bool {
+        self.inner.has_leases()
+    }
 }
 
 #[async_trait::async_trait]
