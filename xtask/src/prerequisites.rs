@@ -59,6 +59,19 @@ pub(crate) fn ensure() -> Result<Vec<String>, String> {
         .collect()
 }
 
+/// Finds `redis-server` (installing it as [`ensure`] does when it may), for the
+/// benchmarks' Redis rows; `Ok` says where it is.
+pub(crate) fn redis_server() -> Result<String, String> {
+    let redis = &PROGRAMS[0];
+    let path = std::env::var_os("PATH");
+    if find_program(redis.name, path.as_deref()).is_none() {
+        install(&[redis])?;
+    }
+    find_program(redis.name, path.as_deref())
+        .map(|found| found.display().to_string())
+        .ok_or_else(|| missing_message(&[redis]))
+}
+
 /// Installs the packages of `missing` with apt-get, if this process may.
 fn install(missing: &[&Program]) -> Result<(), String> {
     let apt = find_program("apt-get", std::env::var_os("PATH").as_deref());
@@ -105,8 +118,8 @@ fn missing_message(missing: &[&Program]) -> String {
     let packages: Vec<&str> = missing.iter().map(|program| program.package).collect();
     format!(
         "not found on PATH: {}. Install them with `sudo apt-get install {}` (Debian and \
-         Ubuntu; `cargo xtask test` does this itself when run as root), then run `cargo \
-         xtask test` again.",
+         Ubuntu; `cargo xtask test` does this itself when run as root), then run the \
+         command again.",
         names.join(", "),
         packages.join(" ")
     )
