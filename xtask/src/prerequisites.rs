@@ -87,7 +87,7 @@ fn install(missing: &[&Program]) -> Result<(), String> {
             .status()
             .is_ok_and(|status| status.success())
     };
-    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    let mut install = vec!["install", "-y", "-qq"];
     install.extend(&packages);
     // The package lists of a fresh machine may be empty: update them if the first try
     // cannot find the packages.
