@@ -252,7 +252,7 @@ impl Authority {
 
     /// Whether the endpoints must come from the OpenID configuration (B2C, External
     /// ID, ADFS, OIDC) rather than from the URL convention (Entra on a known cloud).
-    pub fn endpoints_from_openid_configuration(&self) -> bool {
+    pub fn needs_openid_configuration(&self) -> bool {
         !matches!(self.kind, AuthorityKind::Entra { .. })
     }
 
@@ -261,7 +261,7 @@ impl Authority {
     /// `/adfs/oauth2/token`. An OIDC authority has no convention: it gives the same
     /// Entra-shaped URL under the issuer, which is only a guess; post to the
     /// OpenID configuration's `token_endpoint` whenever
-    /// [`endpoints_from_openid_configuration`](Self::endpoints_from_openid_configuration)
+    /// [`needs_openid_configuration`](Self::needs_openid_configuration)
     /// says so.
     pub fn token_endpoint(&self) -> String {
         if self.is_adfs() {

@@ -5,7 +5,7 @@
 use super::clouds::{self, Cloud};
 use super::kind::is_dns_label;
 use super::{Authority, AuthorityKind, Tenant};
-use crate::discovery::OidcConfiguration;
+use crate::discovery::{Endpoints, OidcConfiguration};
 use crate::error::ProtocolError;
 
 /// Host suffixes an issuer may sit under for a B2C authority (MSAL Python's list, the
@@ -127,6 +127,16 @@ impl Authority {
             self.check_endpoint(what, endpoint)?;
         }
         Ok(())
+    }
+
+    /// The endpoints of an OpenID configuration fetched for this authority, once
+    /// [`check_openid_configuration`](Self::check_openid_configuration) accepts it.
+    pub fn endpoints_from(
+        &self,
+        configuration: &OidcConfiguration,
+    ) -> Result<Endpoints, ProtocolError> {
+        self.check_openid_configuration(configuration)?;
+        Ok(configuration.endpoints())
     }
 
     fn check_endpoint(&self, what: &'static str, endpoint: &str) -> Result<(), ProtocolError> {
@@ -359,11 +369,13 @@ mod tests {
     #[test]
     fn a_configuration_is_refused_for_a_foreign_issuer_or_endpoint() {
         let oidc = authority("oidc:https://idp.example.com/t");
-        oidc.check_openid_configuration(&configuration(
-            "https://idp.example.com/t",
-            "https://idp.example.com/t/token",
-        ))
-        .unwrap();
+        let endpoints = oidc
+            .endpoints_from(&configuration(
+                "https://idp.example.com/t",
+                "https://idp.example.com/t/token",
+            ))
+            .unwrap();
+        assert_eq!(endpoints.token_endpoint, "https://idp.example.com/t/token");
         let errors: Vec<String> = [
             (
                 &oidc,

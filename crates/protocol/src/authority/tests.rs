@@ -242,7 +242,7 @@ fn endpoints_of_every_kind() {
                 a.openid_configuration_url(),
                 a.uses_user_realm_discovery(),
                 a.uses_ws_trust(),
-                a.endpoints_from_openid_configuration(),
+                a.needs_openid_configuration(),
                 a.host(),
                 a.cache_realm(),
             )
