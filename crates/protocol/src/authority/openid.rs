@@ -415,4 +415,20 @@ mod tests {
         assert!(by_id.issuer_is_valid(&format!("https://{tid}.ciamlogin.com/{tid}/v2.0")));
         assert!(!by_id.issuer_is_valid("https://other.ciamlogin.com/other/v2.0"));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn no_issuer_panics_the_check(issuer in "\\PC*", host in "[a-z0-9.-]{0,20}") {
+            for url in [
+                "https://login.microsoftonline.com/contoso.com",
+                "https://contoso.ciamlogin.com",
+                "oidc:https://idp.example.com",
+            ] {
+                let a = authority(url);
+                let _ = a.issuer_is_valid(&issuer);
+                let _ = a.issuer_is_valid(&format!("https://{host}/{issuer}"));
+                proptest::prop_assert!(a.issuer_is_valid(&a.url()));
+            }
+        }
+    }
 }

@@ -338,9 +338,13 @@ fn password_grant_keeps_other_kinds() {
 proptest::proptest! {
     #[test]
     fn no_string_panics_any_constructor(s in "\\PC*") {
-        let _ = Authority::parse(&s);
-        let _ = Authority::parse_b2c(&s);
-        let _ = Authority::parse_oidc(&s);
+        for parsed in [Authority::parse(&s), Authority::parse_b2c(&s), Authority::parse_oidc(&s)] {
+            match parsed {
+                // What parses parses again to the same authority.
+                Ok(a) => proptest::prop_assert_eq!(Authority::parse_oidc(&a.url()).ok().map(|o| o.url()), Some(a.url())),
+                Err(e) => proptest::prop_assert!(!e.to_string().is_empty()),
+            }
+        }
     }
 
     #[test]
