@@ -436,6 +436,14 @@ fn entra_or_adfs(host: &str, segments: &[&str]) -> Result<(AuthorityKind, String
         [] => Err(format!(
             "the path must name a tenant, e.g. https://{host}/organizations"
         )),
+        [_, policy] | ["tfp", _, policy]
+            if policy.to_ascii_lowercase().starts_with("b2c_") && known_cloud(host).is_some() =>
+        {
+            Err(format!(
+                "Azure AD B2C no longer serves policies on {host}; use \
+                 https://{{name}}.b2clogin.com/{{tenant}}/{{policy}}"
+            ))
+        }
         [_, policy] | ["tfp", _, policy] if policy.to_ascii_lowercase().starts_with("b2c_") => {
             Err(format!(
                 "a B2C policy on a host other than {{name}}.b2clogin.com is a custom domain: \
