@@ -71,6 +71,19 @@ mod tests {
     use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
     #[test]
+    fn a_b2c_client_info_gives_the_policy_keyed_home_account_id() {
+        // B2C's uid is `{object id}-{policy}` (the policy lower-cased by B2C); MSAL keys
+        // the account `{uid}.{utid}` without changing either.
+        let encoded = URL_SAFE_NO_PAD.encode(
+            r#"{"uid":"00000000-0000-0000-aaaa-000000000001-b2c_1_ropc_auth","utid":"aaaabbbb-0000-cccc-1111-dddd2222eeee"}"#,
+        );
+        assert_eq!(
+            decode_client_info(&encoded).unwrap().home_account_id(),
+            "00000000-0000-0000-aaaa-000000000001-b2c_1_ropc_auth.aaaabbbb-0000-cccc-1111-dddd2222eeee"
+        );
+    }
+
+    #[test]
     fn unpadded_base64url_gives_home_account_id() {
         let encoded = URL_SAFE_NO_PAD.encode(
             r#"{"uid":"00000000-0000-0000-aaaa-000000000001","utid":"aaaabbbb-0000-cccc-1111-dddd2222eeee"}"#,

@@ -93,13 +93,18 @@ pub fn parse_instance_discovery(
     wire::from_value(v, WHAT)
 }
 
-/// `GET {authority}/v2.0/.well-known/openid-configuration` (ADFS: without `/v2.0`).
+/// `GET` the authority's OpenID configuration
+/// ([`Authority::openid_configuration_url`]: per kind, ADFS and OIDC without `/v2.0`).
 pub fn oidc_discovery_request(
     authority: &Authority,
     correlation_id: Uuid,
     library: &LibraryInfo,
 ) -> Result<crate::Request, ProtocolError> {
-    oidc_discovery_request_at(&authority.oidc_discovery_url(), correlation_id, library)
+    oidc_discovery_request_at(
+        &authority.openid_configuration_url(),
+        correlation_id,
+        library,
+    )
 }
 
 /// `GET` an OIDC document at a given URL (the `tenant_discovery_endpoint` of instance

@@ -71,7 +71,10 @@ mod test_support;
 /// wiping the old allocation while it was written.
 pub type Request = http::Request<zeroize::Zeroizing<Vec<u8>>>;
 
-pub use authority::{Authority, AuthorityOptions, Cloud, Tenant};
+pub use authority::validation::{
+    AuthorityTrust, TrustReason, parse_instance_discovery_for, validate_authority,
+};
+pub use authority::{Authority, AuthorityKind, AuthorityOptions, Cloud, Tenant};
 pub use client_assertion::{ClientCertificate, DEFAULT_ASSERTION_LIFETIME};
 pub use client_info::{ClientInfo, decode_client_info};
 pub use discovery::{

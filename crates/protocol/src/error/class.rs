@@ -21,19 +21,21 @@ pub enum ErrorClass {
     },
     /// The password has expired (50055, 50144, suberror `user_password_expired`).
     PasswordExpired,
-    /// The account is locked (50053).
+    /// The account is locked (50053; B2C AADB2C90111, 90114).
     AccountLocked,
     /// The account is disabled (50057).
     AccountDisabled,
     /// Conditional access blocked the sign-in (53000-53003, 530032, ...).
     ConditionalAccessBlocked,
-    /// Wrong username or password (50126).
+    /// Wrong username or password (50126; B2C AADB2C90225, 90052, 90054).
     InvalidCredentials,
-    /// No such user in the directory (50034).
+    /// No such user in the directory (50034; B2C AADB2C90053).
     UserNotFound,
-    /// The application does not allow public client flows (7000218).
+    /// The application does not allow public client flows (7000218), or B2C does not
+    /// allow it this flow (AADB2C90057, 90058, 90224, 90248).
     PublicClientFlowsNotAllowed,
-    /// The application is not known in the tenant (700016).
+    /// The application is not known in the tenant (700016; B2C AADB2C90018, 90068,
+    /// 90285).
     ApplicationNotFound,
     /// The client secret is wrong or expired (7000215, 7000222).
     InvalidClientSecret,
@@ -169,6 +171,39 @@ fn by_code(code: u32, e: &ServerError) -> Option<ErrorClass> {
     })
 }
 
+/// Azure AD B2C's codes (`AADB2Cnnnnn` at the start of the description), by B2C's
+/// published error code table. B2C has no code for an unknown policy that this crate
+/// knows of; such an answer is classified by its `error` alone.
+fn by_b2c_code(code: u32) -> Option<ErrorClass> {
+    use ErrorClass as C;
+    Some(match code {
+        // "The username or password provided in the request are invalid." (ROPC), and
+        // "Invalid username or password."
+        90225 | 90052 | 90054 => C::InvalidCredentials,
+        // "A user with the specified credential could not be found."
+        90053 => C::UserNotFound,
+        // The application is not allowed this flow: implicit flow (what B2C's ROPC
+        // answers), public clients, resource owner flow not enabled, or not an
+        // application of the B2C portal.
+        90057 | 90058 | 90224 | 90248 => C::PublicClientFlowsNotAllowed,
+        // "Your account has been locked." and "... temporarily locked ..."
+        90111 | 90114 => C::AccountLocked,
+        // The grant expired, was revoked, or its account no longer exists.
+        90080 | 90129 | 90128 => C::RefreshTokenExpired,
+        90081 => C::InvalidClientSecret,
+        // The application is not registered in the tenant, not a B2C application, or
+        // not found.
+        90018 | 90068 | 90285 => C::ApplicationNotFound,
+        // The application "has not been granted consent" for local accounts: an
+        // administrator grants it.
+        90284 => C::ConsentRequired { admin: true },
+        90012 | 90117 | 90146 => C::InvalidScope,
+        90244 => C::Throttled,
+        90035 | 90048 | 90085 => C::ServerUnavailable,
+        _ => return None,
+    })
+}
+
 /// Whether the description says only an administrator can consent.
 fn admin_consent_hinted(e: &ServerError) -> bool {
     let d = e
@@ -198,6 +233,9 @@ pub(super) fn classify(e: &ServerError) -> ErrorClass {
     if e.error_codes.is_empty()
         && let Some(class) = e.aadsts_code().and_then(|c| by_code(c, e))
     {
+        return class;
+    }
+    if let Some(class) = e.aadb2c_code().and_then(by_b2c_code) {
         return class;
     }
     match e.suberror_kind() {

@@ -105,6 +105,58 @@ pub enum ProtocolError {
         reason: String,
     },
 
+    /// The authority's host belonged to a cloud Microsoft closed.
+    #[error("the authority host {host} is retired: {note}")]
+    RetiredAuthorityHost {
+        /// The host given.
+        host: String,
+        /// What it was and what to use instead.
+        note: &'static str,
+    },
+
+    /// Instance discovery does not know the authority's host (`invalid_instance`,
+    /// AADSTS50049): nothing was sent to it.
+    #[error(
+        "the authority host {host} is not known to Microsoft (instance discovery answered \
+         `invalid_instance`), so no password was sent to it; if you trust this host, list it \
+         in `known_authorities` or turn authority validation off with \
+         `validate_authority(false)`"
+    )]
+    UntrustedAuthority {
+        /// `host[:port]` of the authority.
+        host: String,
+        /// Instance discovery's answer.
+        server: Box<ServerError>,
+    },
+
+    /// The OpenID configuration names an issuer that does not belong to the authority.
+    #[error(
+        "the OpenID configuration of {authority} names the issuer {issuer:?}, which is \
+         neither the authority, its host, nor a host Microsoft runs for it; its endpoints \
+         are not used"
+    )]
+    IssuerMismatch {
+        /// The authority URL.
+        authority: String,
+        /// The issuer the document named.
+        issuer: String,
+    },
+
+    /// An endpoint of the OpenID configuration cannot be used for the authority.
+    #[error(
+        "the OpenID configuration of {authority} gives a {what} {endpoint:?} that is not used: {reason}"
+    )]
+    UnusableEndpoint {
+        /// The authority URL.
+        authority: String,
+        /// Which endpoint (`token_endpoint`, `authorization_endpoint`).
+        what: &'static str,
+        /// The endpoint as given.
+        endpoint: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+
     /// The `consumers` tenant (personal Microsoft accounts) cannot use the password grant.
     #[error(
         "the `consumers` tenant cannot be used with username/password sign-in: personal \
@@ -197,7 +249,7 @@ impl ProtocolError {
     /// The parsed server error, if this is one.
     pub fn server_error(&self) -> Option<&ServerError> {
         match self {
-            Self::Server(e) => Some(e),
+            Self::Server(e) | Self::UntrustedAuthority { server: e, .. } => Some(e),
             _ => None,
         }
     }

@@ -61,11 +61,12 @@ pub struct ServerError {
     pub claims: Option<String>,
     /// `timestamp` (`2024-01-01 00:00:00Z`).
     pub timestamp: Option<String>,
-    /// `trace_id`; `None` when absent or not a UUID (a malformed id is left out, it
-    /// does not fail the parse).
+    /// `trace_id`, else the `Trace ID:` line of the description; `None` when absent or
+    /// not a UUID (a malformed id is left out, it does not fail the parse).
     pub trace_id: Option<Uuid>,
-    /// `correlation_id`, the id of the request as the server echoed it; `None` when
-    /// absent or not a UUID.
+    /// `correlation_id`, the id of the request as the server echoed it, else the
+    /// `Correlation ID:` line of the description (all B2C sends); `None` when absent or
+    /// not a UUID.
     pub correlation_id: Option<Uuid>,
     /// `error_uri`.
     pub error_uri: Option<String>,
@@ -107,6 +108,15 @@ fn parse_uuid(value: &str) -> Option<Uuid> {
     Uuid::try_parse(value.trim()).ok()
 }
 
+/// The UUID on the description line that starts with `label` (B2C writes its
+/// correlation id only there).
+fn description_line(description: Option<&str>, label: &str) -> Option<Uuid> {
+    description?
+        .lines()
+        .find_map(|line| line.trim().strip_prefix(label))
+        .and_then(parse_uuid)
+}
+
 /// `error_codes` as numbers, numeric strings, or anything else (ignored).
 fn de_codes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
     let v = serde_json::Value::deserialize(d)?;
@@ -132,6 +142,16 @@ impl ServerError {
         value: serde_json::Value,
     ) -> Result<Self, ProtocolError> {
         let b: Body = wire::from_value(value, "error response")?;
+        let trace_id = b
+            .trace_id
+            .as_deref()
+            .and_then(parse_uuid)
+            .or_else(|| description_line(b.error_description.as_deref(), "Trace ID:"));
+        let correlation_id = b
+            .correlation_id
+            .as_deref()
+            .and_then(parse_uuid)
+            .or_else(|| description_line(b.error_description.as_deref(), "Correlation ID:"));
         Ok(Self {
             status,
             error: b.error,
@@ -140,8 +160,8 @@ impl ServerError {
             suberror: b.suberror,
             claims: b.claims.filter(|c| !c.trim().is_empty()),
             timestamp: b.timestamp,
-            trace_id: b.trace_id.as_deref().and_then(parse_uuid),
-            correlation_id: b.correlation_id.as_deref().and_then(parse_uuid),
+            trace_id,
+            correlation_id,
             error_uri: b.error_uri,
             password_change_url: b.password_change_url,
             error_additional_info: b.error_additional_info,
@@ -160,6 +180,19 @@ impl ServerError {
             .as_deref()?
             .trim_start()
             .strip_prefix("AADSTS")?;
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    }
+
+    /// The Azure AD B2C code: the number after `AADB2C` at the start of
+    /// `error_description` (B2C sends no `error_codes`), e.g. 90225 for
+    /// `AADB2C90225: The username or password provided in the request are invalid.`
+    pub fn aadb2c_code(&self) -> Option<u32> {
+        let rest = self
+            .error_description
+            .as_deref()?
+            .trim_start()
+            .strip_prefix("AADB2C")?;
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
         digits.parse().ok()
     }

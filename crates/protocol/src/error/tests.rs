@@ -522,3 +522,235 @@ fn no_display_repeats_its_source() {
         assert!(!outer.contains(&inner), "{outer:?} repeats {inner:?}");
     }
 }
+
+/// A B2C error body as B2C writes it: no `error_codes`, the AADB2C code at the start of
+/// the description, then Correlation ID and Timestamp lines.
+fn b2c(error: &str, code: u32, message: &str) -> http::Response<Vec<u8>> {
+    let body = serde_json::json!({
+        "error": error,
+        "error_description": format!("AADB2C{code}: {message}\r\nCorrelation ID: aaaa0000-bb11-2222-33cc-444444dddddd\r\nTimestamp: 2024-05-01 10:00:00Z\r\n"),
+    });
+    json_response(400, &body.to_string())
+}
+
+#[test]
+fn b2c_errors_classify_and_keep_their_code() {
+    use ErrorClass as C;
+    let rows = [
+        (
+            b2c(
+                "access_denied",
+                90225,
+                "The username or password provided in the request are invalid.",
+            ),
+            90225,
+            C::InvalidCredentials,
+        ),
+        (
+            b2c("invalid_grant", 90052, "Invalid username or password."),
+            90052,
+            C::InvalidCredentials,
+        ),
+        (
+            b2c("invalid_grant", 90054, "Invalid username or password."),
+            90054,
+            C::InvalidCredentials,
+        ),
+        (
+            b2c(
+                "invalid_grant",
+                90053,
+                "A user with the specified credential could not be found.",
+            ),
+            90053,
+            C::UserNotFound,
+        ),
+        (
+            b2c(
+                "unauthorized_client",
+                90057,
+                "The provided application is not configured to allow the 'OAuth' Implicit flow.",
+            ),
+            90057,
+            C::PublicClientFlowsNotAllowed,
+        ),
+        (
+            b2c(
+                "unauthorized_client",
+                90058,
+                "The provided application is not configured to allow public clients.",
+            ),
+            90058,
+            C::PublicClientFlowsNotAllowed,
+        ),
+        (
+            b2c(
+                "unauthorized_client",
+                90224,
+                "Resource owner flow has not been enabled for the application.",
+            ),
+            90224,
+            C::PublicClientFlowsNotAllowed,
+        ),
+        (
+            b2c(
+                "unauthorized_client",
+                90248,
+                "Resource owner flow can only be used by applications created through the B2C admin portal.",
+            ),
+            90248,
+            C::PublicClientFlowsNotAllowed,
+        ),
+        (
+            b2c(
+                "access_denied",
+                90111,
+                "Your account has been locked. Contact your support person to unlock it, then try again.",
+            ),
+            90111,
+            C::AccountLocked,
+        ),
+        (
+            b2c(
+                "access_denied",
+                90114,
+                "Your account is temporarily locked to prevent unauthorized use. Try again later.",
+            ),
+            90114,
+            C::AccountLocked,
+        ),
+        (
+            b2c(
+                "invalid_grant",
+                90080,
+                "The provided grant has expired. Please re-authenticate and try again.",
+            ),
+            90080,
+            C::RefreshTokenExpired,
+        ),
+        (
+            b2c(
+                "invalid_grant",
+                90129,
+                "The provided grant has been revoked. Please reauthenticate and try again.",
+            ),
+            90129,
+            C::RefreshTokenExpired,
+        ),
+        (
+            b2c(
+                "invalid_grant",
+                90128,
+                "The account associated with this grant no longer exists. Please reauthenticate and try again.",
+            ),
+            90128,
+            C::RefreshTokenExpired,
+        ),
+        (
+            b2c(
+                "invalid_client",
+                90081,
+                "The specified client_secret does not match the expected value for this client.",
+            ),
+            90081,
+            C::InvalidClientSecret,
+        ),
+        (
+            b2c(
+                "invalid_request",
+                90018,
+                "The client ID 'x' specified in the request is not registered in tenant 'y'.",
+            ),
+            90018,
+            C::ApplicationNotFound,
+        ),
+        (
+            b2c(
+                "invalid_request",
+                90068,
+                "The provided application with ID 'x' is not valid against this service.",
+            ),
+            90068,
+            C::ApplicationNotFound,
+        ),
+        (
+            b2c(
+                "invalid_request",
+                90285,
+                "The application with identifier 'x' was not found.",
+            ),
+            90285,
+            C::ApplicationNotFound,
+        ),
+        (
+            b2c(
+                "invalid_request",
+                90284,
+                "The application with identifier 'x' has not been granted consent and is unable to be used for local accounts.",
+            ),
+            90284,
+            C::ConsentRequired { admin: true },
+        ),
+        (
+            b2c(
+                "invalid_scope",
+                90117,
+                "The scope 'x' provided in the request is not supported.",
+            ),
+            90117,
+            C::InvalidScope,
+        ),
+        (
+            b2c(
+                "invalid_request",
+                90244,
+                "There are too many requests at this moment. Please wait for some time and try again.",
+            ),
+            90244,
+            C::Throttled,
+        ),
+        (
+            b2c(
+                "server_error",
+                90035,
+                "The service is temporarily unavailable. Please retry after a few minutes.",
+            ),
+            90035,
+            C::ServerUnavailable,
+        ),
+    ];
+    for (response, code, class) in rows {
+        let error = parse_error_response(&response).unwrap();
+        assert_eq!(error.aadb2c_code(), Some(code), "{error}");
+        assert_eq!(error.aadsts_code(), None, "{error}");
+        assert_eq!(error.classify(), class, "{error}");
+    }
+    let wrong_password = parse_error_response(&b2c(
+        "access_denied",
+        90225,
+        "The username or password provided in the request are invalid.",
+    ))
+    .unwrap();
+    assert_eq!(
+        wrong_password
+            .correlation_id
+            .map(|id| id.to_string())
+            .as_deref(),
+        Some("aaaa0000-bb11-2222-33cc-444444dddddd"),
+        "B2C sends the correlation id only in the description"
+    );
+    insta::assert_snapshot!(wrong_password, @"server error `access_denied` (HTTP 400): AADB2C90225: The username or password provided in the request are invalid. [correlation id aaaa0000-bb11-2222-33cc-444444dddddd]");
+}
+
+#[test]
+fn an_unknown_b2c_code_falls_back_to_the_error() {
+    let error = parse_error_response(&b2c("access_denied", 90999, "Something else.")).unwrap();
+    assert_eq!(error.aadb2c_code(), Some(90999));
+    assert_eq!(error.classify(), ErrorClass::Other);
+    let entra = parse_error_response(&json_response(
+        400,
+        r#"{"error":"access_denied","error_description":"not AADB2C90225: at the start"}"#,
+    ))
+    .unwrap();
+    assert_eq!(entra.aadb2c_code(), None);
+}
