@@ -54,6 +54,8 @@ fn summary(fixture: &Fixture) -> String {
             TenantKind::Managed => "managed",
             TenantKind::Federated => "federated",
             TenantKind::Personal => "personal accounts",
+            TenantKind::B2c => "B2C",
+            TenantKind::Ciam => "External ID",
         };
         out.push_str(&format!(
             "  {} {} ({kind}): {}\n",

@@ -103,9 +103,21 @@ impl RequestLog {
     }
 }
 
+/// Which authority issued a refresh token: only the same one redeems it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum TokenIssuer {
+    /// Entra's token endpoint (`/{tenant}/oauth2/v2.0/token`), External ID included.
+    Entra,
+    /// A B2C user flow, by its name as the fixture spells it.
+    B2c(String),
+    /// The mock ADFS's OAuth token endpoint (`/adfs/oauth2/token`).
+    Adfs,
+}
+
 /// What the server remembers about a refresh token it issued.
 #[derive(Clone, Debug)]
 pub(crate) struct RefreshRecord {
+    pub issuer: TokenIssuer,
     pub username: String,
     pub tenant: String,
     pub client_id: String,
