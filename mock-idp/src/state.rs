@@ -21,6 +21,9 @@ pub(crate) struct Shared {
     pub deterministic: bool,
     /// The port mock-idp listens on.
     pub port: u16,
+    /// Host names mock-idp answers to besides `localhost` and `127.0.0.1` (`--hostname`),
+    /// lowercase.
+    pub hostnames: Vec<String>,
     inner: Mutex<Inner>,
 }
 
@@ -32,8 +35,10 @@ impl Shared {
         adfs: AdfsKey,
         seed: Option<u64>,
         port: u16,
+        hostnames: Vec<String>,
     ) -> Self {
         Self {
+            hostnames,
             key,
             adfs,
             certificates,

@@ -76,7 +76,10 @@ impl B2cError {
     }
 
     fn render(&self, ctx: &RequestCtx) -> Response {
-        let code = self.code.map(|c| format!("AADB2C{c}: ")).unwrap_or_default();
+        let code = self
+            .code
+            .map(|c| format!("AADB2C{c}: "))
+            .unwrap_or_default();
         let description = format!(
             "{code}{}\r\nCorrelation ID: {}\r\nTimestamp: {}\r\n",
             self.message,
@@ -304,7 +307,10 @@ fn handle(
                 format!(
                     "The client id '{client_id}' specified in the request is not registered in \
                      tenant '{}'.",
-                    tenant.domains.first().map_or(tenant.id.as_str(), String::as_str)
+                    tenant
+                        .domains
+                        .first()
+                        .map_or(tenant.id.as_str(), String::as_str)
                 ),
             )
         })?;

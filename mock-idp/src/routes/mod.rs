@@ -76,6 +76,13 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/tfp/{tenant}/{policy}/oauth2/v2.0/token", post(b2c::token))
         .route("/{tenant}/{policy}/discovery/v2.0/keys", get(b2c::jwks))
         .route("/tfp/{tenant}/{policy}/discovery/v2.0/keys", get(b2c::jwks))
+        .route(
+            "/adfs/.well-known/openid-configuration",
+            get(adfs::oauth::openid_configuration),
+        )
+        .route("/adfs/oauth2/token", post(adfs::oauth::token))
+        .route("/adfs/oauth2/token/", post(adfs::oauth::token))
+        .route("/adfs/discovery/keys", get(adfs::oauth::jwks))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(shared.clone(), observe))
