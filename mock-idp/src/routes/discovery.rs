@@ -164,6 +164,18 @@ pub(crate) async fn instance(
     ctx.json(StatusCode::OK, &document)
 }
 
+/// `GET /{tenant}/discovery/v2.0/keys`.
+pub(crate) async fn jwks(
+    State(shared): State<Arc<Shared>>,
+    Extension(ctx): Extension<RequestCtx>,
+    Path(segment): Path<String>,
+) -> Response {
+    if let Err(err) = TenantPath::resolve(&shared.lock().fixture, &segment, "invalid_tenant") {
+        return ctx.error(err);
+    }
+    ctx.json(StatusCode::OK, &shared.key.jwks())
+}
+
 #[cfg(test)]
 mod tests {
     use super::url_host;
@@ -184,16 +196,4 @@ mod tests {
             assert_eq!(url_host(url), host, "{url}");
         }
     }
-}
-
-/// `GET /{tenant}/discovery/v2.0/keys`.
-pub(crate) async fn jwks(
-    State(shared): State<Arc<Shared>>,
-    Extension(ctx): Extension<RequestCtx>,
-    Path(segment): Path<String>,
-) -> Response {
-    if let Err(err) = TenantPath::resolve(&shared.lock().fixture, &segment, "invalid_tenant") {
-        return ctx.error(err);
-    }
-    ctx.json(StatusCode::OK, &shared.key.jwks())
 }
