@@ -576,3 +576,45 @@ async fn a_bad_hostname_is_refused_naming_it() {
         );
     }
 }
+
+/// A B2C or ADFS error body with its port and per-request ids replaced.
+fn snapshot(name: &str, answer: &Answer, port: u16) {
+    let text = answer.json.to_string().replace(&port.to_string(), "PORT");
+    let body: Value = serde_json::from_str(&text).expect("still JSON");
+    insta::assert_json_snapshot!(name, body, {
+        ".trace_id" => "[trace_id]",
+        ".correlation_id" => "[correlation_id]",
+        ".error_description" => insta::dynamic_redaction(|value, _| {
+            let text = value.as_str().unwrap_or_default();
+            let end = ["\r\nTrace ID:", "\r\nCorrelation ID:"]
+                .iter()
+                .filter_map(|marker| text.find(marker))
+                .min();
+            match end {
+                Some(end) => format!("{}\r\n[ids]", text.get(..end).unwrap_or_default()),
+                None => text.to_owned(),
+            }
+        }),
+    });
+}
+
+#[tokio::test]
+async fn error_bodies_of_the_new_kinds() {
+    let h = start().await;
+    let port = h.idp.port();
+    let a = b2c_password(&h, d::B2C_CLIENT_ID, d::B2C_USER, "wrong").await;
+    snapshot("b2c_wrong_password", &a, port);
+    let a = b2c_password(&h, d::B2C_WEB_CLIENT_ID, d::B2C_USER, d::PASSWORD).await;
+    snapshot("b2c_app_without_public_client_flows", &a, port);
+    let a = h
+        .get(&format!(
+            "/{}/B2C_1_nope/v2.0/.well-known/openid-configuration",
+            d::CONTOSO_B2C_DOMAIN
+        ))
+        .await;
+    snapshot("b2c_unknown_policy", &a, port);
+    let a = adfs_password(&h, d::FEDUSER, "wrong").await;
+    snapshot("adfs_authority_wrong_password", &a, port);
+    let a = instance(&h, "https://evil.example/contoso.com/oauth2/v2.0/authorize").await;
+    snapshot("instance_discovery_unknown_host", &a, port);
+}
