@@ -1,8 +1,9 @@
 //! mock-idp: an HTTPS mock of Microsoft Entra ID for the username/password flow.
 //!
 //! Serves discovery, user realm discovery, the token endpoint and JWKS like Entra does,
-//! and a mock ADFS (MEX metadata, WS-Trust username/password issuing signed SAML
-//! assertions) for federated tenants, with behaviour driven by a fixture (tenants, apps,
+//! a mock ADFS (MEX metadata, WS-Trust username/password issuing signed SAML
+//! assertions, and OAuth as an `https://{host}/adfs` authority) for federated tenants,
+//! Azure AD B2C user flows and External ID tenants, with behaviour driven by a fixture (tenants, apps,
 //! users, consent, policies), an admin API for tests, and a deterministic mode.
 //!
 //! Architecture invariant: imports none of the `entra-*` crates. It is an independent
