@@ -32,10 +32,16 @@ impl Endpoint {
     /// Classifies a request path.
     pub fn of_path(path: &str) -> Self {
         let lower = path.to_ascii_lowercase();
-        if lower.ends_with("/oauth2/v2.0/token") {
+        if lower.ends_with("/oauth2/v2.0/token")
+            || lower.trim_end_matches('/') == "/adfs/oauth2/token"
+        {
             Self::Token
-        } else if lower.ends_with("/v2.0/.well-known/openid-configuration") {
+        } else if lower.ends_with("/v2.0/.well-known/openid-configuration")
+            || lower == "/adfs/.well-known/openid-configuration"
+        {
             Self::Discovery
+        } else if lower == "/adfs/discovery/keys" {
+            Self::Jwks
         } else if lower == "/common/discovery/instance" {
             Self::InstanceDiscovery
         } else if lower.starts_with("/common/userrealm/") {

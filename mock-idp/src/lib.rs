@@ -1,8 +1,9 @@
 //! mock-idp: an HTTPS mock of Microsoft Entra ID for the username/password flow.
 //!
 //! Serves discovery, user realm discovery, the token endpoint and JWKS like Entra does,
-//! and a mock ADFS (MEX metadata, WS-Trust username/password issuing signed SAML
-//! assertions) for federated tenants, with behaviour driven by a fixture (tenants, apps,
+//! a mock ADFS (MEX metadata, WS-Trust username/password issuing signed SAML
+//! assertions, and OAuth as an `https://{host}/adfs` authority) for federated tenants,
+//! Azure AD B2C user flows and External ID tenants, with behaviour driven by a fixture (tenants, apps,
 //! users, consent, policies), an admin API for tests, and a deterministic mode.
 //!
 //! Architecture invariant: imports none of the `entra-*` crates. It is an independent
@@ -83,6 +84,10 @@ pub struct Config {
     pub allow_non_loopback: bool,
     /// TLS certificate and key; generated when `None`.
     pub tls: Option<TlsPem>,
+    /// Host names added to the generated certificate (besides `localhost` and
+    /// `127.0.0.1`) and known to instance discovery, so that a test can map a real
+    /// authority's host (`contosob2c.b2clogin.com`) to this server.
+    pub hostnames: Vec<String>,
 }
 
 impl Default for Config {
@@ -101,6 +106,7 @@ impl Config {
             port: 0,
             allow_non_loopback: false,
             tls: None,
+            hostnames: Vec::new(),
         }
     }
 
@@ -113,6 +119,13 @@ impl Config {
     /// Listens on this port (0: any free port).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
+        self
+    }
+
+    /// Adds a host name to the generated certificate and to the hosts instance
+    /// discovery knows (see [`Config::hostnames`]).
+    pub fn hostname(mut self, name: impl Into<String>) -> Self {
+        self.hostnames.push(name.into());
         self
     }
 }
@@ -178,7 +191,8 @@ impl MockIdp {
         let certificates = fixture::parse_certificates(&config.fixture)?;
         let key = keys::SigningKey::for_seed(config.seed).map_err(StartError::Setup)?;
         let adfs = saml::AdfsKey::builtin().map_err(StartError::Setup)?;
-        let tls = tls::material(config.tls.as_ref()).map_err(StartError::Setup)?;
+        let hostnames = tls::check_hostnames(&config.hostnames).map_err(StartError::Setup)?;
+        let tls = tls::material(config.tls.as_ref(), &hostnames).map_err(StartError::Setup)?;
         let addr = SocketAddr::new(config.bind, config.port);
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -194,6 +208,7 @@ impl MockIdp {
             adfs,
             config.seed,
             port,
+            hostnames,
         ));
         let app = routes::router(shared);
         let (stop, stopped) = watch::channel(false);

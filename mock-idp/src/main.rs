@@ -40,6 +40,10 @@ struct Args {
     /// The PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// A host name to add to the generated certificate and to the hosts instance
+    /// discovery knows (repeatable), e.g. contosob2c.b2clogin.com mapped to 127.0.0.1.
+    #[arg(long = "hostname", value_name = "NAME")]
+    hostnames: Vec<String>,
 }
 
 fn read(path: &PathBuf) -> Result<String, String> {
@@ -54,6 +58,8 @@ fn summary(fixture: &Fixture) -> String {
             TenantKind::Managed => "managed",
             TenantKind::Federated => "federated",
             TenantKind::Personal => "personal accounts",
+            TenantKind::B2c => "B2C",
+            TenantKind::Ciam => "External ID",
         };
         out.push_str(&format!(
             "  {} {} ({kind}): {}\n",
@@ -143,6 +149,7 @@ async fn run(args: Args) -> Result<(), String> {
     config.bind = args.bind;
     config.allow_non_loopback = args.allow_non_loopback;
     config.tls = tls;
+    config.hostnames = args.hostnames.clone();
     let idp = MockIdp::start(config).await.map_err(|err| chain(&err))?;
     let mut stdout = std::io::stdout().lock();
     let lines = format!("mock-idp listening on {}\n", idp.base_url());

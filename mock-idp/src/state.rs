@@ -21,6 +21,9 @@ pub(crate) struct Shared {
     pub deterministic: bool,
     /// The port mock-idp listens on.
     pub port: u16,
+    /// Host names mock-idp answers to besides `localhost` and `127.0.0.1` (`--hostname`),
+    /// lowercase.
+    pub hostnames: Vec<String>,
     inner: Mutex<Inner>,
 }
 
@@ -32,8 +35,10 @@ impl Shared {
         adfs: AdfsKey,
         seed: Option<u64>,
         port: u16,
+        hostnames: Vec<String>,
     ) -> Self {
         Self {
+            hostnames,
             key,
             adfs,
             certificates,
@@ -103,9 +108,21 @@ impl RequestLog {
     }
 }
 
+/// Which authority issued a refresh token: only the same one redeems it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum TokenIssuer {
+    /// Entra's token endpoint (`/{tenant}/oauth2/v2.0/token`), External ID included.
+    Entra,
+    /// A B2C user flow, by its name as the fixture spells it.
+    B2c(String),
+    /// The mock ADFS's OAuth token endpoint (`/adfs/oauth2/token`).
+    Adfs,
+}
+
 /// What the server remembers about a refresh token it issued.
 #[derive(Clone, Debug)]
 pub(crate) struct RefreshRecord {
+    pub issuer: TokenIssuer,
     pub username: String,
     pub tenant: String,
     pub client_id: String,

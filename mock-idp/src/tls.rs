@@ -1,5 +1,5 @@
-//! TLS: a CA and a server certificate for localhost and 127.0.0.1 made with rcgen at
-//! start (or given as PEM), served by rustls with the ring provider.
+//! TLS: a CA and a server certificate for localhost, 127.0.0.1 and any `--hostname`
+//! made with rcgen at start (or given as PEM), served by rustls with the ring provider.
 //!
 //! The certificates satisfy strict X.509 checks (urllib3 2 on Python 3.13): the CA has a
 //! critical key usage with keyCertSign and cRLSign; the server certificate is CA:FALSE,
@@ -36,8 +36,35 @@ pub(crate) struct TlsMaterial {
     pub config: Arc<rustls::ServerConfig>,
 }
 
-/// A fresh CA and server certificate.
-fn generate() -> Result<TlsPem, rcgen::Error> {
+/// The extra host names, lowercase, each checked to be a DNS name (letters, digits,
+/// `-`, `.`; no empty label); an error names the first bad one.
+pub(crate) fn check_hostnames(names: &[String]) -> Result<Vec<String>, String> {
+    names
+        .iter()
+        .map(|name| {
+            let lower = name.trim_end_matches('.').to_ascii_lowercase();
+            let good = !lower.is_empty()
+                && lower.len() <= 253
+                && lower.split('.').all(|label| {
+                    !label.is_empty()
+                        && label.len() <= 63
+                        && !label.starts_with('-')
+                        && !label.ends_with('-')
+                        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                });
+            if good {
+                Ok(lower)
+            } else {
+                Err(format!(
+                    "'{name}' is not a host name (letters, digits, '-' and '.')"
+                ))
+            }
+        })
+        .collect()
+}
+
+/// A fresh CA and a server certificate for localhost, 127.0.0.1 and `hostnames`.
+fn generate(hostnames: &[String]) -> Result<TlsPem, rcgen::Error> {
     let ca_key = KeyPair::generate()?;
     let mut ca = CertificateParams::new(Vec::<String>::new())?;
     ca.distinguished_name
@@ -52,7 +79,9 @@ fn generate() -> Result<TlsPem, rcgen::Error> {
     ];
     let ca_cert = ca.self_signed(&ca_key)?;
     let server_key = KeyPair::generate()?;
-    let mut server = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])?;
+    let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+    names.extend(hostnames.iter().cloned());
+    let mut server = CertificateParams::new(names)?;
     server
         .distinguished_name
         .push(DnType::CommonName, "localhost");
@@ -68,10 +97,16 @@ fn generate() -> Result<TlsPem, rcgen::Error> {
     })
 }
 
-pub(crate) fn material(given: Option<&TlsPem>) -> Result<TlsMaterial, String> {
+/// The TLS setup: `given`, or a generated certificate also naming `hostnames`.
+pub(crate) fn material(
+    given: Option<&TlsPem>,
+    hostnames: &[String],
+) -> Result<TlsMaterial, String> {
     let pem = match given {
         Some(pem) => pem.clone(),
-        None => generate().map_err(|err| format!("certificate generation failed: {err}"))?,
+        None => {
+            generate(hostnames).map_err(|err| format!("certificate generation failed: {err}"))?
+        }
     };
     let chain: Vec<CertificateDer<'static>> =
         CertificateDer::pem_slice_iter(pem.cert_chain_pem.as_bytes())

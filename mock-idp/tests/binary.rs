@@ -42,6 +42,25 @@ fn a_non_loopback_address_needs_the_flag() {
 }
 
 #[test]
+fn a_hostname_that_is_no_host_name_is_refused_naming_it() {
+    let output = Command::new(BIN)
+        .args([
+            "--hostname",
+            "contosob2c.b2clogin.com",
+            "--hostname",
+            "not a host",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("'not a host' is not a host name"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn it_prints_the_base_url_first_then_the_ca_path_and_a_summary() {
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");

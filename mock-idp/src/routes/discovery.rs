@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
 
-use crate::errors::RequestCtx;
+use crate::errors::{EntraError, RequestCtx};
 use crate::fixture::TenantKind;
 use crate::routes::token::TenantPath;
 use crate::state::Shared;
@@ -85,17 +85,64 @@ pub(crate) async fn openid_configuration(
     ctx.json(StatusCode::OK, &document)
 }
 
-/// `GET /common/discovery/instance?authorization_endpoint=...`: always answers for
-/// mock-idp's own host, with the tenant named in `authorization_endpoint`.
+/// The hosts of Microsoft's clouds that Entra's instance discovery knows (public, US
+/// Government, China).
+pub(crate) const MICROSOFT_HOSTS: [&str; 9] = [
+    "login.microsoftonline.com",
+    "login.windows.net",
+    "login.microsoft.com",
+    "sts.windows.net",
+    "login-us.microsoftonline.com",
+    "login.microsoftonline.us",
+    "login.usgovcloudapi.net",
+    "login.chinacloudapi.cn",
+    "login.partner.microsoftonline.cn",
+];
+
+/// The host of a URL (no scheme, userinfo, port or path), lowercase.
+fn url_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if authority.starts_with('[') {
+        authority.split_inclusive(']').next().unwrap_or(authority)
+    } else {
+        authority.split(':').next().unwrap_or(authority)
+    };
+    host.to_ascii_lowercase()
+}
+
+/// `GET /common/discovery/instance?authorization_endpoint=...`: for a host it knows
+/// (its own names: localhost, 127.0.0.1, `--hostname`; Microsoft's cloud hosts), the
+/// tenant discovery endpoint of the tenant named in `authorization_endpoint`, on the
+/// host the request came to; for any other host, 400 `invalid_instance` (AADSTS50049),
+/// as Entra answers for an authority it does not know.
 pub(crate) async fn instance(
+    State(shared): State<Arc<Shared>>,
     Extension(ctx): Extension<RequestCtx>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
-    let tenant = query
+    let endpoint = query
         .iter()
         .find(|(k, _)| k == "authorization_endpoint")
-        .and_then(|(_, v)| {
-            let rest = v.split_once("://").map_or(v.as_str(), |(_, rest)| rest);
+        .map(|(_, v)| v.as_str());
+    if let Some(endpoint) = endpoint {
+        let host = url_host(endpoint);
+        let known = host == "localhost"
+            || host == "127.0.0.1"
+            || shared.hostnames.contains(&host)
+            || MICROSOFT_HOSTS.contains(&host.as_str());
+        if !known {
+            return ctx.error(EntraError::bad(
+                "invalid_instance",
+                50049,
+                "Unknown or invalid instance.",
+            ));
+        }
+    }
+    let tenant = endpoint
+        .and_then(|v| {
+            let rest = v.split_once("://").map_or(v, |(_, rest)| rest);
             rest.split('/').nth(1).map(str::to_owned)
         })
         .filter(|t| {
@@ -127,4 +174,26 @@ pub(crate) async fn jwks(
         return ctx.error(err);
     }
     ctx.json(StatusCode::OK, &shared.key.jwks())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_host;
+
+    #[test]
+    fn url_host_takes_the_host_alone() {
+        for (url, host) in [
+            (
+                "https://Login.MicrosoftOnline.com/common/oauth2/v2.0/authorize",
+                "login.microsoftonline.com",
+            ),
+            ("https://localhost:8443/organizations", "localhost"),
+            ("https://user@evil.example:1/x", "evil.example"),
+            ("https://[::1]:443/x", "[::1]"),
+            ("evil.example/x", "evil.example"),
+            ("", ""),
+        ] {
+            assert_eq!(url_host(url), host, "{url}");
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 pub(crate) mod adfs;
 mod admin;
+mod b2c;
 mod discovery;
 mod redact;
 pub(crate) mod token;
@@ -63,6 +64,25 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(adfs::DECOY_PATHS[2], post(adfs::decoy))
         .route("/{tenant}/oauth2/v2.0/token", post(token::token))
         .route("/{tenant}/discovery/v2.0/keys", get(discovery::jwks))
+        .route(
+            "/{tenant}/{policy}/v2.0/.well-known/openid-configuration",
+            get(b2c::openid_configuration),
+        )
+        .route(
+            "/tfp/{tenant}/{policy}/v2.0/.well-known/openid-configuration",
+            get(b2c::openid_configuration),
+        )
+        .route("/{tenant}/{policy}/oauth2/v2.0/token", post(b2c::token))
+        .route("/tfp/{tenant}/{policy}/oauth2/v2.0/token", post(b2c::token))
+        .route("/{tenant}/{policy}/discovery/v2.0/keys", get(b2c::jwks))
+        .route("/tfp/{tenant}/{policy}/discovery/v2.0/keys", get(b2c::jwks))
+        .route(
+            "/adfs/.well-known/openid-configuration",
+            get(adfs::oauth::openid_configuration),
+        )
+        .route("/adfs/oauth2/token", post(adfs::oauth::token))
+        .route("/adfs/oauth2/token/", post(adfs::oauth::token))
+        .route("/adfs/discovery/keys", get(adfs::oauth::jwks))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(shared.clone(), observe))

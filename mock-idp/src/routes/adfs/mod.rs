@@ -7,6 +7,7 @@
 //! 1.2 fault with HTTP 500, as ADFS does.
 
 mod mex;
+pub(crate) mod oauth;
 mod soap;
 
 use std::sync::Arc;

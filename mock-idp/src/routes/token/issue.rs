@@ -10,7 +10,7 @@ use crate::clock::later;
 use crate::errors::{EntraError, RequestCtx};
 use crate::fixture::{App, Resource, Tenant, User};
 use crate::jwt;
-use crate::state::{Inner, RefreshRecord, Shared};
+use crate::state::{Inner, RefreshRecord, Shared, TokenIssuer};
 
 /// `expires_in` in deterministic mode (Entra picks 3599..=5399 at random).
 pub const DETERMINISTIC_EXPIRES_IN: u64 = 4443;
@@ -80,7 +80,7 @@ pub(crate) struct UserGrant<'a> {
 }
 
 /// A stable GUID derived from some strings (the `sub` claim, an app's object id).
-fn derived_id(parts: &[&str]) -> String {
+pub(crate) fn derived_id(parts: &[&str]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, parts.join("|").as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(digest.as_ref().get(..16).unwrap_or(&[0; 16]));
@@ -91,7 +91,7 @@ fn derived_id(parts: &[&str]) -> String {
 }
 
 /// Entra's pairwise `sub`: differs per app for the same user.
-fn pairwise_sub(oid: &str, audience: &str) -> String {
+pub(crate) fn pairwise_sub(oid: &str, audience: &str) -> String {
     let digest = ring::digest::digest(
         &ring::digest::SHA256,
         format!("{oid}|{audience}").as_bytes(),
@@ -198,6 +198,7 @@ pub(crate) fn issue(
         inner.refresh_tokens.insert(
             token.clone(),
             RefreshRecord {
+                issuer: TokenIssuer::Entra,
                 username: user.username.clone(),
                 tenant: grant.tenant.id.clone(),
                 client_id: grant.app.client_id.clone(),

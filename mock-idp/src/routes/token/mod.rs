@@ -10,7 +10,7 @@ mod access;
 mod assertion;
 mod client_credentials;
 mod form;
-mod issue;
+pub(crate) mod issue;
 mod password;
 mod refresh;
 mod saml;
@@ -62,8 +62,10 @@ impl TenantPath {
             "consumers" => return Ok(Self::Consumers),
             _ => {}
         }
+        // A B2C tenant is served only at its user flows' paths.
         let tenant = fixture
             .tenant(segment)
+            .filter(|t| t.kind != TenantKind::B2c)
             .ok_or_else(|| EntraError::unknown_tenant(error, segment))?;
         if tenant.kind == TenantKind::Personal {
             return Ok(Self::Consumers);
@@ -77,7 +79,7 @@ impl TenantPath {
     }
 }
 
-fn is_form(headers: &HeaderMap) -> bool {
+pub(crate) fn is_form(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

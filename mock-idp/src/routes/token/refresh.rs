@@ -10,7 +10,7 @@ use crate::clock::rfc3339;
 use crate::errors::{EntraError, RequestCtx};
 use crate::fixture::App;
 use crate::scopes;
-use crate::state::{Inner, Shared};
+use crate::state::{Inner, Shared, TokenIssuer};
 
 pub(super) fn grant(
     shared: &Shared,
@@ -27,9 +27,15 @@ pub(super) fn grant(
     let token = form.required("refresh_token")?;
     let scope = form.get("scope").unwrap_or("openid profile offline_access");
     let requested = scopes::parse(&inner.fixture, scope)?;
-    let record = inner.refresh_tokens.get(token).cloned().ok_or_else(|| {
-        EntraError::invalid_grant(9002313, "Invalid request. Request is malformed or invalid.")
-    })?;
+    // A refresh token from a B2C user flow or the ADFS authority is unknown here.
+    let record = inner
+        .refresh_tokens
+        .get(token)
+        .filter(|r| r.issuer == TokenIssuer::Entra)
+        .cloned()
+        .ok_or_else(|| {
+            EntraError::invalid_grant(9002313, "Invalid request. Request is malformed or invalid.")
+        })?;
     if !record.client_id.eq_ignore_ascii_case(&app.client_id) {
         return Err(EntraError::invalid_grant(
             70000,
