@@ -311,9 +311,10 @@ pub enum AuthError {
         server: Box<ServerError>,
     },
 
-    /// The authority's OpenID configuration could not be used: it is not a
-    /// configuration, names an issuer that is not the authority's, or points its
-    /// endpoints somewhere the authority may not. Nothing carrying a credential was sent.
+    /// The authority's OpenID configuration could not be used: it lacks a required
+    /// field, names an issuer that is not the authority's, or points its endpoints
+    /// somewhere the authority may not. (An error answer, throttling or a failing server
+    /// read as they would at the token endpoint.) Nothing carrying a credential was sent.
     #[error(
         "the OpenID configuration of {authority} is unusable, so nothing was sent to it; \
          check the authority URL (a B2C custom domain is declared with b2c_authority, any \

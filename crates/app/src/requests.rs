@@ -76,7 +76,7 @@ impl<K: ClientKind> Application<K> {
     }
 
     /// The authority, as [`build`](crate::ApplicationBuilder::build) parsed it: its
-    /// [`kind`](Authority::kind) says how the application signs users in.
+    /// [`kind`](crate::Authority::kind) says how the application signs users in.
     pub fn authority(&self) -> &crate::Authority {
         &self.core.authority
     }

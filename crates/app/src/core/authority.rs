@@ -122,9 +122,10 @@ impl Core {
             oidc_discovery_request(authority, correlation_id, &self.library).map_err(discovery)?;
         let response = self.send(retryable(request), correlation_id).await?;
         let configuration = parse_oidc_configuration(&response).map_err(|error| match error {
-            // An answer with an error body (an unknown B2C policy, a missing tenant)
-            // reads as any server error does.
-            ProtocolError::Server(_) => {
+            // An answer with an error body (an unknown B2C policy, a missing tenant),
+            // or a throttling or failing server, reads as it would at the token
+            // endpoint.
+            ProtocolError::Server(_) | ProtocolError::UnexpectedResponse { .. } => {
                 self.protocol_error(error, correlation_id, Redeeming::Other)
             }
             other => discovery(other),
