@@ -143,3 +143,26 @@ impl Core {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_loopback_authority_is_asked_about_at_its_own_host_any_other_at_the_public_cloud() {
+        let rows = [
+            ("https://localhost:8443/adfs", "https://localhost:8443"),
+            ("https://127.0.0.1:9/organizations", "https://127.0.0.1:9"),
+            ("https://[::1]:9/contoso.com", "https://[::1]:9"),
+            ("https://fs.contoso.com/adfs", DEFAULT_DISCOVERY_BASE),
+            (
+                "https://127.0.0.1.nip.io/contoso.com",
+                DEFAULT_DISCOVERY_BASE,
+            ),
+        ];
+        for (authority, base) in rows {
+            let authority = Authority::parse(authority).expect(authority);
+            assert_eq!(discovery_base(&authority), base, "{authority}");
+        }
+    }
+}
