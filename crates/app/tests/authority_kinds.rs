@@ -500,3 +500,59 @@ async fn checking_credentials_only_returns_the_result_and_writes_nothing() {
     assert!(app.accounts().await.expect("accounts").is_empty());
     assert!(app.token_cache().is_empty(), "the cache is untouched");
 }
+
+#[tokio::test]
+async fn an_oidc_issuer_is_trusted_as_declared_its_configuration_remembered_for_a_day() {
+    let idp = Idp::start().await;
+    let issuer = format!("{}/realms/staff", idp.server.uri());
+    let configuration = ResponseTemplate::new(200).set_body_json(json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/protocol/openid-connect/auth"),
+        "token_endpoint": format!("{issuer}/protocol/openid-connect/token"),
+        "jwks_uri": format!("{issuer}/protocol/openid-connect/certs"),
+    }));
+    mount_get(
+        &idp,
+        "/realms/staff/.well-known/openid-configuration",
+        configuration,
+    )
+    .await;
+    mount_post(
+        &idp,
+        "/realms/staff/protocol/openid-connect/token",
+        TokenBody::new(1).response(),
+    )
+    .await;
+    let app = PublicClientApplication::builder(CLIENT_ID)
+        .allow_insecure_loopback_authority(true)
+        .oidc_authority(&issuer)
+        .http_client(http_client())
+        .clock(idp.clock.clone())
+        .build()
+        .expect("builds");
+    let sign_in = || app.acquire_token_by_username_password(SCOPES, ALICE, password());
+
+    let result = sign_in().await.expect("signs in");
+    sign_in().await.expect("again");
+    idp.clock.advance(std::time::Duration::from_secs(24 * 3600));
+    sign_in().await.expect("a day later");
+
+    let account = result.account.expect("an account");
+    assert_eq!(
+        account.realm, "realms",
+        "the token endpoint's first segment"
+    );
+    let paths: Vec<String> = idp
+        .requests()
+        .await
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    let configuration = "/realms/staff/.well-known/openid-configuration";
+    let token = "/realms/staff/protocol/openid-connect/token";
+    assert_eq!(
+        paths,
+        [configuration, token, token, configuration, token],
+        "no instance discovery, no user realm; the configuration again after a day"
+    );
+}
