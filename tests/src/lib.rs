@@ -75,6 +75,27 @@ impl Harness {
         ))
     }
 
+    /// [`Harness::http_client`], but connecting to mock-idp for each of `hosts` (which
+    /// mock-idp must serve: `Config::hostname`), so a test uses real authority URLs
+    /// (`https://contosob2c.b2clogin.com:PORT/...`). A URL without a port goes to
+    /// mock-idp's port too (`https://login.microsoftonline.com/...`).
+    pub fn http_client_resolving(&self, hosts: &[&str]) -> Arc<dyn HttpClient> {
+        let address = std::net::SocketAddr::from(([127, 0, 0, 1], self.idp.port()));
+        let transport = hosts
+            .iter()
+            .fold(ReqwestClient::builder(), |builder, host| {
+                builder.resolve(*host, address)
+            })
+            .add_root_certificates_pem(self.idp.ca_pem().as_bytes())
+            .build()
+            .expect("transport builds");
+        Arc::new(Retry::with_sleeper(
+            transport,
+            RetryPolicy::default(),
+            self.sleeper.clone(),
+        ))
+    }
+
     /// A public client for `client_id` at `/organizations`.
     pub fn public_client(&self, client_id: &str) -> PublicClientApplicationBuilder {
         self.public_client_at(client_id, "organizations")

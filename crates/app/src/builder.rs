@@ -124,6 +124,9 @@ impl Application<Confidential> {
 pub struct ApplicationBuilder<K: ClientKind> {
     client_id: String,
     authority: String,
+    authority_declared: DeclaredKind,
+    known_authorities: Vec<String>,
+    validate_authority: bool,
     allow_insecure_loopback: bool,
     http_client: Option<Arc<dyn HttpClient>>,
     extra_root_pem: Vec<u8>,
@@ -135,6 +138,17 @@ pub struct ApplicationBuilder<K: ClientKind> {
     client_secret: Option<SecretString>,
     client_certificate: Option<CertificatePem>,
     kind: PhantomData<K>,
+}
+
+/// How the authority URL is read: its kind detected, or declared by the setter used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DeclaredKind {
+    /// [`ApplicationBuilder::authority`].
+    Detect,
+    /// [`ApplicationBuilder::b2c_authority`].
+    B2c,
+    /// [`ApplicationBuilder::oidc_authority`].
+    Oidc,
 }
 
 /// A certificate and its private key as given, parsed by `build()`.
@@ -157,6 +171,9 @@ impl<K: ClientKind> ApplicationBuilder<K> {
         Self {
             client_id,
             authority: DEFAULT_AUTHORITY.to_owned(),
+            authority_declared: DeclaredKind::Detect,
+            known_authorities: Vec::new(),
+            validate_authority: true,
             allow_insecure_loopback: false,
             http_client: None,
             extra_root_pem: Vec::new(),
@@ -171,13 +188,63 @@ impl<K: ClientKind> ApplicationBuilder<K> {
         }
     }
 
-    /// The authority: `https://{host}/{tenant}` where the tenant is `organizations`
-    /// (the default), a tenant id or a verified domain. `common` acts as
-    /// `organizations` for username/password sign-in; `consumers` is refused when
-    /// signing in, as personal accounts cannot use this flow. Checked by
-    /// [`build`](Self::build).
+    /// The authority, its kind read from the URL (checked by [`build`](Self::build)):
+    ///
+    /// - Entra ID: `https://{host}/{tenant}` on the public cloud or a national cloud
+    ///   (`login.microsoftonline.us`, `login.chinacloudapi.cn`, ...), the tenant
+    ///   `organizations` (the default), a tenant id or a verified domain. `common` acts as
+    ///   `organizations` for username/password sign-in; `consumers` is refused when
+    ///   signing in, as personal accounts cannot use this flow.
+    /// - Azure AD B2C: `https://{name}.b2clogin.com/{tenant}/{policy}` (or `/tfp/...`).
+    /// - External ID: `https://{name}.ciamlogin.com`, or with `/{tenant}`.
+    /// - ADFS: `https://{host}/adfs` (list the host in
+    ///   [`known_authorities`](Self::known_authorities)).
+    ///
+    /// A B2C custom domain needs [`b2c_authority`](Self::b2c_authority), another OpenID
+    /// Connect issuer [`oidc_authority`](Self::oidc_authority).
     pub fn authority(mut self, authority: &str) -> Self {
         authority.clone_into(&mut self.authority);
+        self.authority_declared = DeclaredKind::Detect;
+        self
+    }
+
+    /// An Azure AD B2C authority on any host, for what [`authority`](Self::authority)
+    /// cannot detect: a custom domain (`https://login.contoso.com/{tenant}/{policy}`).
+    /// Its host must be trusted: list it in [`known_authorities`](Self::known_authorities).
+    pub fn b2c_authority(mut self, authority: &str) -> Self {
+        authority.clone_into(&mut self.authority);
+        self.authority_declared = DeclaredKind::B2c;
+        self
+    }
+
+    /// Any OpenID Connect issuer as the authority (`https://{host}[/{path}]`): its token
+    /// endpoint comes from `{issuer}/.well-known/openid-configuration`, whose `issuer` must
+    /// match. Declaring it is trusting it: no instance discovery is asked about it.
+    pub fn oidc_authority(mut self, issuer: &str) -> Self {
+        issuer.clone_into(&mut self.authority);
+        self.authority_declared = DeclaredKind::Oidc;
+        self
+    }
+
+    /// Hosts (`fs.contoso.com`, `localhost:8443`) or authority URLs the application
+    /// trusts as authorities without asking instance discovery: an ADFS server, a B2C
+    /// custom domain, a test server. An entry without a port matches any port.
+    pub fn known_authorities<S: Into<String>>(
+        mut self,
+        authorities: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.known_authorities = authorities.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Whether the authority is validated before a password or token is sent (default
+    /// `true`): Microsoft's cloud hosts, `*.b2clogin.com`, `*.ciamlogin.com`,
+    /// [`known_authorities`](Self::known_authorities) and declared OIDC issuers are
+    /// trusted; any other host must be known to instance discovery, else the call
+    /// fails with [`AuthError::UntrustedAuthority`] before the password is sent.
+    /// `false` trusts every authority: only for an authority you control.
+    pub fn validate_authority(mut self, validate: bool) -> Self {
+        self.validate_authority = validate;
         self
     }
 
@@ -272,14 +339,39 @@ impl<K: ClientKind> ApplicationBuilder<K> {
         let options = AuthorityOptions {
             allow_insecure_loopback: self.allow_insecure_loopback,
         };
-        let authority = Authority::parse_with(&self.authority, options).map_err(|error| {
-            configuration_caused_by(
+        let (parsed, field, reason) = match self.authority_declared {
+            DeclaredKind::Detect => (
+                Authority::parse_with(&self.authority, options),
                 "authority",
-                "it is not a usable authority URL: give `https://{host}/{tenant}`, or call \
-                 allow_insecure_loopback_authority(true) for an `http://` loopback test server",
-                error,
-            )
-        })?;
+                "it is not a usable authority URL: give `https://{host}/{tenant}` (or a B2C, \
+                 External ID or ADFS authority), or call allow_insecure_loopback_authority(true) \
+                 for an `http://` loopback test server",
+            ),
+            DeclaredKind::B2c => (
+                Authority::parse_b2c_with(&self.authority, options),
+                "b2c_authority",
+                "it is not a usable B2C authority URL: give `https://{host}/{tenant}/{policy}`",
+            ),
+            DeclaredKind::Oidc => (
+                Authority::parse_oidc_with(&self.authority, options),
+                "oidc_authority",
+                "it is not a usable OpenID Connect issuer URL: give `https://{host}[/{path}]`",
+            ),
+        };
+        let authority = parsed.map_err(|error| configuration_caused_by(field, reason, error))?;
+        if let Some(bad) = self
+            .known_authorities
+            .iter()
+            .find(|known| known.trim().is_empty() || known.contains(char::is_whitespace))
+        {
+            return Err(configuration(
+                "known_authorities",
+                &format!(
+                    "the entry {bad:?} is not a host or URL: give hosts such as \
+                     `fs.contoso.com` or `localhost:8443`, or authority URLs"
+                ),
+            ));
+        }
         let credential = match (self.client_secret, self.client_certificate) {
             (Some(_), Some(_)) => {
                 return Err(configuration(
@@ -355,6 +447,8 @@ impl<K: ClientKind> ApplicationBuilder<K> {
         Ok(Arc::new(Core::new(CoreConfig {
             client_id: self.client_id,
             authority,
+            known_authorities: self.known_authorities,
+            validate_authority: self.validate_authority,
             http,
             cache,
             partitioned,

@@ -158,10 +158,11 @@ pub enum AuthError {
     #[error(
         "the application does not allow public client flows; enable \"Allow public client \
          flows\" in its app registration (Authentication blade), or use a confidential client \
-         with a secret or certificate. ({server})"
+         with a secret or certificate. For Azure AD B2C, also sign in through a resource \
+         owner password credentials user flow (the authority's policy). ({server})"
     )]
     PublicClientFlowsNotAllowed {
-        /// The server's answer (AADSTS7000218).
+        /// The server's answer (AADSTS7000218; B2C AADB2C90057, ...).
         server: Box<ServerError>,
     },
 
@@ -294,6 +295,49 @@ pub enum AuthError {
         source: ProtocolError,
     },
 
+    /// The authority's host is neither one Microsoft runs nor one the application
+    /// trusts, and instance discovery does not know it (`invalid_instance`). Nothing
+    /// was sent to the authority, the password included.
+    #[error(
+        "the authority host {host} is not trusted: instance discovery does not know it, so \
+         nothing was sent to it. If it is yours (an ADFS server, a B2C custom domain), list it \
+         with known_authorities([\"{host}\"]), or turn validation off with \
+         validate_authority(false). ({server})"
+    )]
+    UntrustedAuthority {
+        /// `host[:port]` of the authority.
+        host: String,
+        /// Instance discovery's answer (AADSTS50049).
+        server: Box<ServerError>,
+    },
+
+    /// The authority's OpenID configuration could not be used: it lacks a required
+    /// field, names an issuer that is not the authority's, or points its endpoints
+    /// somewhere the authority may not. (An error answer, throttling or a failing server
+    /// read as they would at the token endpoint.) Nothing carrying a credential was sent.
+    #[error(
+        "the OpenID configuration of {authority} is unusable, so nothing was sent to it; \
+         check the authority URL (a B2C custom domain is declared with b2c_authority, any \
+         other issuer with oidc_authority)"
+    )]
+    AuthorityDiscovery {
+        /// The authority URL.
+        authority: String,
+        /// What was wrong with the configuration.
+        source: ProtocolError,
+    },
+
+    /// A `tenant` was given for a call, but the authority's kind has its tenant fixed
+    /// (B2C, ADFS, OpenID Connect): only Entra ID and External ID authorities take one.
+    #[error(
+        "a tenant per request applies to Entra ID and External ID authorities only; this \
+         {authority_kind} authority names its own. Configure another authority instead"
+    )]
+    TenantNotApplicable {
+        /// The authority's kind (`B2C`, `ADFS`, `OpenID Connect`).
+        authority_kind: &'static str,
+    },
+
     /// An argument was unusable (an empty username, a malformed scope or claims).
     #[error("invalid argument: {reason}")]
     InvalidArgument {
@@ -380,7 +424,8 @@ impl AuthError {
             | AuthError::ApplicationNotFound { server }
             | AuthError::InvalidClientCredential { server }
             | AuthError::InvalidScope { server }
-            | AuthError::Server { server } => Some(server),
+            | AuthError::Server { server }
+            | AuthError::UntrustedAuthority { server, .. } => Some(server),
             AuthError::InteractionRequired { server, .. } | AuthError::Throttled { server, .. } => {
                 server.as_deref()
             }

@@ -74,6 +74,8 @@ pub use entra_http::{
 pub use entra_protocol::{
     ErrorClass, IdTokenClaims, ProtocolError, RetryAfter, ServerError, Suberror,
 };
+// The authority an application was built with, as `Application::authority` returns it.
+pub use entra_protocol::{Authority, AuthorityKind, Tenant};
 // The password and client secret type (its `Debug` is redacted, it is zeroized on drop).
 pub use secrecy::SecretString;
 // Correlation ids.

@@ -75,6 +75,12 @@ impl<K: ClientKind> Application<K> {
         &self.core.cache
     }
 
+    /// The authority, as [`build`](crate::ApplicationBuilder::build) parsed it: its
+    /// [`kind`](crate::Authority::kind) says how the application signs users in.
+    pub fn authority(&self) -> &crate::Authority {
+        &self.core.authority
+    }
+
     /// The application (client) id.
     pub fn client_id(&self) -> &str {
         &self.core.client_id
@@ -101,6 +107,22 @@ impl UsernamePasswordRequest<'_> {
     /// Sends a claims request (JSON), merged with the client capabilities.
     pub fn claims(mut self, claims: impl Into<String>) -> Self {
         self.options.claims = Some(claims.into());
+        self
+    }
+
+    /// Signs in to `tenant` (a tenant id or domain) instead of the authority's tenant,
+    /// for a multi-tenant application: Entra ID and External ID authorities only; any
+    /// other kind fails with [`AuthError::TenantNotApplicable`] before a request is sent.
+    pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.options.tenant = Some(tenant.into());
+        self
+    }
+
+    /// Only checks the credentials: signs in and returns the result (tokens, account)
+    /// but writes nothing to the token cache or its store, so no later silent call is
+    /// served from this sign-in.
+    pub fn check_credentials_only(mut self) -> Self {
+        self.options.check_credentials_only = true;
         self
     }
 }
@@ -145,6 +167,15 @@ impl SilentRequest<'_> {
     /// cached access token and sends `claims` with the refresh.
     pub fn claims(mut self, claims: impl Into<String>) -> Self {
         self.options.claims = Some(claims.into());
+        self
+    }
+
+    /// Gets a token of `tenant` (a tenant id or domain) instead of the authority's
+    /// tenant: only that tenant's cached tokens serve the call, and a refresh goes to
+    /// it. Entra ID and External ID authorities only; any other kind fails with
+    /// [`AuthError::TenantNotApplicable`].
+    pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.options.tenant = Some(tenant.into());
         self
     }
 }

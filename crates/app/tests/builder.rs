@@ -183,3 +183,110 @@ fn a_confidential_client_builds_with_either_credential_in_any_order() {
     assert!(certificate.is_ok(), "{:?}", certificate.err());
     assert!(secret.is_ok(), "{:?}", secret.err());
 }
+
+#[test]
+fn the_authority_kind_is_detected_from_the_url_or_declared_by_the_setter() {
+    use entra_auth::AuthorityKind;
+    let kind = |builder: entra_auth::PublicClientApplicationBuilder| {
+        let app = builder.build().expect("the application builds");
+        app.authority().kind().name()
+    };
+    let public = || PublicClientApplication::builder(CLIENT_ID);
+    let rows = [
+        (
+            kind(public().authority("https://login.microsoftonline.us/contoso.com")),
+            "Entra ID",
+        ),
+        (
+            kind(public().authority(
+                "https://contosob2c.b2clogin.com/contosob2c.onmicrosoft.com/B2C_1_ROPC_Auth",
+            )),
+            "B2C",
+        ),
+        (
+            kind(public().authority("https://contosociam.ciamlogin.com")),
+            "External ID",
+        ),
+        (
+            kind(public().authority("https://fs.contoso.com/adfs")),
+            "ADFS",
+        ),
+        (
+            kind(public().b2c_authority(
+                "https://login.contoso.com/contosob2c.onmicrosoft.com/B2C_1_ROPC_Auth",
+            )),
+            "B2C",
+        ),
+        (
+            kind(public().oidc_authority("https://idp.contoso.com/realms/staff")),
+            "OpenID Connect",
+        ),
+        // The last authority setter wins, kind and all.
+        (
+            kind(
+                public()
+                    .oidc_authority("https://idp.contoso.com")
+                    .authority("https://login.microsoftonline.com/organizations"),
+            ),
+            "Entra ID",
+        ),
+    ];
+    for (got, expected) in rows {
+        assert_eq!(got, expected);
+    }
+    let b2c = public()
+        .authority("https://contosob2c.b2clogin.com/tfp/contosob2c.onmicrosoft.com/B2C_1_ROPC_Auth")
+        .build()
+        .expect("builds");
+    assert!(
+        matches!(b2c.authority().kind(), AuthorityKind::B2c { policy, .. } if policy == "B2C_1_ROPC_Auth")
+    );
+}
+
+#[test]
+fn what_a_setter_cannot_parse_is_blamed_on_that_setter() {
+    let custom_domain_without_the_b2c_setter = PublicClientApplication::builder(CLIENT_ID)
+        .authority("https://login.contoso.com/contosob2c.onmicrosoft.com/B2C_1_ROPC_Auth")
+        .build()
+        .expect_err("a custom domain is not detected as B2C");
+    let b2c_without_policy = PublicClientApplication::builder(CLIENT_ID)
+        .b2c_authority("https://login.contoso.com/contosob2c.onmicrosoft.com")
+        .build()
+        .expect_err("a B2C authority names its policy");
+    let oidc_over_http = PublicClientApplication::builder(CLIENT_ID)
+        .oidc_authority("http://idp.contoso.com")
+        .build()
+        .expect_err("an issuer is https");
+    let blank_known_authority = PublicClientApplication::builder(CLIENT_ID)
+        .known_authorities(["fs.contoso.com", " "])
+        .build()
+        .expect_err("an empty entry trusts nothing and is a mistake");
+
+    for (error, expected) in [
+        (&custom_domain_without_the_b2c_setter, "authority"),
+        (&b2c_without_policy, "b2c_authority"),
+        (&oidc_over_http, "oidc_authority"),
+        (&blank_known_authority, "known_authorities"),
+    ] {
+        let AuthError::Configuration { field, .. } = error else {
+            panic!("not a configuration error: {error:?}");
+        };
+        assert_eq!(*field, expected, "{}", report(error));
+    }
+    assert!(
+        report(&custom_domain_without_the_b2c_setter).contains("parse_b2c"),
+        "{}",
+        report(&custom_domain_without_the_b2c_setter)
+    );
+}
+
+#[test]
+fn known_authorities_and_validate_authority_are_accepted_in_any_order() {
+    let app = PublicClientApplication::builder(CLIENT_ID)
+        .validate_authority(false)
+        .authority("https://fs.contoso.com/adfs")
+        .known_authorities(["fs.contoso.com", "https://login.contoso.com"])
+        .build();
+
+    assert!(app.is_ok(), "{:?}", app.err());
+}

@@ -412,6 +412,7 @@ async fn a_refused_connection_is_a_network_error() {
     let app = entra_auth::PublicClientApplication::builder(CLIENT_ID)
         .allow_insecure_loopback_authority(true)
         .authority(&format!("http://127.0.0.1:{port}/organizations"))
+        .known_authorities([support::TEST_SERVER_HOST])
         .http_client(http_client())
         .build()
         .expect("the app builds");

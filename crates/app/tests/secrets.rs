@@ -123,6 +123,7 @@ async fn no_result_account_app_or_error_text_contains_a_secret() {
     let offline = entra_auth::PublicClientApplication::builder(CLIENT_ID)
         .allow_insecure_loopback_authority(true)
         .authority(&format!("http://127.0.0.1:{port}/organizations"))
+        .known_authorities([support::TEST_SERVER_HOST])
         .http_client(http_client())
         .build()
         .expect("builds");

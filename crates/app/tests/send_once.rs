@@ -81,6 +81,7 @@ async fn the_password_grant_is_not_resent_after_a_connect_failure() {
     let app = PublicClientApplication::builder(CLIENT_ID)
         .allow_insecure_loopback_authority(true)
         .authority(&idp.authority("organizations"))
+        .known_authorities([support::TEST_SERVER_HOST])
         .http_client(transport.clone())
         .clock(idp.clock.clone())
         .build()

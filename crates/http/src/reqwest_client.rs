@@ -30,6 +30,7 @@ pub struct ReqwestClientBuilder {
     max_response_bytes: usize,
     extra_roots: Vec<CertificateDer<'static>>,
     extra_roots_error: Option<HttpError>,
+    resolve: Vec<(String, std::net::SocketAddr)>,
 }
 
 impl Default for ReqwestClientBuilder {
@@ -40,6 +41,7 @@ impl Default for ReqwestClientBuilder {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             extra_roots: Vec::new(),
             extra_roots_error: None,
+            resolve: Vec::new(),
         }
     }
 }
@@ -61,6 +63,14 @@ impl ReqwestClientBuilder {
     /// A larger body is [`HttpError::BodyTooLarge`] and is not read into memory.
     pub fn max_response_bytes(mut self, limit: usize) -> Self {
         self.max_response_bytes = limit;
+        self
+    }
+
+    /// Connects to `address` for `host` instead of resolving it: a test maps a real
+    /// authority host (`contosob2c.b2clogin.com`) to a local server. A URL's explicit
+    /// port wins over `address`'s; without one, `address`'s port is used.
+    pub fn resolve(mut self, host: impl Into<String>, address: std::net::SocketAddr) -> Self {
+        self.resolve.push((host.into(), address));
         self
     }
 
@@ -117,7 +127,11 @@ impl ReqwestClientBuilder {
             })?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        let client = reqwest::Client::builder()
+        let mut client = reqwest::Client::builder();
+        for (host, address) in &self.resolve {
+            client = client.resolve(host, *address);
+        }
+        let client = client
             .tls_backend_preconfigured(tls)
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)

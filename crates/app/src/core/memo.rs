@@ -1,5 +1,6 @@
 //! What the application remembers of discovery answers between sign-ins: the user realm
-//! of each username and the WS-Trust endpoint of each MEX document, for 24 hours (as
+//! of each username, the WS-Trust endpoint of each MEX document, the hosts instance
+//! discovery vouched for and each authority's endpoints, for 24 hours (as
 //! MSAL Python keeps successful discovery GETs), so a repeated sign-in sends only the
 //! requests that carry credentials.
 
@@ -8,6 +9,8 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use entra_protocol::{UserRealm, WsTrustEndpoint};
+
+use super::authority::Resolved;
 
 /// How long a discovery answer is reused.
 const LIFETIME: Duration = Duration::from_secs(24 * 3600);
@@ -58,6 +61,11 @@ pub(super) struct Discovered {
     pub(super) realms: Memo<Option<UserRealm>>,
     /// By MEX URL: the endpoint chosen from it.
     pub(super) ws_trust_endpoints: Memo<WsTrustEndpoint>,
+    /// By `host[:port]`: hosts instance discovery said are valid authorities.
+    pub(super) trusted_hosts: Memo<()>,
+    /// By authority URL: its token endpoint and cache realm (from its OpenID
+    /// configuration for every kind but Entra).
+    pub(super) authorities: Memo<Resolved>,
 }
 
 impl Discovered {
@@ -65,6 +73,8 @@ impl Discovered {
         Self {
             realms: Memo::new(),
             ws_trust_endpoints: Memo::new(),
+            trusted_hosts: Memo::new(),
+            authorities: Memo::new(),
         }
     }
 }

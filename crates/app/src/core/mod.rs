@@ -4,6 +4,7 @@
 //! `sign_in` holds the username/password flow (managed and federated), `silent` the
 //! cache lookup and refresh; this module the plumbing they share.
 
+mod authority;
 mod listing;
 mod memo;
 mod persistence;
@@ -17,8 +18,8 @@ use std::time::SystemTime;
 use entra_cache::{PartitionedStore, TokenCache, TokenIngest};
 use entra_http::{HttpClient, Retryable, ThrottleKey};
 use entra_protocol::{
-    Authority, ClientAuth, ClientCertificate, DEFAULT_ASSERTION_LIFETIME, LibraryInfo,
-    ProtocolError, TokenParams, TokenResponse, decorate_scopes, parse_token_response,
+    Authority, AuthorityKind, ClientAuth, ClientCertificate, DEFAULT_ASSERTION_LIFETIME,
+    LibraryInfo, ProtocolError, TokenParams, TokenResponse, decorate_scopes, parse_token_response,
 };
 use secrecy::SecretString;
 use uuid::Uuid;
@@ -41,6 +42,8 @@ pub(crate) enum Credential {
 #[derive(Clone, Copy)]
 pub(crate) struct TokenRequest<'a> {
     pub(crate) authority: &'a Authority,
+    /// Where the authority takes token requests, and the cache realm of its answers.
+    pub(crate) resolved: &'a authority::Resolved,
     pub(crate) scopes: &'a [&'a str],
     pub(crate) claims: Option<&'a str>,
     pub(crate) correlation_id: Uuid,
@@ -135,6 +138,10 @@ pub(crate) struct CallOptions {
     pub(crate) correlation_id: Option<Uuid>,
     pub(crate) claims: Option<String>,
     pub(crate) force_refresh: bool,
+    /// The tenant of this call, in place of the authority's.
+    pub(crate) tenant: Option<String>,
+    /// Sign in and return the result without writing the token cache.
+    pub(crate) check_credentials_only: bool,
 }
 
 impl CallOptions {
@@ -145,6 +152,8 @@ impl CallOptions {
             correlation_id: None,
             claims: None,
             force_refresh: false,
+            tenant: None,
+            check_credentials_only: false,
         }
     }
 }
@@ -153,6 +162,10 @@ impl CallOptions {
 pub(crate) struct CoreConfig {
     pub(crate) client_id: String,
     pub(crate) authority: Authority,
+    /// Hosts or URLs trusted as authorities without instance discovery.
+    pub(crate) known_authorities: Vec<String>,
+    /// Whether authorities are validated at all.
+    pub(crate) validate_authority: bool,
     /// The transport, throttling included.
     pub(crate) http: Arc<dyn HttpClient>,
     pub(crate) cache: TokenCache,
@@ -169,6 +182,10 @@ pub(crate) struct CoreConfig {
 pub(crate) struct Core {
     pub(crate) client_id: String,
     pub(crate) authority: Authority,
+    /// Hosts or URLs trusted as authorities without instance discovery.
+    known_authorities: Vec<String>,
+    /// Whether authorities are validated at all.
+    validate_authority: bool,
     http: Arc<dyn HttpClient>,
     pub(crate) cache: TokenCache,
     partitioned: Option<persistence::Partitioned>,
@@ -195,6 +212,8 @@ impl Core {
         let CoreConfig {
             client_id,
             authority,
+            known_authorities,
+            validate_authority,
             http,
             cache,
             partitioned,
@@ -206,6 +225,8 @@ impl Core {
         } = config;
         Self {
             client_id,
+            known_authorities,
+            validate_authority,
             http,
             cache,
             partitioned: partitioned.map(persistence::Partitioned::new),
@@ -230,21 +251,34 @@ impl Core {
         EnvironmentRefs::new(&self.environments)
     }
 
-    /// The authority the password grant uses: `common` becomes `organizations`,
-    /// `consumers` is refused.
-    fn password_authority(&self) -> Result<Authority, AuthError> {
-        self.authority
-            .for_password_grant()
-            .map_err(|error| match error {
-                ProtocolError::ConsumersTenantNotSupported => {
-                    AuthError::ConsumersTenantNotSupported
-                }
-                other => AuthError::Configuration {
-                    field: "authority",
-                    reason: "username/password sign-in cannot use it".to_owned(),
-                    source: Some(Arc::new(other)),
-                },
-            })
+    /// The authority a call uses: the application's, or the same one for the call's
+    /// `tenant` (Entra and External ID only); `common` becomes `organizations` and
+    /// `consumers` is refused, as the password grant needs.
+    fn request_authority(&self, tenant: Option<&str>) -> Result<Authority, AuthError> {
+        let authority =
+            match tenant {
+                None => self.authority.clone(),
+                Some(tenant) => self.authority.for_tenant(tenant).map_err(|source| {
+                    match self.authority.kind() {
+                        AuthorityKind::Entra { .. } | AuthorityKind::Ciam { .. } => {
+                            AuthError::InvalidArgument {
+                                reason: format!("the tenant {tenant:?} is unusable: {source}"),
+                            }
+                        }
+                        kind => AuthError::TenantNotApplicable {
+                            authority_kind: kind.name(),
+                        },
+                    }
+                })?,
+            };
+        authority.for_password_grant().map_err(|error| match error {
+            ProtocolError::ConsumersTenantNotSupported => AuthError::ConsumersTenantNotSupported,
+            other => AuthError::Configuration {
+                field: "authority",
+                reason: "username/password sign-in cannot use it".to_owned(),
+                source: Some(Arc::new(other)),
+            },
+        })
     }
 
     fn client_auth(&self, token_endpoint: &str, now: SystemTime) -> Result<ClientAuth, AuthError> {
@@ -302,11 +336,11 @@ impl Core {
     ) -> Result<TokenResponse, AuthError> {
         let redeeming = request.grant.redeeming();
         let correlation_id = request.correlation_id;
-        let token_endpoint = request.authority.token_endpoint();
-        let client_auth = self.client_auth(&token_endpoint, self.clock.now())?;
+        let token_endpoint = request.resolved.token_endpoint.as_str();
+        let client_auth = self.client_auth(token_endpoint, self.clock.now())?;
         let capabilities: Vec<&str> = self.capabilities.iter().map(String::as_str).collect();
         let params = TokenParams {
-            token_endpoint: &token_endpoint,
+            token_endpoint,
             client_id: &self.client_id,
             scopes: request.scopes,
             claims: request.claims,
@@ -338,16 +372,17 @@ impl Core {
         AuthError::from_protocol(error, correlation_id, redeeming, self.clock.now())
     }
 
-    /// Writes the answer `tokens` to `request` into the cache, persists it, and builds
-    /// the result. `username` names the account when the ID token does not.
-    async fn store(
+    /// What the answer `tokens` to `request` writes into the cache, checked (the ID
+    /// token's audience). `username` names the account when the ID token does not.
+    fn answer(
         &self,
         request: &TokenRequest<'_>,
-        tokens: TokenResponse,
+        tokens: &TokenResponse,
         username: Option<&str>,
-    ) -> Result<AuthenticationResult, AuthError> {
+    ) -> Result<Answer, AuthError> {
         let TokenRequest {
             authority,
+            resolved,
             scopes,
             correlation_id,
             grant,
@@ -374,7 +409,7 @@ impl Core {
         let mut ingest = TokenIngest::new(
             authority.host(),
             self.client_id.clone(),
-            authority.tenant().as_str(),
+            resolved.realm.as_str(),
             tokens.access_token.clone(),
             now,
         );
@@ -400,6 +435,30 @@ impl Core {
         ingest.family_id = tokens.foci.clone();
         ingest.account_source = Some(grant.account_source().to_owned());
         ingest.create_account = grant.creates_account();
+        Ok(Answer {
+            ingest,
+            claims,
+            home_account_id,
+            requested,
+            now,
+        })
+    }
+
+    /// Writes the answer `tokens` to `request` into the cache, persists it, and builds
+    /// the result. `username` names the account when the ID token does not.
+    async fn store(
+        &self,
+        request: &TokenRequest<'_>,
+        tokens: TokenResponse,
+        username: Option<&str>,
+    ) -> Result<AuthenticationResult, AuthError> {
+        let Answer {
+            ingest,
+            claims,
+            home_account_id,
+            requested,
+            now,
+        } = self.answer(request, &tokens, username)?;
         // Up to date first: the answer replaces this account's tokens for overlapping
         // scopes, which must be the ones persisted now.
         match (&home_account_id, &self.partitioned) {
@@ -426,23 +485,82 @@ impl Core {
             .as_deref()
             .and_then(|id| self.cache.account(id, &environments))
             .map(|entry| Account::from(Arc::unwrap_or_clone(entry)));
-        Ok(AuthenticationResult {
-            access_token: AccessToken::new(tokens.access_token),
-            token_type: crate::result::token_type(Some(&tokens.token_type)),
-            // entra-protocol bounds lifetimes to ten years; the cache serves times up
-            // to the year 9999: saturate rather than trust either bound with a panic.
-            expires_on: saturating_from_unix_seconds(now.saturating_add(tokens.expires_in)),
-            refresh_on: tokens
-                .refresh_in
-                .and_then(|refresh_in| from_unix_seconds(now.saturating_add(refresh_in))),
-            scopes: tokens.scopes.unwrap_or(requested).into_iter().collect(),
-            id_token_claims: claims,
+        Ok(result(
+            tokens,
+            Answer {
+                ingest,
+                claims,
+                home_account_id,
+                requested,
+                now,
+            },
             account,
-            token_source: TokenSource::IdentityProvider,
-            correlation_id,
-        })
+            request.correlation_id,
+        ))
     }
 
+    /// The result of a sign-in that writes nothing to the cache: the account as the
+    /// cache would have recorded it.
+    fn result_without_caching(
+        &self,
+        request: &TokenRequest<'_>,
+        tokens: TokenResponse,
+        username: Option<&str>,
+    ) -> Result<AuthenticationResult, AuthError> {
+        let answer = self.answer(request, &tokens, username)?;
+        let account = answer.home_account_id.as_ref().map(|home_account_id| {
+            Account::from(crate::result::AccountInfo {
+                home_account_id: home_account_id.clone(),
+                environment: answer.ingest.environment.to_string(),
+                realm: answer.ingest.realm.to_string(),
+                username: answer.ingest.username.clone().unwrap_or_default(),
+                local_account_id: answer.ingest.local_account_id.clone(),
+            })
+        });
+        Ok(result(tokens, answer, account, request.correlation_id))
+    }
+}
+
+/// A sign-in's or refresh's answer, ready for the cache.
+struct Answer {
+    ingest: TokenIngest,
+    claims: Option<Arc<entra_protocol::IdTokenClaims>>,
+    home_account_id: Option<String>,
+    requested: Vec<String>,
+    now: u64,
+}
+
+/// The result of `tokens` for the call with `correlation_id`.
+fn result(
+    tokens: TokenResponse,
+    answer: Answer,
+    account: Option<Account>,
+    correlation_id: Uuid,
+) -> AuthenticationResult {
+    let Answer {
+        claims,
+        requested,
+        now,
+        ..
+    } = answer;
+    AuthenticationResult {
+        access_token: AccessToken::new(tokens.access_token),
+        token_type: crate::result::token_type(Some(&tokens.token_type)),
+        // entra-protocol bounds lifetimes to ten years; the cache serves times up
+        // to the year 9999: saturate rather than trust either bound with a panic.
+        expires_on: saturating_from_unix_seconds(now.saturating_add(tokens.expires_in)),
+        refresh_on: tokens
+            .refresh_in
+            .and_then(|refresh_in| from_unix_seconds(now.saturating_add(refresh_in))),
+        scopes: tokens.scopes.unwrap_or(requested).into_iter().collect(),
+        id_token_claims: claims,
+        account,
+        token_source: TokenSource::IdentityProvider,
+        correlation_id,
+    }
+}
+
+impl Core {
     pub(crate) async fn accounts(&self) -> Result<Accounts, AuthError> {
         self.fresh_all().await?;
         let environments = self.environments();

@@ -51,13 +51,15 @@ impl Core {
                 reason: "the password is empty".to_owned(),
             });
         }
-        let authority = self.password_authority()?;
+        let authority = self.request_authority(options.tenant.as_deref())?;
         let correlation_id = options
             .correlation_id
             .unwrap_or_else(super::new_correlation_id);
+        // Trusted, and its endpoints known, before anything carries the password.
+        let resolved = self.resolve(&authority, correlation_id).await?;
 
         let mut saml_assertion = None;
-        if !authority.is_adfs() {
+        if authority.uses_user_realm_discovery() {
             // Like MSAL: a realm endpoint that does not exist means "managed" (`None`).
             let realm = self
                 .user_realm(&authority, username, correlation_id)
@@ -68,7 +70,7 @@ impl Core {
                         username: self.pii_logging.then(|| username.to_owned()),
                     });
                 }
-                if realm.account_type() == AccountType::Federated {
+                if authority.uses_ws_trust() && realm.account_type() == AccountType::Federated {
                     saml_assertion = Some(
                         self.ws_trust(&realm, username, &password, correlation_id)
                             .await?,
@@ -79,6 +81,7 @@ impl Core {
 
         let request = TokenRequest {
             authority: &authority,
+            resolved: &resolved,
             scopes,
             claims: options.claims.as_deref(),
             correlation_id,
@@ -98,6 +101,9 @@ impl Core {
                 }
             })
             .await?;
+        if options.check_credentials_only {
+            return self.result_without_caching(&request, tokens, Some(username));
+        }
         self.store(&request, tokens, Some(username)).await
     }
 

@@ -118,10 +118,17 @@ impl Core {
         // Checked, not decorated: a cache hit needs no list of the scopes sent.
         check_scopes(scopes)
             .map_err(|error| self.protocol_error(error, correlation_id, Redeeming::Other))?;
+        if options.tenant.is_some() {
+            // A tenant this authority cannot take fails before the cache is read.
+            self.request_authority(options.tenant.as_deref())?;
+        }
         self.fresh_account(&account.home_account_id).await?;
         let bypass_cache = options.force_refresh || options.claims.is_some();
         let mut aging = None;
-        if !bypass_cache && let Some(cached) = self.cached(scopes, account, correlation_id) {
+        if !bypass_cache
+            && let Some(cached) =
+                self.cached(scopes, account, options.tenant.as_deref(), correlation_id)
+        {
             match cached.refresh_on {
                 Some(refresh_on) if refresh_on <= self.clock.now() => aging = Some(cached),
                 _ => return Ok(cached),
@@ -137,7 +144,8 @@ impl Core {
         let refreshed_meanwhile = flight.completed.load(Ordering::Acquire) != completed_before;
         if (refreshed_meanwhile || !bypass_cache)
             && options.claims.is_none()
-            && let Some(cached) = self.cached(scopes, account, correlation_id)
+            && let Some(cached) =
+                self.cached(scopes, account, options.tenant.as_deref(), correlation_id)
             && cached
                 .refresh_on
                 .is_none_or(|refresh_on| refresh_on > self.clock.now())
@@ -198,7 +206,15 @@ impl Core {
     ) -> Result<AuthenticationResult, AuthError> {
         let claims = options.claims.as_deref();
         if !self.is_shared() {
-            return self.refresh(scopes, account, claims, correlation_id).await;
+            return self
+                .refresh(
+                    scopes,
+                    account,
+                    claims,
+                    options.tenant.as_deref(),
+                    correlation_id,
+                )
+                .await;
         }
         // A token another process refreshed serves this caller, unless it asked to
         // bypass the cache.
@@ -206,7 +222,7 @@ impl Core {
         let fresh_from_elsewhere = || {
             let now = self.clock.now();
             may_serve
-                .then(|| self.cached(scopes, account, correlation_id))
+                .then(|| self.cached(scopes, account, options.tenant.as_deref(), correlation_id))
                 .flatten()
                 .filter(|cached| cached.refresh_on.is_none_or(|refresh_on| refresh_on > now))
         };
@@ -228,7 +244,16 @@ impl Core {
                     tracing::debug!(%correlation_id, "another process refreshed this account; serving its token");
                     Ok(cached)
                 }
-                None => self.refresh(scopes, account, claims, correlation_id).await,
+                None => {
+                    self.refresh(
+                        scopes,
+                        account,
+                        claims,
+                        options.tenant.as_deref(),
+                        correlation_id,
+                    )
+                    .await
+                }
             },
         };
         if let Some(lease) = lease {
@@ -246,26 +271,33 @@ impl Core {
     }
 
     /// A cached access token for `scopes` and `account`, valid for at least 5 minutes.
+    /// With a `tenant` for this call, only that tenant's tokens serve it.
     fn cached(
         &self,
         scopes: &[&str],
         account: &Account,
+        tenant: Option<&str>,
         correlation_id: Uuid,
     ) -> Option<AuthenticationResult> {
         let environments = self.environments();
+        let tenant_realm = tenant.map(str::to_ascii_lowercase);
         let tid = account
             .home_account_id
             .split_once('.')
             .map(|(_, utid)| utid);
-        let realms = [
+        let all = [
             self.realm(),
             account.realm.as_str(),
             tid.unwrap_or_default(),
         ];
-        let realms = if tid.is_some() {
-            &realms[..]
-        } else {
-            &realms[..2]
+        let one;
+        let realms = match (&tenant_realm, tid) {
+            (Some(tenant), _) => {
+                one = [tenant.as_str()];
+                &one[..]
+            }
+            (None, Some(_)) => &all[..],
+            (None, None) => &all[..2],
         };
         let now = unix_seconds(self.clock.now());
         // entra-cache hands out the shared entry (a reference count, no copy).
@@ -319,6 +351,7 @@ impl Core {
         scopes: &[&str],
         account: &Account,
         claims: Option<&str>,
+        tenant: Option<&str>,
         correlation_id: Uuid,
     ) -> Result<AuthenticationResult, AuthError> {
         let environments = self.environments();
@@ -337,12 +370,17 @@ impl Core {
                 server: None,
             });
         };
-        let authority = self
-            .authority
-            .for_password_grant()
-            .unwrap_or_else(|_| self.authority.clone());
+        let authority = match tenant {
+            Some(_) => self.request_authority(tenant)?,
+            None => self
+                .authority
+                .for_password_grant()
+                .unwrap_or_else(|_| self.authority.clone()),
+        };
+        let resolved = self.resolve(&authority, correlation_id).await?;
         let request = TokenRequest {
             authority: &authority,
+            resolved: &resolved,
             scopes,
             claims,
             correlation_id,

@@ -55,6 +55,9 @@ pub const TRACE_ID: &str = "0000aaaa-11bb-cccc-dd22-eeeeee333333";
 /// The fixed timestamp of error bodies.
 pub const ERROR_TIMESTAMP: &str = "2024-05-01 12:00:00Z";
 
+/// The wiremock server's host: trusted as an authority (`known_authorities`), so the
+/// tests here need not answer instance discovery (tests/authority_kinds.rs does).
+pub const TEST_SERVER_HOST: &str = "127.0.0.1";
 /// The time every test starts at (2023-11-14T22:13:20Z).
 /// An error as a report prints it: its Display, then each cause on a line of its own.
 pub fn report(error: &(dyn std::error::Error + 'static)) -> String {
@@ -135,6 +138,7 @@ impl Idp {
         PublicClientApplication::builder(client_id)
             .allow_insecure_loopback_authority(true)
             .authority(&self.authority(tenant))
+            .known_authorities([TEST_SERVER_HOST])
             .http_client(http_client())
             .clock(self.clock.clone())
     }
@@ -152,6 +156,7 @@ impl Idp {
         ConfidentialClientApplication::builder(DAEMON_CLIENT_ID)
             .allow_insecure_loopback_authority(true)
             .authority(&self.authority("organizations"))
+            .known_authorities([TEST_SERVER_HOST])
             .http_client(http_client())
             .clock(self.clock.clone())
     }
