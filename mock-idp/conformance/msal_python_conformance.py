@@ -121,8 +121,12 @@ class ClientClock:
 
     def __init__(self):
         self.offset = 0.0
+        # When set, MSAL's clock stands still at this instant (`write_b2c_cache`).
+        self.frozen = None
 
     def time(self):
+        if self.frozen is not None:
+            return self.frozen
         return _real_time() + self.offset
 
     def __getattr__(self, name):
@@ -596,6 +600,31 @@ class Conformance:
               "expected HTTP %d got %s" % (status, [p[3] for p in posts]))
         return "%s %s (HTTP %d)" % (error, description_start.split(":")[0], status)
 
+    def write_b2c_cache(self, path):
+        """Signs b2c-user in at the B2C user flow with MSAL's clock standing at mock-idp's
+        and writes MSAL Python's serialized token cache to `path`, as MSAL writes it
+        (tests/data/README.md says how the committed file was made)."""
+        resp = requests.get(self.base_url + "/_admin/clock", verify=self.ca, timeout=30)
+        check(resp.status_code == 200, "admin clock answered %d" % resp.status_code)
+        CLIENT_CLOCK.frozen = resp.json()["now"]
+        try:
+            cache = msal.SerializableTokenCache()
+            app, http = self.app_at(B2C_APP, self.b2c_authority(), cache=cache)
+            result = self.sign_in(app, B2C_USER, PASSWORD, scopes=B2C_SCOPES)
+            self.expect_b2c_tokens(result, http)
+            accounts = app.get_accounts(username=B2C_USER)
+            check(len(accounts) == 1, "get_accounts found %d accounts" % len(accounts))
+            for field, value in self.b2c_account().items():
+                check(accounts[0].get(field) == value,
+                      "account %s %r, expected %r" % (field, accounts[0].get(field), value))
+            with open(path, "w", encoding="utf-8", newline="\n") as out:
+                out.write(cache.serialize())
+                out.write("\n")
+        finally:
+            CLIENT_CLOCK.frozen = None
+        return "wrote %s (cached at %d, the access token expires at %d)" % (
+            path, resp.json()["now"], resp.json()["now"] + int(result["expires_in"]))
+
     def b2c_cases(self):
         def signed_in(authority, policy=B2C_POLICY, realm=B2C_DOMAIN, oidc=False):
             def case():
@@ -763,6 +792,9 @@ def main():
                         help="mock-idp's base URL, e.g. https://localhost:8443")
     parser.add_argument("--ca", required=True, help="path of mock-idp's CA certificate (PEM)")
     parser.add_argument("--verbose", action="store_true", help="print tracebacks of crashes")
+    parser.add_argument("--write-b2c-cache", metavar="PATH",
+                        help="first, sign b2c-user in at the B2C user flow and write MSAL "
+                             "Python's token cache to PATH (tests/data/README.md)")
     args = parser.parse_args()
     global VERBOSE
     VERBOSE = args.verbose
@@ -784,6 +816,10 @@ def main():
         sys.stderr.write("mock-idp discovery answered %d\n" % probe.status_code)
 
     conformance = Conformance(args.base_url, args.ca)
+    if args.write_b2c_cache:
+        # Before any case moves the clocks, so that a seeded mock-idp gives the same file.
+        conformance.run("B2C token cache file",
+                        lambda: conformance.write_b2c_cache(args.write_b2c_cache))
     conformance.all_cases()
     print("msal-python: %d passed, %d failed" % (conformance.passed, conformance.failed))
     return 1 if conformance.failed else 0
