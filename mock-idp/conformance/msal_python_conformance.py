@@ -1,18 +1,26 @@
 #!/usr/bin/env python3
 """Drive MSAL Python (msal==1.39.0) against a running mock-idp and check that every
 row of the default fixture (mock-idp/README.md) gives the documented outcome: managed
-users, the federated user through the mock ADFS, and the personal account that MSAL
-Python refuses before the password is sent.
+users, the federated user through the mock ADFS, the personal account that MSAL
+Python refuses before the password is sent, and the B2C user flow, the ADFS authority
+and the External ID tenant.
 
 Usage:
-    python msal_python_conformance.py --base-url https://localhost:PORT --ca ca.pem
+    python msal_python_conformance.py --base-url https://localhost:PORT --ca ca.pem \
+        [--write-b2c-cache PATH] [--verbose]
+
+mock-idp must have been started with `--hostname contosob2c.b2clogin.com --hostname
+contosociam.ciamlogin.com`: the B2C and External ID cases use those real host names,
+which this process resolves to 127.0.0.1 (`resolve_mapped_hosts`).
 
 One line per case (`ok   ...` or `FAIL ...`), then `msal-python: N passed, N failed`.
 Exit status 0 when every case passed, 1 when one failed, 2 on bad arguments or a
 mock-idp that cannot be reached.
 
 How MSAL Python is set up so that it only ever talks to mock-idp:
-- `instance_discovery=False`: no call to the real instance discovery endpoint.
+- `instance_discovery=False` for Entra authorities: no call to the real instance
+  discovery endpoint. B2C, External ID and ADFS authorities keep MSAL's own validation,
+  which trusts them without instance discovery.
 - `http_client=LoopbackHttpClient(...)`: a requests.Session that trusts the mock's CA
   (passed per request: `REQUESTS_CA_BUNDLE` in the environment would override `Session.verify`),
   refuses any host but localhost/127.0.0.1, and puts the port back on URLs that lost it

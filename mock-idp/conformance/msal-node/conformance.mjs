@@ -26,6 +26,9 @@
 //   shifts the global `Date` by the same amount (see `ClientClock`), as if the time had
 //   really passed on both sides.
 // - A fresh application object (and so a fresh in-memory cache) per case.
+// - Azure AD B2C at its real host name: `contosob2c.b2clogin.com` resolves to 127.0.0.1
+//   in this process (`dns.lookup` is wrapped; mock-idp needs `--hostname
+//   contosob2c.b2clogin.com`), trusted with `knownAuthorities: ["contosob2c.b2clogin.com:PORT"]`.
 
 import { spawnSync } from "node:child_process";
 import dns from "node:dns";
@@ -706,7 +709,7 @@ class Conformance {
                 refresh.url.pathname === posts[0].url.pathname,
                 `the refresh went to ${refresh.url.pathname}, not the user flow's token endpoint`,
             );
-            return `${detail} (account ${account.homeAccountId}, environment ${account.environment}, realm ${account.tenantId})`;
+            return `${detail} (account ${account.homeAccountId}, environment ${account.environment}, tenantId ${account.tenantId})`;
         });
 
         const refused = (username, expected, options = {}) => async () => {
