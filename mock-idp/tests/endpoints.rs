@@ -123,7 +123,16 @@ async fn user_realm_answers_managed_federated_personal_and_unknown_never_404() {
             "{text}"
         );
     }
-    for user in ["x@unknown.example", "no-at-sign"] {
+    // B2C and External ID local accounts are neither personal nor federated: a client
+    // that asks (MSAL Python asks at a B2C or ciamlogin authority too) must go on with a
+    // plain password grant, not look for a WS-Trust endpoint.
+    for user in [
+        "x@unknown.example",
+        "no-at-sign",
+        d::B2C_USER,
+        d::B2C_LOCKED,
+        d::CIAM_USER,
+    ] {
         let unknown = h
             .get(&format!("/common/userrealm/{user}?api-version=1.0"))
             .await;

@@ -2,7 +2,8 @@
 //! `mock-idp/conformance/`.
 //!
 //! Steps: find python3, keep a virtualenv with `msal==1.39.0` at `target/msal-venv`,
-//! build and start mock-idp on an ephemeral port, run
+//! build and start mock-idp on an ephemeral port (with the B2C and External ID host
+//! names in its certificate), run
 //! `mock-idp/conformance/msal_python_conformance.py` against it, stop mock-idp.
 //!
 //! Also the pieces the `msal-node` check (`conformance_node.rs`) shares: starting a
@@ -50,6 +51,11 @@ pub(crate) fn msal_python(root: &Path) -> Result<String, String> {
     outcome
 }
 
+/// The real host names the conformance scripts use for the B2C and External ID
+/// authorities (`https://{name}:{port}/...`): mock-idp puts them in its certificate
+/// (`--hostname`) and each script resolves them to 127.0.0.1 inside its own process.
+const CONFORMANCE_HOSTNAMES: &[&str] = &["contosob2c.b2clogin.com", "contosociam.ciamlogin.com"];
+
 /// A debug-build mock-idp started for a conformance script; stopped when dropped.
 pub(crate) struct ConformanceIdp {
     /// Killed (and reaped) when this is dropped.
@@ -60,7 +66,8 @@ pub(crate) struct ConformanceIdp {
     pub(crate) ca: PathBuf,
 }
 
-/// Builds mock-idp (debug) and starts it with `--port 0 --seed 7`, writing its CA to
+/// Builds mock-idp (debug) and starts it with `--port 0 --seed 7` and a `--hostname` for
+/// each of [`CONFORMANCE_HOSTNAMES`], writing its CA to
 /// `target/conformance/{ca_file}` and its stderr to `target/conformance/{log_file}`.
 ///
 /// The binary comes from the test build (`cargo test --workspace --no-run`, what the
@@ -80,7 +87,8 @@ pub(crate) fn start_mock_idp(
     let log = work.join(log_file);
     let ca_out = work.join(ca_file);
 
-    let mut process = MockIdpProcess::start(&binary, &ca_out, &log)?;
+    let mut process =
+        MockIdpProcess::start_with_hostnames(&binary, &ca_out, &log, CONFORMANCE_HOSTNAMES)?;
     let (base_url, ca) = process
         .wait_for_address(STARTUP_TIMEOUT)
         .map_err(|problem| format!("{problem} (its log: {})", log.display()))?;

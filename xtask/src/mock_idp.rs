@@ -33,10 +33,23 @@ pub(crate) struct MockIdpProcess {
 
 impl MockIdpProcess {
     pub(crate) fn start(binary: &Path, ca_out: &Path, log: &Path) -> Result<Self, String> {
+        Self::start_with_hostnames(binary, ca_out, log, &[])
+    }
+
+    /// Like [`MockIdpProcess::start`], with `--hostname NAME` for each of `hostnames`
+    /// (names a client maps to 127.0.0.1 to use a real authority URL).
+    pub(crate) fn start_with_hostnames(
+        binary: &Path,
+        ca_out: &Path,
+        log: &Path,
+        hostnames: &[&str],
+    ) -> Result<Self, String> {
         let stderr =
             File::create(log).map_err(|err| format!("cannot create {}: {err}", log.display()))?;
         let mut child = Command::new(binary)
-            .args(["--port", "0", "--seed", "7", "--ca-out"])
+            .args(["--port", "0", "--seed", "7"])
+            .args(hostnames.iter().flat_map(|name| ["--hostname", name]))
+            .arg("--ca-out")
             .arg(ca_out)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -26,8 +26,12 @@
 //   shifts the global `Date` by the same amount (see `ClientClock`), as if the time had
 //   really passed on both sides.
 // - A fresh application object (and so a fresh in-memory cache) per case.
+// - Azure AD B2C at its real host name: `contosob2c.b2clogin.com` resolves to 127.0.0.1
+//   in this process (`dns.lookup` is wrapped; mock-idp needs `--hostname
+//   contosob2c.b2clogin.com`), trusted with `knownAuthorities: ["contosob2c.b2clogin.com:PORT"]`.
 
 import { spawnSync } from "node:child_process";
+import dns from "node:dns";
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,7 +50,29 @@ const SCOPES = ["User.Read"];
 const FEDUSER = "feduser@fabrikam.com";
 const PERSONAL_USER = "someone@outlook.com";
 const TOKEN_PATH_SUFFIX = "/oauth2/v2.0/token";
-const LOOPBACK = new Set(["localhost", "127.0.0.1"]);
+// Azure AD B2C (mock-idp/README.md, "Azure AD B2C").
+const B2C_HOST = "contosob2c.b2clogin.com";
+const B2C_DOMAIN = "contosob2c.onmicrosoft.com";
+const B2C_TENANT = "ccccdddd-2222-eeee-3333-ffff4444aaaa";
+const B2C_POLICY = "B2C_1_ROPC_Auth";
+const B2C_APP = "33334444-dddd-5555-eeee-6666ffff7777";
+const B2C_WEB = "44445555-eeee-6666-ffff-7777aaaa8888";
+const B2C_USER = "b2c-user@contosob2c.onmicrosoft.com";
+const B2C_USER_OID = "b2c00000-0000-4000-8000-000000000001";
+const B2C_LOCKED = "b2c-locked@contosob2c.onmicrosoft.com";
+const B2C_DISABLED = "b2c-disabled@contosob2c.onmicrosoft.com";
+const B2C_SCOPES = [B2C_APP];
+// Real host names that resolve to 127.0.0.1 in this process only (`dns.lookup` below);
+// mock-idp serves them when started with `--hostname` for each.
+const MAPPED_HOSTS = new Set([B2C_HOST]);
+const LOOPBACK = new Set(["localhost", "127.0.0.1", ...MAPPED_HOSTS]);
+
+// Node's fetch connects through `net`, which resolves names with `dns.lookup`.
+const realLookup = dns.lookup;
+dns.lookup = function lookup(host, options, callback) {
+    const name = String(host).toLowerCase().replace(/\.$/, "");
+    return realLookup.call(this, MAPPED_HOSTS.has(name) ? "127.0.0.1" : host, options, callback);
+};
 
 const USAGE = "usage: node conformance.mjs --base-url https://localhost:PORT --ca CA.pem [--verbose]";
 
@@ -367,7 +393,7 @@ class Conformance {
         return `AADSTS${code} ${error}${suberror ? ` ${suberror}` : ""} (${kind})`;
     }
 
-    async expectSilentFromCacheThenRefresh(app, first, username) {
+    async expectSilentFromCacheThenRefresh(app, first, username, scopes = SCOPES) {
         const cache = app.getTokenCache();
         const accounts = (await cache.getAllAccounts()).filter(
             (a) => (a.username || "").toLowerCase() === username.toLowerCase(),
@@ -379,7 +405,7 @@ class Conformance {
         check(Object.keys(serialized.RefreshToken || {}).length === 1, "MSAL Node cached no refresh token");
 
         let mark = WIRE.mark();
-        const cached = await app.acquireTokenSilent({ account, scopes: SCOPES });
+        const cached = await app.acquireTokenSilent({ account, scopes });
         check(cached.fromCache === true, `silent fromCache ${cached.fromCache}, expected true`);
         check(cached.accessToken === first.accessToken, "silent returned another access token");
         check(WIRE.since(mark).length === 0, `silent from cache sent ${WIRE.since(mark).length} requests`);
@@ -387,7 +413,7 @@ class Conformance {
         const expiresIn = Math.ceil((first.expiresOn.getTime() - Date.now()) / 1000);
         await this.advanceClock(expiresIn + 60);
         mark = WIRE.mark();
-        const refreshed = await app.acquireTokenSilent({ account, scopes: SCOPES });
+        const refreshed = await app.acquireTokenSilent({ account, scopes });
         const posts = WIRE.tokenPosts(mark);
         check(refreshed && refreshed.accessToken, "silent after expiry gave no token");
         check(refreshed.fromCache === false, "silent after expiry came from the cache");
@@ -569,13 +595,172 @@ class Conformance {
             return `${detail}: MSAL Node posted the password to the token endpoint, no user realm, MEX or WS-Trust (${count} requests)`;
         });
 
+        await this.b2cCases();
+
         await this.run("every request stayed on mock-idp", async () => {
             check(WIRE.refused.length === 0, `MSAL Node tried to reach ${[...new Set(WIRE.refused)].join(", ")}`);
+            const expected = [this.host, this.b2cHost];
             check(
-                WIRE.hosts.size === 1 && WIRE.hosts.has(this.host),
+                WIRE.hosts.size === expected.length && expected.every((host) => WIRE.hosts.has(host)),
                 `MSAL Node sent requests to ${[...WIRE.hosts].join(", ")}`,
             );
-            return `${WIRE.sent.length} requests, all to ${this.host}`;
+            return `${WIRE.sent.length} requests, all to ${expected.join(" and ")} (mock-idp)`;
+        });
+    }
+
+    // --- Azure AD B2C through `knownAuthorities` ----------------------------------
+
+    /** `contosob2c.b2clogin.com:{mock-idp's port}`. */
+    get b2cHost() {
+        return `${B2C_HOST}:${new URL(BASE_URL).port}`;
+    }
+
+    b2cApp(clientId = B2C_APP, policy = B2C_POLICY) {
+        return new msal.PublicClientApplication({
+            auth: {
+                clientId,
+                authority: `https://${this.b2cHost}/${B2C_DOMAIN}/${policy}`,
+                // MSAL Node's way to trust a B2C authority: no instance discovery, the
+                // endpoints from the user flow's OpenID configuration.
+                knownAuthorities: [this.b2cHost],
+            },
+        });
+    }
+
+    /** B2C's error shape: `error` and an `error_description` opening with the code. */
+    expectB2cError(err, mark, { error, code, status = 400 }) {
+        check(err !== undefined, `expected ${code}, got tokens`);
+        check(err instanceof msal.AuthError, `expected an AuthError, got ${describeError(err)}`);
+        check(err.errorCode === error, `expected error ${error}, got ${describeError(err)}`);
+        check((err.errorMessage || "").includes(`${code}:`), `errorMessage lacks ${code}: ${describeError(err)}`);
+        const posts = WIRE.tokenPosts(mark);
+        check(posts.length === 1, `expected one token POST, got ${posts.length}`);
+        const post = posts[0];
+        check(post.status === status, `expected HTTP ${status}, got ${post.status}`);
+        check(
+            post.url.pathname === `/${B2C_DOMAIN}/${B2C_POLICY.toLowerCase()}${TOKEN_PATH_SUFFIX}`,
+            `token endpoint ${post.url.pathname}`,
+        );
+        const body = post.body || {};
+        check(body.error === error, `body error ${body.error}`);
+        check((body.error_description || "").startsWith(`${code}: `), `error_description does not start with ${code}:`);
+        check(body.error_codes === undefined, `B2C body carries error_codes ${JSON.stringify(body.error_codes)}`);
+        return `${error} ${code} (HTTP ${status}, ${err.name})`;
+    }
+
+    async b2cCases() {
+        await this.run(`B2C ${B2C_USER} (${B2C_HOST}, knownAuthorities)`, async () => {
+            const app = this.b2cApp();
+            await this.clearRequests();
+            const mark = WIRE.mark();
+            const result = await Conformance.signIn(app, B2C_USER, PASSWORD, B2C_SCOPES);
+            check(result && result.accessToken, `expected tokens, got ${JSON.stringify(result)}`);
+            check(result.fromCache === false, `fromCache ${result.fromCache} on sign-in`);
+            const posts = WIRE.tokenPosts(mark);
+            check(posts.length === 1 && posts[0].status === 200, `token POSTs ${JSON.stringify(posts.map((p) => p.status))}`);
+            check(posts[0].form.get("grant_type") === "password", `grant_type ${posts[0].form.get("grant_type")}`);
+            check(
+                posts[0].url.pathname === `/${B2C_DOMAIN}/${B2C_POLICY.toLowerCase()}${TOKEN_PATH_SUFFIX}`,
+                `token endpoint ${posts[0].url.pathname}`,
+            );
+            const body = posts[0].body || {};
+            check(body.refresh_token, "no refresh_token in the response");
+            const claims = result.idTokenClaims || {};
+            const expected = {
+                aud: B2C_APP,
+                oid: B2C_USER_OID,
+                tfp: B2C_POLICY,
+                acr: B2C_POLICY.toLowerCase(),
+                iss: `https://${this.b2cHost}/${B2C_TENANT}/v2.0/`,
+            };
+            for (const [claim, value] of Object.entries(expected)) {
+                check(claims[claim] === value, `id token ${claim} ${claims[claim]}, expected ${value}`);
+            }
+            check((claims.emails || []).includes(B2C_USER), `id token emails ${JSON.stringify(claims.emails)}`);
+            check(body.client_info, "no client_info in the response");
+            const info = decodeBase64Url(body.client_info);
+            const uid = `${B2C_USER_OID}-${B2C_POLICY.toLowerCase()}`;
+            check(info.uid === uid && info.utid === B2C_TENANT, `client_info ${JSON.stringify(info)}`);
+            const account = result.account || {};
+            check(account.homeAccountId === `${uid}.${B2C_TENANT}`, `homeAccountId ${account.homeAccountId}`);
+            check(account.environment === this.b2cHost, `account environment ${account.environment}`);
+            const logged = await this.recordedRequests();
+            const carried = logged.filter((r) => r.carried_password).map((r) => r.path);
+            check(
+                carried.length === 1 && carried[0].endsWith(TOKEN_PATH_SUFFIX),
+                `the password went to ${JSON.stringify(carried)}`,
+            );
+            check(
+                !logged.some((r) => r.path.endsWith("/discovery/instance")),
+                "MSAL Node asked instance discovery for a known authority",
+            );
+            // MSAL Node 7.2 names a B2C account by `emails[0]` in its cache, but the
+            // account getAllAccounts returns comes from the tenant profile (tenant = the
+            // `tfp` claim, as B2C tokens carry no `tid`), whose username it takes only
+            // from `preferred_username` or `upn`: empty for a B2C local account.
+            const stored = Object.values(JSON.parse(app.getTokenCache().serialize()).Account || {});
+            check(
+                stored.length === 1 && stored[0].username === B2C_USER && stored[0].realm === B2C_TENANT,
+                `cached account ${JSON.stringify(stored.map((a) => [a.username, a.realm]))}`,
+            );
+            const detail = await this.expectSilentFromCacheThenRefresh(app, result, "", B2C_SCOPES);
+            const refresh = WIRE.tokenPosts(mark).at(-1);
+            check(
+                refresh.url.pathname === posts[0].url.pathname,
+                `the refresh went to ${refresh.url.pathname}, not the user flow's token endpoint`,
+            );
+            return `${detail} (account ${account.homeAccountId}, environment ${account.environment}, tenantId ${account.tenantId})`;
+        });
+
+        const refused = (username, expected, options = {}) => async () => {
+            const { password = PASSWORD, clientId = B2C_APP } = options;
+            const app = this.b2cApp(clientId);
+            const mark = WIRE.mark();
+            let err;
+            try {
+                await Conformance.signIn(app, username, password, [clientId]);
+            } catch (caught) {
+                err = caught;
+            }
+            return this.expectB2cError(err, mark, expected);
+        };
+        const wrong = { error: "access_denied", code: "AADB2C90225" };
+        const rows = [
+            [`B2C ${B2C_USER} wrong password`, refused(B2C_USER, wrong, { password: "not-the-password" })],
+            ["B2C unknown user", refused(`nobody@${B2C_DOMAIN}`, wrong)],
+            [`B2C ${B2C_LOCKED} (locked)`, refused(B2C_LOCKED, wrong)],
+            [`B2C ${B2C_DISABLED} (disabled)`, refused(B2C_DISABLED, wrong)],
+            [
+                "B2C with Contoso B2C Web (app not allowed the flow)",
+                refused(B2C_USER, { error: "unauthorized_client", code: "AADB2C90057" }, { clientId: B2C_WEB }),
+            ],
+            [
+                "B2C with Contoso CLI (an app of another tenant)",
+                refused(B2C_USER, { error: "invalid_request", code: "AADB2C90018" }, { clientId: CONTOSO_CLI }),
+            ],
+        ];
+        for (const [name, body] of rows) {
+            await this.run(name, body);
+        }
+
+        await this.run("B2C unknown policy", async () => {
+            const app = this.b2cApp(B2C_APP, "B2C_1_Unknown");
+            await this.clearRequests();
+            let err;
+            try {
+                await Conformance.signIn(app, B2C_USER, PASSWORD, B2C_SCOPES);
+            } catch (caught) {
+                err = caught;
+            }
+            check(err instanceof msal.AuthError, `expected an AuthError, got ${err ? describeError(err) : "tokens"}`);
+            const logged = await this.recordedRequests();
+            check(!logged.some((r) => r.carried_password), "the password was sent");
+            const discovery = logged.filter((r) => r.path.endsWith("/.well-known/openid-configuration"));
+            check(
+                discovery.length >= 1 && discovery.every((r) => r.status === 404),
+                `OpenID configuration answered ${JSON.stringify(discovery.map((r) => r.status))}`,
+            );
+            return `${describeError(err)}; OpenID configuration 404 (AADB2C90022), no password sent`;
         });
     }
 }

@@ -80,7 +80,7 @@ pub(crate) async fn user_realm(
             cloud_audience_urn: Some(AUDIENCE),
         },
         // Entra answers every personal-account domain with the live.com realm.
-        (Some(_), Some(_)) => Realm {
+        (Some(t), Some(_)) if t.kind == TenantKind::Personal => Realm {
             ver: "1.0",
             account_type: "Federated",
             domain_name: Some("live.com".into()),
@@ -92,6 +92,8 @@ pub(crate) async fn user_realm(
             cloud_instance_name: "microsoftonline.com",
             cloud_audience_urn: Some(AUDIENCE),
         },
+        // B2C and External ID local accounts (neither managed by Entra's password check
+        // nor federated) and unknown domains: a client goes on with a plain password grant.
         _ => Realm {
             ver: "1.0",
             account_type: "Unknown",
