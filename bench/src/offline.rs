@@ -52,6 +52,43 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|err| format!("cannot read {}: {err}", path.display()))
 }
 
+/// `warmup` untimed silent calls cycling over `accounts`.
+pub(crate) async fn warm_up(
+    app: &PublicClientApplication,
+    accounts: &[Account],
+    warmup: usize,
+) -> Result<(), String> {
+    for account in accounts.iter().cycle().take(warmup) {
+        app.acquire_token_silent(&[SCOPE], account)
+            .await
+            .map_err(|err| format!("silent call failed: {err}"))?;
+    }
+    Ok(())
+}
+
+/// `calls` timed silent calls cycling over `accounts`, each checked (outside the timed
+/// region) to have been served from the cache; nanoseconds per call.
+pub(crate) async fn timed_hits(
+    app: &PublicClientApplication,
+    accounts: &[Account],
+    calls: usize,
+) -> Result<Vec<u64>, String> {
+    let scopes = [SCOPE];
+    let mut samples = Vec::with_capacity(calls);
+    for account in accounts.iter().cycle().take(calls) {
+        let started = Instant::now();
+        let result = app.acquire_token_silent(&scopes, account).await;
+        let elapsed = started.elapsed();
+        match result {
+            Ok(result) if result.token_source == TokenSource::Cache => {}
+            Ok(_) => return Err("a silent call was not served from the cache".to_owned()),
+            Err(err) => return Err(format!("silent call failed: {err}")),
+        }
+        samples.push(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX));
+    }
+    Ok(samples)
+}
+
 /// `calls` timed silent calls (after `warmup` untimed ones) cycling over the probed
 /// accounts of a cache loaded once from `cache`; reports the median per call.
 pub(crate) fn silent(
@@ -95,23 +132,8 @@ pub(crate) fn silent(
             .await
             .map_err(|err| format!("silent call failed: {err}"))?;
         let peak_kib = peak_memory_kib();
-        for account in accounts.iter().cycle().take(warmup) {
-            app.acquire_token_silent(&scopes, account)
-                .await
-                .map_err(|err| format!("silent call failed: {err}"))?;
-        }
-        let mut samples = Vec::with_capacity(calls);
-        for account in accounts.iter().cycle().take(calls) {
-            let started = Instant::now();
-            let result = app.acquire_token_silent(&scopes, account).await;
-            let elapsed = started.elapsed();
-            match result {
-                Ok(result) if result.token_source == TokenSource::Cache => {}
-                Ok(_) => return Err("a silent call was not served from the cache".to_owned()),
-                Err(err) => return Err(format!("silent call failed: {err}")),
-            }
-            samples.push(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX));
-        }
+        warm_up(&app, &accounts, warmup).await?;
+        let samples = timed_hits(&app, &accounts, calls).await?;
         Ok::<_, String>((samples, peak_kib))
     })?;
     let (mut samples, peak_kib) = samples;

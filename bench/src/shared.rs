@@ -13,13 +13,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use entra_auth::{Account, PublicClientApplication, TokenSource};
+use entra_auth::{Account, PublicClientApplication};
 use entra_cache::{CacheError, Lease, Partition, PartitionMerge, PartitionWrite, PartitionedStore};
 use entra_cache_redis::RedisStore;
 use mock_idp::default_fixture as d;
 use uuid::Uuid;
 
-use crate::cache_gen::{self, ENVIRONMENT, SCOPE};
+use crate::cache_gen::{self, ENVIRONMENT};
+use crate::offline;
 use crate::stats::{emit, spread};
 
 /// A `RedisStore` that counts its partition reads and, without the front, says it
@@ -180,25 +181,10 @@ async fn hits(
             .ok_or_else(|| format!("account {id} is not in Redis"))?;
         probed.push(account);
     }
-    let scopes = [SCOPE];
-    for account in probed.iter().cycle().take(warmup.max(probed.len())) {
-        app.acquire_token_silent(&scopes, account)
-            .await
-            .map_err(|err| format!("silent call failed: {err}"))?;
-    }
+    // Every probed partition read once, so the warm front holds them all.
+    offline::warm_up(&app, &probed, warmup.max(probed.len())).await?;
     let loads_before = loads.load(Ordering::Relaxed);
-    let mut samples = Vec::with_capacity(calls);
-    for account in probed.iter().cycle().take(calls) {
-        let started = Instant::now();
-        let result = app.acquire_token_silent(&scopes, account).await;
-        let elapsed = started.elapsed();
-        match result {
-            Ok(result) if result.token_source == TokenSource::Cache => {}
-            Ok(_) => return Err("a silent call was not served from the cache".to_owned()),
-            Err(err) => return Err(format!("silent call failed: {err}")),
-        }
-        samples.push(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX));
-    }
+    let mut samples = offline::timed_hits(&app, &probed, calls).await?;
     let store_reads = loads.load(Ordering::Relaxed) - loads_before;
     let (median, p10, p90) = spread(&mut samples);
     emit(serde_json::json!({
