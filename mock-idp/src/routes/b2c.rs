@@ -23,16 +23,12 @@ use crate::clock::{entra_timestamp, later};
 use crate::errors::RequestCtx;
 use crate::fixture::{App, Fixture, Tenant, TenantKind, User};
 use crate::jwt;
-use crate::routes::token::{Form, is_form};
+use crate::routes::token::{Form, ID_TOKEN_LIFETIME, access_token_lifetime, is_form};
 use crate::state::{Inner, RefreshRecord, Shared, TokenIssuer};
 
 /// A B2C refresh token lives 14 days (B2C's default), reported as
 /// `refresh_token_expires_in`.
 const REFRESH_TOKEN_LIFETIME: u64 = 14 * 24 * 3600;
-/// An id token lives an hour.
-const ID_TOKEN_LIFETIME: u64 = 3600;
-/// `expires_in` in deterministic mode, as for Entra.
-const DETERMINISTIC_EXPIRES_IN: u64 = crate::routes::token::DETERMINISTIC_EXPIRES_IN;
 
 /// An error as B2C renders it: only `error` and `error_description`, the description
 /// `AADB2Cnnnnn: text` (or the text alone when B2C's code is not known) followed by
@@ -446,11 +442,7 @@ fn issue(
     grant: &Issue<'_>,
 ) -> Result<B2cTokens, B2cError> {
     let now = ctx.now;
-    let expires_in = if shared.deterministic {
-        DETERMINISTIC_EXPIRES_IN
-    } else {
-        inner.ids.between(3599, 5399)
-    };
+    let expires_in = access_token_lifetime(shared, inner);
     let past = || {
         B2cError::new(
             StatusCode::BAD_REQUEST,

@@ -21,7 +21,7 @@ use crate::errors::RequestCtx;
 use crate::fixture::{App, Fixture, TenantKind, User};
 use crate::jwt;
 use crate::routes::token::issue::pairwise_sub;
-use crate::routes::token::{DETERMINISTIC_EXPIRES_IN, Form, is_form};
+use crate::routes::token::{Form, access_token_lifetime, is_form};
 use crate::state::{Inner, RefreshRecord, Shared, TokenIssuer};
 
 /// The audience of an access token asked for no resource (ADFS's userinfo endpoint).
@@ -253,11 +253,7 @@ fn handle(
         found
     };
     let now = ctx.now;
-    let expires_in = if shared.deterministic {
-        DETERMINISTIC_EXPIRES_IN
-    } else {
-        inner.ids.between(3599, 5399)
-    };
+    let expires_in = access_token_lifetime(shared, inner);
     let exp = later(now, expires_in).ok_or_else(|| {
         AdfsError::new(
             "invalid_request",

@@ -14,8 +14,19 @@ use crate::state::{Inner, RefreshRecord, Shared, TokenIssuer};
 
 /// `expires_in` in deterministic mode (Entra picks 3599..=5399 at random).
 pub const DETERMINISTIC_EXPIRES_IN: u64 = 4443;
+/// An access token's `expires_in`: Entra's random 3599..=5399 seconds, or
+/// [`DETERMINISTIC_EXPIRES_IN`] in deterministic mode. Every authority kind mock-idp
+/// serves (Entra, B2C, ADFS) issues with it.
+pub(crate) fn access_token_lifetime(shared: &Shared, inner: &mut Inner) -> u64 {
+    if shared.deterministic {
+        DETERMINISTIC_EXPIRES_IN
+    } else {
+        inner.ids.between(3599, 5399)
+    }
+}
+
 /// An id token lives an hour.
-const ID_TOKEN_LIFETIME: u64 = 3600;
+pub(crate) const ID_TOKEN_LIFETIME: u64 = 3600;
 
 /// How the client authenticated (the `azpacr` claim).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,11 +119,7 @@ pub(crate) fn issue(
     grant: &Grant<'_>,
 ) -> Result<TokenResponse, EntraError> {
     let now = ctx.now;
-    let expires_in = if shared.deterministic {
-        DETERMINISTIC_EXPIRES_IN
-    } else {
-        inner.ids.between(3599, 5399)
-    };
+    let expires_in = access_token_lifetime(shared, inner);
     let past_the_clock = || {
         EntraError::malformed(
             "The mock clock is too close to 9999-12-31T23:59:59Z to issue a token that expires \

@@ -30,6 +30,7 @@ use crate::state::{Inner, Shared};
 pub(crate) use form::Form;
 pub use issue::DETERMINISTIC_EXPIRES_IN;
 use issue::{ClientAuth, TokenResponse};
+pub(crate) use issue::{ID_TOKEN_LIFETIME, access_token_lifetime};
 
 const PASSWORD: &str = "password";
 const REFRESH_TOKEN: &str = "refresh_token";
