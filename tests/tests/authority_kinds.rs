@@ -47,27 +47,36 @@ async fn sign_in_silent_refresh(
     account
 }
 
-#[tokio::test]
-async fn a_b2c_user_signs_in_gets_tokens_silently_and_refreshes() {
-    let harness = Harness::start_with(
-        Config::default()
-            .seed(1)
-            .hostname(fixture::CONTOSO_B2C_HOST),
-    )
-    .await;
-    let authority = format!(
-        "https://{}:{}/{}/{}",
-        fixture::CONTOSO_B2C_HOST,
-        harness.idp.port(),
-        fixture::CONTOSO_B2C_DOMAIN,
-        fixture::B2C_ROPC_POLICY
-    );
-    let app = PublicClientApplication::builder(fixture::B2C_CLIENT_ID)
+/// mock-idp also answering as `host` (in its certificate), and an application of
+/// `client_id` at `https://{host}:{port}{path}` whose HTTP client resolves `host` to it.
+async fn app_at_host(
+    host: &str,
+    path: &str,
+    client_id: &str,
+) -> (Harness, PublicClientApplication) {
+    let harness = Harness::start_with(Config::default().seed(1).hostname(host)).await;
+    let authority = format!("https://{host}:{}{path}", harness.idp.port());
+    let app = PublicClientApplication::builder(client_id)
         .authority(&authority)
-        .http_client(harness.http_client_resolving(&[fixture::CONTOSO_B2C_HOST]))
+        .http_client(harness.http_client_resolving(&[host]))
         .clock(harness.clock.clone())
         .build()
         .unwrap();
+    (harness, app)
+}
+
+#[tokio::test]
+async fn a_b2c_user_signs_in_gets_tokens_silently_and_refreshes() {
+    let (harness, app) = app_at_host(
+        fixture::CONTOSO_B2C_HOST,
+        &format!(
+            "/{}/{}",
+            fixture::CONTOSO_B2C_DOMAIN,
+            fixture::B2C_ROPC_POLICY
+        ),
+        fixture::B2C_CLIENT_ID,
+    )
+    .await;
     assert!(matches!(app.authority().kind(), AuthorityKind::B2c { .. }));
 
     let account =
@@ -88,25 +97,16 @@ async fn a_b2c_user_signs_in_gets_tokens_silently_and_refreshes() {
 
 #[tokio::test]
 async fn a_b2c_sign_in_asks_neither_user_realm_nor_instance_discovery() {
-    let harness = Harness::start_with(
-        Config::default()
-            .seed(1)
-            .hostname(fixture::CONTOSO_B2C_HOST),
+    let (harness, app) = app_at_host(
+        fixture::CONTOSO_B2C_HOST,
+        &format!(
+            "/tfp/{}/{}",
+            fixture::CONTOSO_B2C_DOMAIN,
+            fixture::B2C_ROPC_POLICY
+        ),
+        fixture::B2C_CLIENT_ID,
     )
     .await;
-    let authority = format!(
-        "https://{}:{}/tfp/{}/{}",
-        fixture::CONTOSO_B2C_HOST,
-        harness.idp.port(),
-        fixture::CONTOSO_B2C_DOMAIN,
-        fixture::B2C_ROPC_POLICY
-    );
-    let app = PublicClientApplication::builder(fixture::B2C_CLIENT_ID)
-        .authority(&authority)
-        .http_client(harness.http_client_resolving(&[fixture::CONTOSO_B2C_HOST]))
-        .clock(harness.clock.clone())
-        .build()
-        .unwrap();
 
     let error = app
         .acquire_token_by_username_password(&[fixture::B2C_CLIENT_ID], fixture::B2C_USER, {
@@ -141,23 +141,7 @@ async fn a_b2c_sign_in_asks_neither_user_realm_nor_instance_discovery() {
 
 #[tokio::test]
 async fn an_external_id_user_signs_in_gets_tokens_silently_and_refreshes() {
-    let harness = Harness::start_with(
-        Config::default()
-            .seed(1)
-            .hostname(fixture::CONTOSO_CIAM_HOST),
-    )
-    .await;
-    let authority = format!(
-        "https://{}:{}",
-        fixture::CONTOSO_CIAM_HOST,
-        harness.idp.port()
-    );
-    let app = PublicClientApplication::builder(fixture::CIAM_CLIENT_ID)
-        .authority(&authority)
-        .http_client(harness.http_client_resolving(&[fixture::CONTOSO_CIAM_HOST]))
-        .clock(harness.clock.clone())
-        .build()
-        .unwrap();
+    let (harness, app) = app_at_host(fixture::CONTOSO_CIAM_HOST, "", fixture::CIAM_CLIENT_ID).await;
     assert!(matches!(app.authority().kind(), AuthorityKind::Ciam { .. }));
 
     let account = sign_in_silent_refresh(&harness, &app, &["User.Read"], fixture::CIAM_USER).await;
