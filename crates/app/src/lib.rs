@@ -74,6 +74,12 @@ pub use entra_http::{
 pub use entra_protocol::{
     ErrorClass, IdTokenClaims, ProtocolError, RetryAfter, ServerError, Suberror,
 };
+// Claims challenges from resources (`WWW-Authenticate` on a 401): the claims to pass to
+// `acquire_token_silent(...).claims(...)`, or why this flow cannot meet them.
+pub use entra_protocol::challenge::{
+    Challenge, ChallengeError, ClaimsChallenge, InteractiveRequirement, NextStep,
+    parse_www_authenticate,
+};
 // The authority an application was built with, as `Application::authority` returns it.
 pub use entra_protocol::{Authority, AuthorityKind, Tenant};
 // The password and client secret type (its `Debug` is redacted, it is zeroized on drop).

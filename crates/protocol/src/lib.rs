@@ -52,6 +52,7 @@
 #![warn(unreachable_pub)]
 
 pub mod authority;
+pub mod challenge;
 pub mod client_assertion;
 pub mod client_info;
 pub mod discovery;
