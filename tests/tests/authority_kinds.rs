@@ -1,10 +1,16 @@
 //! Every authority kind end to end against mock-idp: sign in, silent from the cache,
 //! refresh after expiry, for a B2C user (at the real `{name}.b2clogin.com` host), an
 //! External ID user (at `{name}.ciamlogin.com`, path-less) and an ADFS-authority user;
-//! and an unknown host refused by instance discovery before any password is sent.
+//! an unknown host refused by instance discovery before any password is sent; and a B2C
+//! cache written by MSAL Python served silently.
 #![allow(clippy::unwrap_used)] // A panic in a test is a failed test.
 
-use entra_auth::{AuthError, AuthorityKind, PublicClientApplication, TokenSource};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use entra_auth::{
+    AuthError, AuthorityKind, FileStore, ManualClock, PublicClientApplication, TokenSource,
+};
 use entra_tests::{Harness, PAST_EXPIRY, fixture, password};
 use mock_idp::Config;
 
@@ -227,5 +233,77 @@ async fn an_unknown_host_without_known_authorities_is_refused_before_any_passwor
     assert!(
         harness.requests().await.is_empty(),
         "no instance discovery for a known authority"
+    );
+}
+
+/// The B2C cache MSAL Python 1.39 wrote after signing b2c-user in (tests/data/README.md).
+const MSAL_PYTHON_B2C_CACHE: &str = include_str!("../data/msal_python_b2c_cache.json");
+
+#[tokio::test]
+async fn a_b2c_cache_written_by_msal_python_is_served_silently() {
+    let harness = Harness::start_with(
+        Config::default()
+            .seed(1)
+            .hostname(fixture::CONTOSO_B2C_HOST),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("msal_python_cache.json");
+    std::fs::write(&path, MSAL_PYTHON_B2C_CACHE).unwrap();
+    let cache: serde_json::Value = serde_json::from_str(MSAL_PYTHON_B2C_CACHE).unwrap();
+    let (_, written) = cache["AccessToken"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .next()
+        .unwrap();
+    let cached_at: u64 = written["cached_at"].as_str().unwrap().parse().unwrap();
+    // Ten minutes after MSAL Python signed in: the access token is still valid.
+    let clock = Arc::new(ManualClock::new(
+        SystemTime::UNIX_EPOCH + Duration::from_secs(cached_at + 600),
+    ));
+    let authority = format!(
+        "https://{}:{}/{}/{}",
+        fixture::CONTOSO_B2C_HOST,
+        harness.idp.port(),
+        fixture::CONTOSO_B2C_DOMAIN,
+        fixture::B2C_ROPC_POLICY
+    );
+    let app = PublicClientApplication::builder(fixture::B2C_CLIENT_ID)
+        .authority(&authority)
+        .http_client(harness.http_client_resolving(&[fixture::CONTOSO_B2C_HOST]))
+        .cache_store(FileStore::new(&path))
+        .clock(clock)
+        .build()
+        .unwrap();
+
+    let accounts = app.accounts().await.unwrap();
+    assert_eq!(accounts.len(), 1, "{accounts:#?}");
+    let account = &accounts[0];
+    assert_eq!(account.username, fixture::B2C_USER);
+    assert_eq!(
+        account.home_account_id,
+        format!(
+            "{}-{}.{}",
+            fixture::B2C_USER_OID,
+            fixture::B2C_ROPC_POLICY.to_lowercase(),
+            fixture::CONTOSO_B2C_TENANT_ID
+        )
+    );
+    let result = app
+        .acquire_token_silent(&[fixture::B2C_CLIENT_ID], account)
+        .await
+        .unwrap();
+
+    assert_eq!(result.token_source, TokenSource::Cache);
+    assert_eq!(
+        result.access_token.secret(),
+        written["secret"].as_str().unwrap()
+    );
+    assert_eq!(harness.request_count().await, 0, "served from MSAL's cache");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        MSAL_PYTHON_B2C_CACHE,
+        "a cache hit leaves MSAL Python's file as it was"
     );
 }

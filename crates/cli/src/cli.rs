@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use entra_auth::{SecretString, Uuid};
+use entra_auth_cli::settings::AuthorityKind;
 
 /// Exit codes and examples, shown at the end of `--help`.
 const AFTER_HELP: &str = "\
@@ -14,6 +15,11 @@ Examples:
   printf '%s\\n' \"$PASSWORD\" | entra-auth login --client-id 00001111-aaaa-2222-bbbb-3333cccc4444 \\
       --authority https://login.microsoftonline.com/contoso.com \\
       --username alice@contoso.com --scope User.Read --password-stdin
+
+  # Azure AD B2C (the policy is in the URL), External ID, ADFS as the authority:
+  ... login --authority https://contosob2c.b2clogin.com/contosob2c.onmicrosoft.com/B2C_1_ROPC_Auth ...
+  ... login --authority https://contosociam.ciamlogin.com ...
+  ... login --authority https://fs.contoso.com/adfs --known-authority fs.contoso.com ...
 
   # A token for a script, from the cache (refreshed when needed):
   curl -H \"Authorization: Bearer $(entra-auth token --scope User.Read)\" https://graph.microsoft.com/v1.0/me
@@ -36,14 +42,17 @@ Exit codes:
   6  network: unreachable, TLS, server unavailable, throttled, a Redis cache that cannot be
      reached or answers too slowly: retry later
   7  configuration: public client flows not allowed, unknown application or tenant,
-     rejected client secret or certificate, invalid scope, no usable --cache-key-env key
+     rejected client secret or certificate, invalid scope, no usable --cache-key-env key,
+     an authority host nobody trusts (--known-authority) or whose OpenID configuration is
+     unusable
   8  the token cache or the settings file next to it could not be read or written (or
      decrypted: the key is not the one it was written with), or a Redis cache refused the
      URL's credentials
 
-The last sign-in's client id, authority and CA certificate path are remembered in a settings
-file next to the cache (no secrets), so `entra-auth token` needs only --scope afterwards. With
-a Redis cache, the settings file is the default one
+The last sign-in's client id, authority (with its kind and trusted hosts) and CA
+certificate path are remembered in a settings file next to the cache (no secrets), so
+`entra-auth token` needs only --scope afterwards. With a Redis cache, the settings file is
+the default one
 ($XDG_CACHE_HOME/entra-auth/token_cache.settings.json, else ~/.cache/...), on this machine.
 
 A shared cache in Redis (for CI runners or machines that share sign-ins):
@@ -189,14 +198,31 @@ pub(crate) struct AppArgs {
     #[arg(long, value_name = "ID")]
     pub(crate) client_id: Option<String>,
 
-    /// The authority URL (`https://{host}/{tenant}`).
+    /// The authority URL: Entra ID, B2C, External ID or ADFS.
     #[arg(
         long,
         value_name = "URL",
-        help = "The authority, https://{host}/{tenant} [default: the last sign-in's, else \
+        help = "The authority: https://{host}/{tenant} on any Microsoft cloud, \
+                https://{name}.b2clogin.com/{tenant}/{policy}, https://{name}.ciamlogin.com, \
+                https://{host}/adfs [default: the last sign-in's, else \
                 https://login.microsoftonline.com/organizations]"
     )]
     pub(crate) authority: Option<String>,
+
+    /// How --authority is read: detected from the URL, or declared as a B2C custom domain
+    /// or another OpenID Connect issuer [default: the last sign-in's when --authority is
+    /// not given or is the same, else detect]
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub(crate) authority_kind: Option<AuthorityKind>,
+
+    /// Trust this authority host (`fs.contoso.com`, `login.contoso.com:8443`) without asking
+    /// instance discovery: an ADFS server, a B2C custom domain, a test server (repeatable)
+    #[arg(long = "known-authority", value_name = "HOST")]
+    pub(crate) known_authorities: Vec<String>,
+
+    /// Trust any authority host without validating it (only for an authority you control)
+    #[arg(long)]
+    pub(crate) no_validate_authority: bool,
 
     /// Confidential client: read the client secret from this environment variable
     #[arg(long, value_name = "NAME", conflicts_with_all = ["certificate", "key"])]

@@ -24,7 +24,7 @@ use crate::cli::{
 use crate::clock;
 use crate::error::{CliError, Context};
 use crate::output::{AccountView, ResultView, rfc3339, unix_seconds};
-use entra_auth_cli::settings::{Settings, default_cache_path, settings_path};
+use entra_auth_cli::settings::{AuthorityKind, Settings, default_cache_path, settings_path};
 
 /// Where the token cache is kept.
 enum Cache {
@@ -76,6 +76,12 @@ enum Credential {
 struct AppConfig {
     client_id: String,
     authority: String,
+    /// How `authority` is read.
+    authority_kind: AuthorityKind,
+    /// Hosts trusted without instance discovery.
+    known_authorities: Vec<String>,
+    /// Whether authority validation is off.
+    no_validate_authority: bool,
     ca_cert: Option<PathBuf>,
     credential: Credential,
 }
@@ -221,10 +227,32 @@ impl Session {
                         .to_owned(),
                 )
             })?;
+        // The remembered kind and trust belong to the remembered authority: they apply
+        // when --authority is absent or names that same authority.
+        let remembered = match (&args.authority, &self.settings.authority) {
+            (None, _) => true,
+            (Some(given), Some(saved)) => given == saved,
+            (Some(_), None) => false,
+        };
         let authority = args
             .authority
             .or_else(|| self.settings.authority.clone())
             .unwrap_or_else(|| DEFAULT_AUTHORITY.to_owned());
+        let authority_kind = args.authority_kind.unwrap_or(if remembered {
+            self.settings.authority_kind
+        } else {
+            AuthorityKind::Detect
+        });
+        let mut known_authorities = args.known_authorities;
+        let mut no_validate_authority = args.no_validate_authority;
+        if remembered {
+            for host in &self.settings.known_authorities {
+                if !known_authorities.contains(host) {
+                    known_authorities.push(host.clone());
+                }
+            }
+            no_validate_authority |= self.settings.no_validate_authority;
+        }
         let ca_cert = match &self.ca_cert {
             Some(path) => Some(std::path::absolute(path).map_err(|e| CliError::File {
                 flag: "--ca-cert",
@@ -262,6 +290,9 @@ impl Session {
         Ok(AppConfig {
             client_id,
             authority,
+            authority_kind,
+            known_authorities,
+            no_validate_authority,
             ca_cert,
             credential,
         })
@@ -330,8 +361,14 @@ impl Session {
             }
             (Cache::Redis(store), None) => builder.partitioned_store(store.clone()),
         };
+        let builder = match config.authority_kind {
+            AuthorityKind::Detect => builder.authority(&config.authority),
+            AuthorityKind::B2c => builder.b2c_authority(&config.authority),
+            AuthorityKind::Oidc => builder.oidc_authority(&config.authority),
+        };
         let mut builder = builder
-            .authority(&config.authority)
+            .known_authorities(config.known_authorities.iter().cloned())
+            .validate_authority(!config.no_validate_authority)
             .clock(self.clock.clone())
             .pii_logging(self.log_pii);
         if let Some(path) = &config.ca_cert {
@@ -375,6 +412,9 @@ impl Session {
                             .map_or(username.clone(), |a| a.username.clone()),
                     ),
                     confidential,
+                    authority_kind: config.authority_kind,
+                    known_authorities: config.known_authorities.clone(),
+                    no_validate_authority: config.no_validate_authority,
                 };
                 self.save_settings()?;
                 match output {

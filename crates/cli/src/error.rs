@@ -245,8 +245,12 @@ pub(crate) fn classify(error: &AuthError) -> ExitClass {
         | AuthError::InvalidClientCredential { .. }
         | AuthError::TenantNotFound { .. }
         | AuthError::InvalidScope { .. }
+        | AuthError::UntrustedAuthority { .. }
+        | AuthError::AuthorityDiscovery { .. }
         | AuthError::Configuration { .. } => ExitClass::Configuration,
-        AuthError::InvalidArgument { .. } => ExitClass::Usage,
+        AuthError::InvalidArgument { .. } | AuthError::TenantNotApplicable { .. } => {
+            ExitClass::Usage
+        }
         AuthError::Cache(_) => ExitClass::LocalState,
         _ => ExitClass::Other,
     }
@@ -359,6 +363,23 @@ fn auth_paragraph(error: &AuthError, context: &Context) -> String {
                 .as_ref()
                 .map(|source| format!(" ({})", chain(source.as_ref())))
                 .unwrap_or_default()
+        ),
+        AuthError::UntrustedAuthority { host, .. } => format!(
+            "the authority host {host} is not trusted: Microsoft's instance discovery does not \
+             know it, so nothing was sent to it (the password included). If it is your ADFS \
+             server, B2C custom domain or test server, pass --known-authority {host} (add \
+             --authority-kind b2c for a B2C custom domain, oidc for another OpenID Connect \
+             issuer); else check --authority."
+        ),
+        AuthError::AuthorityDiscovery { source, .. } => format!(
+            "the OpenID configuration of the authority {authority} is unusable ({}), so nothing \
+             was sent to it. Check --authority; a B2C custom domain needs --authority-kind b2c, \
+             another OpenID Connect issuer --authority-kind oidc.",
+            chain(source)
+        ),
+        AuthError::TenantNotApplicable { authority_kind } => format!(
+            "the {authority_kind} authority {authority} names its own tenant; pass another \
+             --authority instead of a tenant."
         ),
         AuthError::InvalidArgument { reason } => {
             format!("invalid argument: {reason}. Check --username and --scope.")
@@ -581,6 +602,39 @@ mod tests {
         let text = error.paragraph();
         assert!(text.contains("`authority`"), "{text}");
         assert!(text.contains("(not a URL)"), "{text}");
+    }
+
+    #[test]
+    fn an_untrusted_authority_is_configuration_and_says_how_to_trust_it() {
+        let error = CliError::auth(
+            AuthError::UntrustedAuthority {
+                host: "fs.contoso.com".into(),
+                server: Box::new(entra_auth::ServerError {
+                    status: 400,
+                    error: "invalid_instance".into(),
+                    error_codes: vec![50049],
+                    ..Default::default()
+                }),
+            },
+            &Context::default(),
+        );
+        assert_eq!(error.class(), ExitClass::Configuration);
+        let text = error.paragraph();
+        assert!(text.contains("--known-authority fs.contoso.com"), "{text}");
+        assert!(text.contains("--authority-kind b2c"), "{text}");
+        assert!(text.contains("AADSTS50049"), "{text}");
+    }
+
+    #[test]
+    fn a_tenant_for_an_authority_that_names_its_own_is_a_usage_error() {
+        let error = CliError::auth(
+            AuthError::TenantNotApplicable {
+                authority_kind: "B2C",
+            },
+            &Context::default(),
+        );
+        assert_eq!(error.class(), ExitClass::Usage);
+        assert!(error.paragraph().contains("B2C authority"));
     }
 
     #[test]

@@ -74,6 +74,36 @@ pub struct Settings {
     /// never stored: later commands must pass it again).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub confidential: bool,
+    /// How the authority URL is read (`--authority-kind`).
+    #[serde(default, skip_serializing_if = "AuthorityKind::is_detect")]
+    pub authority_kind: AuthorityKind,
+    /// Hosts trusted as authorities without instance discovery (`--known-authority`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub known_authorities: Vec<String>,
+    /// Whether authority validation was turned off (`--no-validate-authority`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_validate_authority: bool,
+}
+
+/// How `--authority` is read: its kind detected from the URL, or declared.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthorityKind {
+    /// Detected from the URL: Entra ID on any Microsoft cloud, `*.b2clogin.com`,
+    /// `*.ciamlogin.com`, `https://{host}/adfs`
+    #[default]
+    Detect,
+    /// Azure AD B2C on a custom domain: `https://{host}/{tenant}/{policy}`
+    B2c,
+    /// Any other OpenID Connect issuer, trusted as declared
+    Oidc,
+}
+
+impl AuthorityKind {
+    /// Whether the kind is detected from the URL (the default, not written to the file).
+    pub fn is_detect(&self) -> bool {
+        matches!(self, AuthorityKind::Detect)
+    }
 }
 
 impl Settings {
@@ -168,9 +198,17 @@ mod tests {
             ca_cert: None,
             username: Some("alice@contoso.com".into()),
             confidential: true,
+            authority_kind: AuthorityKind::B2c,
+            known_authorities: vec!["login.contoso.com".into()],
+            no_validate_authority: true,
         };
         settings.save(&path).unwrap();
         assert_eq!(Settings::load(&path).unwrap(), settings);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains(r#""authority_kind":"b2c""#), "{text}");
+        // Defaults are left out of the file, so older settings files read the same.
+        Settings::default().save(&path).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap().trim(), "{}");
     }
 
     #[cfg(unix)]

@@ -6,6 +6,7 @@ mod support;
 
 use std::time::Duration;
 
+use mock_idp::admin::Endpoint;
 use serde_json::Value;
 use support::{Env, fixture, write_file};
 
@@ -457,4 +458,152 @@ fn help_documents_examples_and_exit_codes() {
         );
     }
     assert!(!help.stdout.contains("ENTRA_AUTH_CLOCK_OFFSET_SECS"));
+}
+
+/// Requests mock-idp's instance discovery endpoint received so far.
+fn instance_discovery_requests(env: &Env) -> usize {
+    env.requests()
+        .iter()
+        .filter(|r| r.endpoint == Endpoint::InstanceDiscovery)
+        .count()
+}
+
+#[test]
+fn an_adfs_authority_signs_in_and_its_trusted_host_is_remembered() {
+    let env = Env::start();
+    let authority = env.authority("adfs");
+
+    env.login_as(
+        fixture::FEDUSER,
+        &["--authority", &authority, "--known-authority", "localhost"],
+    )
+    .success();
+
+    // A known authority is trusted as given: instance discovery is never asked.
+    assert_eq!(instance_discovery_requests(&env), 0);
+    let settings = json(&std::fs::read_to_string(env.settings()).unwrap());
+    assert_eq!(settings["authority"], authority.as_str());
+    assert_eq!(
+        settings["known_authorities"],
+        serde_json::json!(["localhost"])
+    );
+
+    // A later process remembers the authority and its trust.
+    let token = env
+        .run(&["token", "--scope", "User.Read", "--force-refresh"], None)
+        .success();
+    assert!(!token.stdout.trim().is_empty());
+    assert_eq!(instance_discovery_requests(&env), 0);
+    assert_eq!(env.token_requests().len(), 2);
+}
+
+#[test]
+fn an_adfs_authority_without_known_authority_is_validated_by_instance_discovery() {
+    let env = Env::start();
+    let authority = env.authority("adfs");
+
+    env.login_as(fixture::FEDUSER, &["--authority", &authority])
+        .success();
+
+    assert!(instance_discovery_requests(&env) >= 1);
+    let settings = json(&std::fs::read_to_string(env.settings()).unwrap());
+    assert!(settings.get("known_authorities").is_none(), "{settings}");
+}
+
+#[test]
+fn a_b2c_custom_domain_is_declared_by_authority_kind_and_remembered() {
+    let env = Env::start();
+    let authority = env.authority(&format!(
+        "{}/{}",
+        fixture::CONTOSO_B2C_DOMAIN,
+        fixture::B2C_ROPC_POLICY
+    ));
+
+    env.login_as(
+        fixture::B2C_USER,
+        &[
+            "--authority",
+            &authority,
+            "--authority-kind",
+            "b2c",
+            "--known-authority",
+            "localhost",
+            "--client-id",
+            fixture::B2C_CLIENT_ID,
+            "--scope",
+            fixture::B2C_CLIENT_ID,
+        ],
+    )
+    .success();
+
+    let settings = json(&std::fs::read_to_string(env.settings()).unwrap());
+    assert_eq!(settings["authority_kind"], "b2c");
+    // Read as an Entra tenant, the two-segment URL would not be an authority: the token
+    // command works only because the kind was remembered.
+    let token = env
+        .run(
+            &[
+                "token",
+                "--scope",
+                fixture::B2C_CLIENT_ID,
+                "--force-refresh",
+            ],
+            None,
+        )
+        .success();
+    assert!(!token.stdout.trim().is_empty());
+    assert_eq!(env.token_requests().len(), 2);
+    assert_eq!(
+        json(
+            &env.run(&["accounts", "--output", "json"], None)
+                .success()
+                .stdout
+        )[0]["home_account_id"],
+        format!(
+            "{}-{}.{}",
+            fixture::B2C_USER_OID,
+            fixture::B2C_ROPC_POLICY.to_lowercase(),
+            fixture::CONTOSO_B2C_TENANT_ID
+        )
+        .as_str()
+    );
+}
+
+#[test]
+fn a_remembered_authority_kind_does_not_follow_a_new_authority() {
+    let env = Env::start();
+    let b2c = env.authority(&format!(
+        "{}/{}",
+        fixture::CONTOSO_B2C_DOMAIN,
+        fixture::B2C_ROPC_POLICY
+    ));
+    env.login_as(
+        fixture::B2C_USER,
+        &[
+            "--authority",
+            &b2c,
+            "--authority-kind",
+            "b2c",
+            "--client-id",
+            fixture::B2C_CLIENT_ID,
+            "--scope",
+            fixture::B2C_CLIENT_ID,
+        ],
+    )
+    .success();
+
+    // Another authority: detected again, so alice signs in at an Entra tenant.
+    env.login_alice();
+
+    let settings = json(&std::fs::read_to_string(env.settings()).unwrap());
+    assert!(settings.get("authority_kind").is_none(), "{settings}");
+}
+
+#[test]
+fn an_unknown_authority_kind_is_a_usage_error() {
+    let env = Env::start();
+    let run = env.login_as(fixture::ALICE, &["--authority-kind", "saml"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("--authority-kind"), "{run:?}");
+    assert!(env.token_requests().is_empty());
 }
