@@ -204,11 +204,14 @@ mod tests {
         };
         settings.save(&path).unwrap();
         assert_eq!(Settings::load(&path).unwrap(), settings);
-        let text = fs::read_to_string(&path).unwrap();
-        assert!(text.contains(r#""authority_kind":"b2c""#), "{text}");
+        let written: serde_json::Value =
+            serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        assert_eq!(written["authority_kind"], "b2c");
         // Defaults are left out of the file, so older settings files read the same.
         Settings::default().save(&path).unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap().trim(), "{}");
+        let written: serde_json::Value =
+            serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        assert_eq!(written, serde_json::json!({}));
     }
 
     #[cfg(unix)]
