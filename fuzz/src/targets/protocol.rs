@@ -86,6 +86,13 @@ pub(super) fn targets() -> Vec<Target> {
             run: id_token,
         },
         Target {
+            name: "www_authenticate",
+            about: "header values, one per line: parse_www_authenticate_values, ClaimsChallenge, next_step",
+            seeds: www_authenticate_seeds,
+            generate: www_authenticate_generate,
+            run: www_authenticate,
+        },
+        Target {
             name: "client_info",
             about: "decode_client_info, home_account_id",
             seeds: client_info_seeds,
@@ -387,4 +394,69 @@ fn client_info(input: &[u8]) {
     if let Ok(info) = p::decode_client_info(&String::from_utf8_lossy(input)) {
         let _ = info.home_account_id();
     }
+}
+
+/// `WWW-Authenticate` values as resources send them, one per line.
+fn www_authenticate_seeds() -> Vec<Vec<u8>> {
+    [
+        &br#"Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000", error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnsibmJmIjp7ImVzc2VudGlhbCI6dHJ1ZSwgInZhbHVlIjoiMTYwNDEwNjY1MSJ9fX0=""#[..],
+        br#"Bearer error="invalid_token", claims="eyJhY2Nlc3NfdG9rZW4iOnsiYWNycyI6eyJlc3NlbnRpYWwiOnRydWUsInZhbHVlcyI6WyJwMSJdfX19""#,
+        br#"Basic realm="a, \"b\"", Negotiate abc+/==, PoP nonce=x"#,
+        b"Basic realm=\"x\"\nBearer claims=\"{\\\"id_token\\\":{\\\"amr\\\":{\\\"values\\\":[\\\"mfa\\\"]}}}\"",
+    ]
+    .iter()
+    .map(|seed| seed.to_vec())
+    .collect()
+}
+
+/// A seed with its claims replaced by base64 of a hostile claims request, or mutated
+/// structure: deep quoting, many challenges, stray separators.
+fn www_authenticate_generate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
+    let claims = br#"{"access_token":{"acrs":{"essential":true,"values":["p1"]},"nbf":{"essential":true,"value":"1"}}}"#;
+    match rng.below(4) {
+        0 => {
+            let hostile = hostile_json(rng, claims);
+            let encoded = if rng.chance(1, 2) {
+                b64url(&hostile)
+            } else {
+                String::from_utf8_lossy(&hostile)
+                    .replace('\\', "\\\\")
+                    .replace('"', "\\\"")
+            };
+            format!(r#"Bearer error="insufficient_claims", claims="{encoded}""#).into_bytes()
+        }
+        1 => {
+            let count = crate::shapes::length(rng).min(200);
+            vec![&b"Bearer a=\"\\\",\""[..]; count].join(&b", "[..])
+        }
+        2 => {
+            let seed = rng.pick(seeds);
+            let pieces: [&[u8]; 6] = [b",", b" ", b"=", b"\"", b"\\", b"\t"];
+            let mut out = seed.clone();
+            for _ in 0..rng.below(16) {
+                let at = rng.below(out.len() + 1);
+                let piece = rng.pick(&pieces);
+                out.splice(at..at, piece.iter().copied());
+            }
+            out
+        }
+        _ => rng.pick(seeds).clone(),
+    }
+}
+
+fn www_authenticate(input: &[u8]) {
+    use entra_protocol::challenge::{
+        ClaimsChallenge, parse_www_authenticate_values, unsatisfiable_claim,
+    };
+    let values: Vec<&[u8]> = input.split(|b| *b == b'\n').collect();
+    if let Ok(challenges) = parse_www_authenticate_values(&values) {
+        for challenge in &challenges {
+            let _ = (challenge.scheme(), challenge.params(), challenge.token68());
+        }
+        if let Ok(Some(claims)) = ClaimsChallenge::from_challenges(&challenges) {
+            let _ = claims.next_step();
+            assert!(serde_json::from_str::<serde_json::Value>(claims.claims()).is_ok());
+        }
+    }
+    let _ = unsatisfiable_claim(&String::from_utf8_lossy(input));
 }
