@@ -291,6 +291,35 @@ async fn a_transient_failure_keeps_the_password_for_the_callers_next_call() {
 }
 
 #[tokio::test]
+async fn a_sign_in_cancelled_on_its_way_is_not_sent_again() {
+    let env = Env::start().await;
+    // The token endpoint holds its answer long after the caller has given up.
+    env.idp
+        .admin()
+        .add_fault(&Fault {
+            endpoint: Endpoint::Token,
+            count: 1,
+            action: FaultAction::Delay { millis: 3_000 },
+        })
+        .await
+        .expect("admin: fault");
+    let credential = env.credential(fixture::ALICE);
+    let cancelled =
+        tokio::time::timeout(Duration::from_millis(200), credential.get_token(SCOPES, None)).await;
+    assert!(cancelled.is_err(), "the sign-in finished: {cancelled:?}");
+
+    let error = credential.get_token(SCOPES, None).await.unwrap_err();
+
+    assert_eq!(error.kind(), &ErrorKind::Credential);
+    let auth = auth_error(&error);
+    assert!(
+        matches!(auth, AuthError::InteractionRequired { .. }),
+        "{auth:?}"
+    );
+    assert!(error.to_string().contains("cancelled"), "{error}");
+}
+
+#[tokio::test]
 async fn a_dead_refresh_token_is_a_credential_error_without_the_password() {
     let env = Env::start().await;
     let credential = env.credential(fixture::ALICE);
