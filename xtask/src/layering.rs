@@ -250,8 +250,7 @@ mod tests {
         auth_deps: &[(&str, Option<&str>)],
         azure_deps: &[(&str, Option<&str>)],
     ) -> Value {
-        let default_azure: &[(&str, Option<&str>)] =
-            &[("entra-auth", None), ("azure_core", None)];
+        let default_azure: &[(&str, Option<&str>)] = &[("entra-auth", None), ("azure_core", None)];
         let azure_deps = if azure_deps.is_empty() {
             default_azure
         } else {

@@ -8,8 +8,7 @@ use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions}
 use azure_core::error::ErrorKind;
 use azure_core::time::OffsetDateTime;
 use entra_auth::{
-    AcquireFuture, Account, Application, AuthError, AuthenticationResult, ClientKind,
-    SecretString,
+    Account, AcquireFuture, Application, AuthError, AuthenticationResult, ClientKind, SecretString,
 };
 use tokio::sync::Mutex;
 

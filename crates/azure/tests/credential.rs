@@ -304,8 +304,11 @@ async fn a_sign_in_cancelled_on_its_way_is_not_sent_again() {
         .await
         .expect("admin: fault");
     let credential = env.credential(fixture::ALICE);
-    let cancelled =
-        tokio::time::timeout(Duration::from_millis(200), credential.get_token(SCOPES, None)).await;
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(200),
+        credential.get_token(SCOPES, None),
+    )
+    .await;
     assert!(cancelled.is_err(), "the sign-in finished: {cancelled:?}");
 
     let error = credential.get_token(SCOPES, None).await.unwrap_err();
@@ -340,7 +343,10 @@ async fn a_dead_refresh_token_is_a_credential_error_without_the_password() {
         matches!(auth, AuthError::InteractionRequired { .. }),
         "{auth:?}"
     );
-    assert!(error.to_string().contains("create a new credential"), "{error}");
+    assert!(
+        error.to_string().contains("create a new credential"),
+        "{error}"
+    );
     assert_eq!(grant_types(&env.token_requests().await), ["refresh_token"]);
     assert_eq!(env.password_requests().await, 0);
 }
