@@ -31,6 +31,9 @@ use tokio::sync::Mutex;
 ///   network failed, the server answered 5xx or throttled) keeps the password, and the
 ///   next `get_token` the caller makes sends it again. The credential never retries on
 ///   its own.
+/// - A first call dropped by its caller (cancelled, timed out) while its sign-in is on
+///   its way leaves no password behind, since the request may have reached the server:
+///   later calls fail with [`AuthError::InteractionRequired`] instead of sending it again.
 /// - When the refresh token dies (expired, revoked, a password change), silent calls
 ///   fail with [`AuthError::InteractionRequired`]: the password is gone, so build a new
 ///   credential.
