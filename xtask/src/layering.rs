@@ -7,6 +7,9 @@
 //! - `entra-cache` does no network I/O: no network crate in its normal dependency tree
 //!   (a store that talks to a server, such as Redis, lives in its own crate);
 //! - `mock-idp` is an independent implementation: no `entra-*` crate in its tree.
+//! - `entra-auth-azure` is an adapter over entra-auth's public API: no workspace
+//!   package but `entra-auth` among its direct dependencies, and `azure_core` nowhere in
+//!   `entra-auth`'s tree.
 
 mod sources;
 
@@ -54,7 +57,7 @@ pub(crate) fn check(root: &Path) -> Result<String, String> {
     problems.extend(sources::check_dir(&root.join("crates/protocol/src")));
     if problems.is_empty() {
         Ok(
-            "entra-protocol has no I/O dependency and names no I/O path; entra-cache has no network dependency; mock-idp imports no entra-* crate"
+            "entra-protocol has no I/O dependency and names no I/O path; entra-cache has no network dependency; mock-idp imports no entra-* crate; entra-auth-azure imports only entra-auth, which has no azure_core"
                 .to_owned(),
         )
     } else {
@@ -95,6 +98,29 @@ pub(crate) fn check_metadata(metadata: &Value) -> Result<Vec<String>, String> {
         }
     } else {
         problems.push("package mock-idp not found in the workspace".to_owned());
+    }
+    // The Azure SDK credential is an adapter over entra-auth's public API, and entra-auth
+    // itself stays without azure_core.
+    if let Some(azure) = graph.package_id("entra-auth-azure") {
+        for name in graph.direct_names(azure) {
+            if (name.starts_with("entra-") || name == "mock-idp") && name != "entra-auth" {
+                problems.push(format!(
+                    "entra-auth-azure depends on `{name}`; it may use entra-auth's public API only"
+                ));
+            }
+        }
+    } else {
+        problems.push("package entra-auth-azure not found in the workspace".to_owned());
+    }
+    if let Some(auth) = graph.package_id("entra-auth") {
+        if graph.normal_closure(auth).contains("azure_core") {
+            problems.push(
+                "entra-auth depends on `azure_core`; the Azure SDK credential belongs in entra-auth-azure"
+                    .to_owned(),
+            );
+        }
+    } else {
+        problems.push("package entra-auth not found in the workspace".to_owned());
     }
     Ok(problems)
 }
@@ -163,6 +189,16 @@ impl Graph {
             .map(String::as_str)
     }
 
+    /// Names of `id`'s own normal dependencies.
+    fn direct_names(&self, id: &str) -> BTreeSet<String> {
+        self.normal_deps
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter_map(|dep| self.names.get(dep).cloned())
+            .collect()
+    }
+
     /// Names of every package reachable from `id` through normal dependencies.
     fn normal_closure(&self, id: &str) -> BTreeSet<String> {
         let mut seen = BTreeSet::new();
@@ -202,18 +238,45 @@ mod tests {
         mock_deps: &[(&str, Option<&str>)],
         cache_deps: &[(&str, Option<&str>)],
     ) -> Value {
+        metadata_with_all(protocol_deps, mock_deps, cache_deps, &[], &[])
+    }
+
+    /// Like [`metadata_with_cache`], with entra-auth's and entra-auth-azure's edges too
+    /// (by default: entra-auth-azure on entra-auth and azure_core).
+    fn metadata_with_all(
+        protocol_deps: &[(&str, Option<&str>)],
+        mock_deps: &[(&str, Option<&str>)],
+        cache_deps: &[(&str, Option<&str>)],
+        auth_deps: &[(&str, Option<&str>)],
+        azure_deps: &[(&str, Option<&str>)],
+    ) -> Value {
+        let default_azure: &[(&str, Option<&str>)] = &[("entra-auth", None), ("azure_core", None)];
+        let azure_deps = if azure_deps.is_empty() {
+            default_azure
+        } else {
+            azure_deps
+        };
         let edges = |deps: &[(&str, Option<&str>)]| {
             deps.iter()
                 .map(|(name, kind)| json!({"pkg": format!("{name}-id"), "dep_kinds": [{"kind": kind}]}))
                 .collect::<Vec<_>>()
         };
-        let mut names: Vec<&str> =
-            vec!["entra-protocol", "entra-cache", "mock-idp", "serde", "mio"];
+        let mut names: Vec<&str> = vec![
+            "entra-protocol",
+            "entra-cache",
+            "entra-auth",
+            "entra-auth-azure",
+            "mock-idp",
+            "serde",
+            "mio",
+        ];
         names.extend(
             protocol_deps
                 .iter()
                 .chain(mock_deps)
                 .chain(cache_deps)
+                .chain(auth_deps)
+                .chain(azure_deps)
                 .map(|(name, _)| *name),
         );
         names.sort_unstable();
@@ -224,10 +287,18 @@ mod tests {
             .collect();
         json!({
             "packages": packages,
-            "workspace_members": ["entra-protocol-id", "entra-cache-id", "mock-idp-id"],
+            "workspace_members": [
+                "entra-protocol-id",
+                "entra-cache-id",
+                "entra-auth-id",
+                "entra-auth-azure-id",
+                "mock-idp-id",
+            ],
             "resolve": {"nodes": [
                 {"id": "entra-protocol-id", "deps": edges(protocol_deps)},
                 {"id": "entra-cache-id", "deps": edges(cache_deps)},
+                {"id": "entra-auth-id", "deps": edges(auth_deps)},
+                {"id": "entra-auth-azure-id", "deps": edges(azure_deps)},
                 {"id": "mock-idp-id", "deps": edges(mock_deps)},
                 // tokio pulls mio transitively.
                 {"id": "tokio-id", "deps": edges(&[("mio", None)])},
@@ -273,6 +344,38 @@ mod tests {
         assert_eq!(
             check_metadata(&doc).unwrap(),
             vec!["mock-idp depends on `entra-cache`"]
+        );
+    }
+
+    #[test]
+    fn entra_auth_azure_depending_below_entra_auth_fails() {
+        let doc = metadata_with_all(
+            &[],
+            &[],
+            &[],
+            &[],
+            &[
+                ("entra-auth", None),
+                ("entra-protocol", None),
+                ("mock-idp", Some("dev")),
+            ],
+        );
+        assert_eq!(
+            check_metadata(&doc).unwrap(),
+            vec![
+                "entra-auth-azure depends on `entra-protocol`; it may use entra-auth's public API only"
+            ]
+        );
+    }
+
+    #[test]
+    fn entra_auth_reaching_azure_core_fails() {
+        let doc = metadata_with_all(&[], &[], &[], &[("azure_core", None)], &[]);
+        assert_eq!(
+            check_metadata(&doc).unwrap(),
+            vec![
+                "entra-auth depends on `azure_core`; the Azure SDK credential belongs in entra-auth-azure"
+            ]
         );
     }
 

@@ -4,7 +4,7 @@
 //!
 //! `cargo package --no-verify` builds each `.crate` (resolving the workspace's path
 //! dependencies among the packages being packaged) in a few seconds; verifying would
-//! compile all six again from their archives, minutes on a small machine for what the
+//! compile them all again from their archives, minutes on a small machine for what the
 //! clippy and test steps already compiled. `cargo package --list` then shows each
 //! archive's files for the checks below.
 
@@ -12,12 +12,13 @@ use std::path::Path;
 use std::process::Command;
 
 /// The crates published to crates.io: the libraries, the CLI and mock-idp.
-pub(crate) const PUBLISHED: [&str; 7] = [
+pub(crate) const PUBLISHED: [&str; 8] = [
     "entra-http",
     "entra-protocol",
     "entra-cache",
     "entra-cache-redis",
     "entra-auth",
+    "entra-auth-azure",
     "entra-auth-cli",
     "mock-idp",
 ];
@@ -89,6 +90,7 @@ fn crate_dir(root: &Path, name: &str) -> std::path::PathBuf {
         "mock-idp" => root.join("mock-idp"),
         "entra-auth-cli" => root.join("crates").join("cli"),
         "entra-auth" => root.join("crates").join("app"),
+        "entra-auth-azure" => root.join("crates").join("azure"),
         other => root.join("crates").join(other.trim_start_matches("entra-")),
     }
 }
