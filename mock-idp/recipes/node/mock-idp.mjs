@@ -2,47 +2,63 @@
 // The binary is $MOCK_IDP_BIN, or `mock-idp` on PATH (`cargo install mock-idp`).
 
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import https from "node:https";
-import { createInterface } from "node:readline";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /** Starts mock-idp on a free port: `{ baseUrl, caPath, caPem, authority(tenant), stop() }`. */
 export async function startMockIdp() {
     const binary = process.env.MOCK_IDP_BIN || "mock-idp";
-    const child = spawn(binary, ["--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
+    const dir = mkdtempSync(join(tmpdir(), "mock-idp-"));
+    const child = spawn(binary, ["--port", "0", "--ca-out", join(dir, "ca.pem")], {
+        stdio: ["ignore", "pipe", "inherit"],
+    });
     const exited = new Promise((resolve) => child.once("close", resolve));
-    const failed = new Promise((_, reject) => {
+    // Its stdout contract: the base URL on the first line (printed once it is bound), the
+    // CA certificate's path on the second. The rest is read and dropped, so the pipe
+    // never fills.
+    const firstLines = new Promise((resolve, reject) => {
+        let text = "";
+        child.stdout.setEncoding("utf8");
+        child.stdout.on("data", (chunk) => {
+            if (text === null) return;
+            text += chunk;
+            const lines = text.split("\n");
+            if (lines.length > 2) {
+                text = null;
+                resolve(lines.slice(0, 2));
+            }
+        });
         child.once("error", reject);
         exited.then((code) => reject(new Error(`mock-idp exited (${code}) before printing its address`)));
     });
-    // Its stdout contract: the base URL on the first line (printed once it is bound), the
-    // CA certificate's path on the second. Reading goes on, so the pipe never fills.
-    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-    const next = async (prefix) => {
-        const { value } = await Promise.race([lines.next(), failed]);
-        if (!value?.startsWith(prefix)) {
-            throw new Error(`mock-idp printed ${JSON.stringify(value)}, expected ${prefix}...`);
+    const stop = async () => {
+        if (child.pid !== undefined) {
+            child.kill("SIGTERM");
+            await exited;
         }
-        return value.slice(prefix.length).trim();
+        rmSync(dir, { recursive: true, force: true });
     };
     try {
-        const baseUrl = await next("mock-idp listening on ");
-        const caPath = await next("CA certificate: ");
-        (async () => {
-            for await (const _ of { [Symbol.asyncIterator]: () => lines });
-        })().catch(() => {});
+        const [listening, ca] = await firstLines;
+        const value = (line, prefix) => {
+            if (!line.startsWith(prefix)) {
+                throw new Error(`mock-idp printed ${JSON.stringify(line)}, expected ${prefix}...`);
+            }
+            return line.slice(prefix.length).trim();
+        };
+        const baseUrl = value(listening, "mock-idp listening on ");
+        const caPath = value(ca, "CA certificate: ");
         return {
             baseUrl,
             caPath,
             caPem: readFileSync(caPath, "utf8"),
             authority: (tenant = "organizations") => `${baseUrl}/${tenant}`,
-            stop: async () => {
-                child.kill("SIGTERM");
-                await exited;
-            },
+            stop,
         };
     } catch (err) {
-        child.kill("SIGKILL");
+        await stop();
         throw err;
     }
 }

@@ -45,7 +45,10 @@ class _MockIdpSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
-def _value(line, prefix):
+def _read(process, prefix):
+    line = process.stdout.readline()
+    if not line:
+        raise RuntimeError(f"mock-idp exited ({process.wait()}) before printing its address")
     if not line.startswith(prefix):
         raise RuntimeError(f"mock-idp printed {line!r}, expected {prefix!r}...")
     return line[len(prefix):].strip()
@@ -66,8 +69,8 @@ def mock_idp(tmp_path_factory):
     try:
         # Its stdout contract: the base URL on the first line (printed once it is bound),
         # the CA certificate's path on the second.
-        base_url = _value(process.stdout.readline(), "mock-idp listening on ")
-        ca_path = _value(process.stdout.readline(), "CA certificate: ")
+        base_url = _read(process, "mock-idp listening on ")
+        ca_path = _read(process, "CA certificate: ")
         # Keep reading what it prints, so that it never blocks on a full pipe.
         threading.Thread(target=process.stdout.read, daemon=True).start()
         yield MockIdp(base_url=base_url, ca_path=ca_path)
