@@ -83,7 +83,7 @@ pub(crate) fn run(root: &Path) -> Result<String, String> {
     let node_passed = run_counting(node, "node --test", node_passed_count)?;
 
     Ok(format!(
-        "pytest recipe: {pytest_passed} passed (MSAL Python, {}); node recipe: {node_passed} \
+        "pytest recipe: {pytest_passed} passed (MSAL Python {}); node recipe: {node_passed} \
          passed (MSAL Node {pinned}, Node {node_version}); github-actions.yml checked",
         first_requirement(&recipes, "msal")?
     ))
