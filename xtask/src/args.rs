@@ -13,6 +13,8 @@ pub(crate) enum Task {
     Layering,
     /// `package`: only the packaging check of the publishable crates.
     Package,
+    /// `recipes`: only the mock-idp recipes for other languages.
+    Recipes,
     /// `bench [--quick]`.
     Bench {
         /// Fewer calls, no repetitions.
@@ -48,6 +50,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Task, String> {
         "demo" => no_arguments("demo", rest).map(|()| Task::Demo),
         "layering" => no_arguments("layering", rest).map(|()| Task::Layering),
         "package" => no_arguments("package", rest).map(|()| Task::Package),
+        "recipes" => no_arguments("recipes", rest).map(|()| Task::Recipes),
         "bench" => match rest {
             [] => Ok(Task::Bench { quick: false }),
             [flag] if flag == "--quick" => Ok(Task::Bench { quick: true }),
@@ -113,6 +116,7 @@ mod tests {
         assert_eq!(parsed("demo"), Ok(Task::Demo));
         assert_eq!(parsed("layering"), Ok(Task::Layering));
         assert_eq!(parsed("package"), Ok(Task::Package));
+        assert_eq!(parsed("recipes"), Ok(Task::Recipes));
         assert_eq!(parsed("bench"), Ok(Task::Bench { quick: false }));
         assert_eq!(parsed("bench --quick"), Ok(Task::Bench { quick: true }));
     }

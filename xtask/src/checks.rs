@@ -126,6 +126,7 @@ pub(crate) fn run_all(root: &Path) -> ExitCode {
     run("msal-node", &mut || {
         crate::conformance_node::msal_node(root)
     });
+    run("recipes", &mut || crate::recipes::run(root));
 
     print_summary(&outcomes)
 }

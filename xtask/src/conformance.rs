@@ -78,10 +78,7 @@ pub(crate) fn start_mock_idp(
     log_file: &str,
     ca_file: &str,
 ) -> Result<ConformanceIdp, String> {
-    crate::checks::cargo(root, &["test", "--workspace", "--no-run", "--quiet"], &[])?;
-    let binary = target_dir(root)
-        .join("debug")
-        .join(format!("mock-idp{}", std::env::consts::EXE_SUFFIX));
+    let binary = built_mock_idp(root)?;
     let work = root.join("target").join("conformance");
     fs::create_dir_all(&work).map_err(|err| format!("cannot create {}: {err}", work.display()))?;
     let log = work.join(log_file);
@@ -100,8 +97,17 @@ pub(crate) fn start_mock_idp(
     })
 }
 
+/// The debug mock-idp binary of the test build (`cargo test --workspace --no-run`, what
+/// the tests step already ran, so nothing is compiled again), built first if needed.
+pub(crate) fn built_mock_idp(root: &Path) -> Result<PathBuf, String> {
+    crate::checks::cargo(root, &["test", "--workspace", "--no-run", "--quiet"], &[])?;
+    Ok(target_dir(root)
+        .join("debug")
+        .join(format!("mock-idp{}", std::env::consts::EXE_SUFFIX)))
+}
+
 /// Finds a Python 3 interpreter with the `venv` module.
-fn find_python() -> Result<PathBuf, String> {
+pub(crate) fn find_python() -> Result<PathBuf, String> {
     const INSTALL: &str = "install it with `apt-get install python3 python3-venv` \
                            (or your platform's Python 3.8+ with venv)";
     for candidate in ["python3", "python"] {
@@ -123,25 +129,7 @@ fn find_python() -> Result<PathBuf, String> {
 /// Creates the virtualenv if needed and installs MSAL Python into it unless the right
 /// version is already importable. Quiet unless something fails.
 fn ensure_venv(python: &Path, venv: &Path) -> Result<PathBuf, String> {
-    let venv_python = if cfg!(windows) {
-        venv.join("Scripts").join("python.exe")
-    } else {
-        venv.join("bin").join("python")
-    };
-    let usable = Command::new(&venv_python)
-        .args(["-c", "pass"])
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if !usable {
-        if venv.exists() {
-            fs::remove_dir_all(venv)
-                .map_err(|err| format!("cannot remove broken {}: {err}", venv.display()))?;
-        }
-        quiet(
-            Command::new(python).arg("-m").arg("venv").arg(venv),
-            "create the MSAL Python virtualenv (on Debian: apt-get install python3-venv)",
-        )?;
-    }
+    let venv_python = create_venv(python, venv)?;
     let has_msal = Command::new(&venv_python)
         .args([
             "-c",
@@ -162,6 +150,34 @@ fn ensure_venv(python: &Path, venv: &Path) -> Result<PathBuf, String> {
                 &format!("msal=={MSAL_VERSION}"),
             ]),
             &format!("pip install msal=={MSAL_VERSION}"),
+        )?;
+    }
+    Ok(venv_python)
+}
+
+/// The interpreter of the virtualenv at `venv`, created with `python -m venv` when it is
+/// missing or broken.
+pub(crate) fn create_venv(python: &Path, venv: &Path) -> Result<PathBuf, String> {
+    let venv_python = if cfg!(windows) {
+        venv.join("Scripts").join("python.exe")
+    } else {
+        venv.join("bin").join("python")
+    };
+    let usable = Command::new(&venv_python)
+        .args(["-c", "pass"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !usable {
+        if venv.exists() {
+            fs::remove_dir_all(venv)
+                .map_err(|err| format!("cannot remove broken {}: {err}", venv.display()))?;
+        }
+        quiet(
+            Command::new(python).arg("-m").arg("venv").arg(venv),
+            &format!(
+                "create a Python virtualenv at {} (on Debian: apt-get install python3-venv)",
+                venv.display()
+            ),
         )?;
     }
     Ok(venv_python)

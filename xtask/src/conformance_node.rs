@@ -73,7 +73,7 @@ fn script_dir(root: &Path) -> PathBuf {
 }
 
 /// The version `node --version` reports (`v20.11.1`), if it is 20 or later.
-fn find_node() -> Result<String, String> {
+pub(crate) fn find_node() -> Result<String, String> {
     let out = Command::new("node")
         .arg("--version")
         .output()
@@ -103,7 +103,7 @@ fn npm() -> Command {
 }
 
 /// Checks that npm runs.
-fn find_npm() -> Result<(), String> {
+pub(crate) fn find_npm() -> Result<(), String> {
     match npm().arg("--version").output() {
         Ok(out) if out.status.success() => Ok(()),
         Ok(out) => Err(format!(
@@ -115,7 +115,7 @@ fn find_npm() -> Result<(), String> {
 }
 
 /// The exact `@azure/msal-node` version `package.json` depends on.
-fn pinned_version(dir: &Path) -> Result<String, String> {
+pub(crate) fn pinned_version(dir: &Path) -> Result<String, String> {
     let path = dir.join("package.json");
     let text = fs::read_to_string(&path)
         .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
@@ -143,7 +143,7 @@ fn is_exact(version: &str) -> bool {
 }
 
 /// Runs `npm ci` unless `node_modules` holds what `package-lock.json` asks for.
-fn ensure_installed(dir: &Path, pinned: &str) -> Result<(), String> {
+pub(crate) fn ensure_installed(dir: &Path, pinned: &str) -> Result<(), String> {
     let lock_path = dir.join("package-lock.json");
     let lock = fs::read(&lock_path)
         .map_err(|err| format!("cannot read {}: {err}", lock_path.display()))?;

@@ -5,6 +5,7 @@
 //! - `demo`: the main job against an in-process mock-idp (see `tests/src/demo.rs`).
 //! - `layering`: only the crate-boundary check (docs/architecture.md).
 //! - `package`: only the packaging check of the crates published to crates.io.
+//! - `recipes`: only the mock-idp recipes for pytest and Node (`mock-idp/recipes/`).
 //! - `bench`: entra-auth side by side with MSAL Python and MSAL Node; writes
 //!   `docs/benchmarks.md`.
 //! - `fuzz`: a fuzz pass over every parser and the code after them (`fuzz/`).
@@ -19,6 +20,7 @@ mod layering;
 mod mock_idp;
 mod package;
 mod prerequisites;
+mod recipes;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         ),
         Task::Layering => reported("layering", layering::check(&root)),
         Task::Package => reported("package", package::check(&root)),
+        Task::Recipes => reported("recipes", recipes::run(&root)),
         Task::Help => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -86,6 +89,8 @@ commands:
   demo       the main job: sign in against an in-process mock-idp, then show the errors
   layering   check the crate import rules of docs/architecture.md
   package    package each crate published to crates.io on its own and check its files
+  recipes    run mock-idp's pytest and Node recipes (mock-idp/recipes/) against a fresh
+             mock-idp build and check its GitHub Actions snippet
   bench      entra-auth beside MSAL Python 1.39, MSAL Node 7.2 (the cache) and a bare
              reqwest client against mock-idp; prints the tables and writes
              docs/benchmarks.md

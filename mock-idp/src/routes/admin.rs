@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 
@@ -20,22 +20,59 @@ use crate::clock::rfc3339;
 use crate::fixture::{ConsentGrant, ConsentRevocation, Fixture, Password};
 use crate::state::{Inner, Shared};
 
+/// The admin API's OpenAPI 3 description, served at `GET /_admin/openapi.json`; a test
+/// checks it against [`routes`] both ways.
+pub(crate) const OPENAPI_JSON: &str = include_str!("admin_openapi.json");
+
+/// The admin router and the path of every route in it (below `/_admin`, axum's
+/// `{param}` syntax), as added: the OpenAPI test compares these paths with the document.
+struct Routes {
+    router: Router<Arc<Shared>>,
+    paths: Vec<&'static str>,
+}
+
+impl Routes {
+    fn route(mut self, path: &'static str, handlers: MethodRouter<Arc<Shared>>) -> Self {
+        self.paths.push(path);
+        self.router = self.router.route(path, handlers);
+        self
+    }
+}
+
+/// Every admin route, and the list of their paths.
+fn routes() -> Routes {
+    Routes {
+        router: Router::new(),
+        paths: Vec::new(),
+    }
+    .route("/openapi.json", get(openapi))
+    .route("/requests", get(requests).delete(clear_requests))
+    .route("/clock", get(clock))
+    .route("/clock/advance", post(advance))
+    .route("/consent/grant", post(grant_consent))
+    .route("/consent/revoke", post(revoke_consent))
+    .route(
+        "/users/{username}/revoke-refresh-tokens",
+        post(revoke_refresh_tokens),
+    )
+    .route("/users/{username}/state", post(set_user_state))
+    .route("/faults", post(add_fault).delete(clear_faults))
+}
+
 pub(super) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route("/requests", get(requests).delete(clear_requests))
-        .route("/clock", get(clock))
-        .route("/clock/advance", post(advance))
-        .route("/consent/grant", post(grant_consent))
-        .route("/consent/revoke", post(revoke_consent))
-        .route(
-            "/users/{username}/revoke-refresh-tokens",
-            post(revoke_refresh_tokens),
-        )
-        .route("/users/{username}/state", post(set_user_state))
-        .route("/faults", post(add_fault).delete(clear_faults))
+    routes()
+        .router
         .layer(middleware::from_fn(super::admin_json_errors))
         .layer(middleware::from_fn(loopback_only))
         .with_state(shared)
+}
+
+async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI_JSON,
+    )
+        .into_response()
 }
 
 async fn loopback_only(request: Request, next: Next) -> Response {
@@ -267,4 +304,130 @@ async fn add_fault(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
 async fn clear_faults(State(shared): State<Arc<Shared>>) -> StatusCode {
     shared.lock().faults.clear();
     StatusCode::NO_CONTENT
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::{Config, MockIdp};
+
+    /// The methods a test tries on every documented path.
+    const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+    fn document() -> serde_json::Value {
+        serde_json::from_str(OPENAPI_JSON).unwrap_or_else(|err| panic!("openapi.json: {err}"))
+    }
+
+    fn documented_paths(doc: &serde_json::Value) -> BTreeSet<String> {
+        doc["paths"]
+            .as_object()
+            .map(|paths| paths.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_and_every_route_is_in_it_and_nothing_else() {
+        let doc = document();
+        assert!(
+            doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+            "{}",
+            doc["openapi"]
+        );
+        let routed: BTreeSet<String> = routes()
+            .paths
+            .iter()
+            .map(|path| format!("/_admin{path}"))
+            .collect();
+        assert_eq!(documented_paths(&doc), routed);
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            let operations = item.as_object().map(|ops| ops.len()).unwrap_or(0);
+            assert!(operations > 0, "{path} documents no operation");
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                assert!(METHODS.contains(&method.as_str()), "{path}: {method}");
+                assert!(
+                    operation["responses"]
+                        .as_object()
+                        .is_some_and(|r| !r.is_empty()),
+                    "{method} {path} documents no response"
+                );
+            }
+        }
+    }
+
+    /// Every documented path and method answers with a documented status (never 404 or
+    /// 405), and every other method on those paths is 405: the routes' methods are
+    /// exactly the documented ones.
+    #[tokio::test]
+    async fn every_documented_operation_answers_and_no_other_method_does() {
+        let doc = document();
+        let idp = MockIdp::start(Config::new(crate::Fixture::default()).seed(3))
+            .await
+            .unwrap_or_else(|err| panic!("{err}"));
+        let client = idp.client().unwrap_or_else(|err| panic!("{err}"));
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            let url = format!(
+                "{}{}",
+                idp.base_url(),
+                path.replace("{username}", "alice@contoso.com")
+            );
+            for method in METHODS {
+                let operation = &item[method];
+                let mut request = client.request(
+                    reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+                        .unwrap_or_else(|err| panic!("{err}")),
+                    &url,
+                );
+                let example = &operation["requestBody"]["content"]["application/json"]["example"];
+                if !example.is_null() {
+                    request = request
+                        .header("content-type", "application/json")
+                        .body(example.to_string());
+                }
+                let response = request
+                    .send()
+                    .await
+                    .unwrap_or_else(|err| panic!("{method} {url}: {err}"));
+                let status = response.status().as_u16();
+                if operation.is_null() {
+                    assert_eq!(status, 405, "{method} {path} is not documented");
+                } else {
+                    assert!(
+                        operation["responses"].get(status.to_string()).is_some(),
+                        "{method} {path} answered {status}, not a documented status"
+                    );
+                    assert!(
+                        status != 404 && status != 405,
+                        "{method} {path} answered {status}"
+                    );
+                }
+            }
+        }
+        idp.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn serves_the_document() {
+        let idp = MockIdp::start(Config::new(crate::Fixture::default()).seed(3))
+            .await
+            .unwrap_or_else(|err| panic!("{err}"));
+        let client = idp.client().unwrap_or_else(|err| panic!("{err}"));
+        let response = client
+            .get(format!("{}/_admin/openapi.json", idp.base_url()))
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/json")
+        );
+        let served: serde_json::Value = response.json().await.unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(served, document());
+        idp.shutdown().await;
+    }
 }
