@@ -602,7 +602,22 @@ fn a_remembered_authority_kind_does_not_follow_a_new_authority() {
 #[test]
 fn an_unknown_authority_kind_is_a_usage_error() {
     let env = Env::start();
-    let run = env.login_as(fixture::ALICE, &["--authority-kind", "saml"]);
+    // No standard input: the command line is refused before any password is read.
+    let run = env.run(
+        &[
+            "login",
+            "--client-id",
+            fixture::CLI_CLIENT_ID,
+            "--username",
+            fixture::ALICE,
+            "--scope",
+            "User.Read",
+            "--password-stdin",
+            "--authority-kind",
+            "saml",
+        ],
+        None,
+    );
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("--authority-kind"), "{run:?}");
     assert!(env.token_requests().is_empty());
