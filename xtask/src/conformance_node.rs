@@ -73,7 +73,7 @@ fn script_dir(root: &Path) -> PathBuf {
 }
 
 /// The version `node --version` reports (`v20.11.1`), if it is 20 or later.
-fn find_node() -> Result<String, String> {
+pub(crate) fn find_node() -> Result<String, String> {
     let out = Command::new("node")
         .arg("--version")
         .output()
@@ -98,12 +98,12 @@ fn node_major(version: &str) -> Option<u32> {
 }
 
 /// The npm command (`npm.cmd` on Windows, where `npm` is a batch file).
-fn npm() -> Command {
+pub(crate) fn npm() -> Command {
     Command::new(if cfg!(windows) { "npm.cmd" } else { "npm" })
 }
 
 /// Checks that npm runs.
-fn find_npm() -> Result<(), String> {
+pub(crate) fn find_npm() -> Result<(), String> {
     match npm().arg("--version").output() {
         Ok(out) if out.status.success() => Ok(()),
         Ok(out) => Err(format!(
@@ -134,7 +134,7 @@ fn pinned_version(dir: &Path) -> Result<String, String> {
 }
 
 /// `7.2.3`, not a range (`^7.2.3`, `7.x`, `latest`).
-fn is_exact(version: &str) -> bool {
+pub(crate) fn is_exact(version: &str) -> bool {
     let parts: Vec<&str> = version.split('.').collect();
     parts.len() == 3
         && parts

@@ -138,7 +138,54 @@ pub(crate) fn targets(results: &Results) -> Vec<Target> {
                 .map(|s| Some(s.failed == 0 && s.refresh_requests.iter().all(|&n| n == 1))),
         ),
     });
+    targets.extend(idp_targets(results));
     targets
+}
+
+/// mock-idp's targets: beside its peer, against the signing floor, errors and memory.
+fn idp_targets(results: &Results) -> Vec<Target> {
+    let idp = results.idp.as_ref();
+    let versus_peer = ratio(
+        idp.map(|i| i.tokens_per_sec),
+        results.peer.as_ref().map(|p| p.tokens_per_sec),
+    );
+    let of_floor = ratio(
+        idp.map(|i| i.tokens_per_sec),
+        results.signing_floor.as_ref().map(|f| f.grants_per_sec()),
+    );
+    let growth_kib = idp.and_then(|i| Some(i.hwm_after_kib?.saturating_sub(i.hwm_idle_kib?)));
+    vec![
+        Target {
+            goal: "mock-idp at least 2x oauth2-mock-server's password grants per second",
+            measured: format!("{} oauth2-mock-server's", times(versus_peer)),
+            status: Status::all([versus_peer.map(|r| r >= 2.0)]),
+        },
+        Target {
+            goal: "mock-idp at least 60% of the machine's signing floor",
+            measured: of_floor.map_or_else(
+                || "n/a".to_owned(),
+                |r| format!("{:.0}% of the floor", r * 100.0),
+            ),
+            status: Status::all([of_floor.map(|r| r >= 0.6)]),
+        },
+        Target {
+            goal: "mock-idp: no errors and at most 100 MB of peak memory growth over its grants",
+            measured: idp.map_or_else(
+                || "n/a".to_owned(),
+                |i| {
+                    format!(
+                        "{} error(s), {} growth over {}",
+                        i.errors,
+                        mebibytes(growth_kib),
+                        count(i.requests)
+                    )
+                },
+            ),
+            status: Status::all([idp.map(|i| {
+                i.errors == 0 && growth_kib.is_some_and(|kib| kib * 1024 <= 100_000_000)
+            })]),
+        },
+    ]
 }
 
 /// The cache's targets: silent hits, listing, (de)serialization and memory.
