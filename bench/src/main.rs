@@ -15,6 +15,8 @@ mod load;
 mod network;
 mod offline;
 mod shared;
+#[cfg(feature = "signers")]
+mod signers;
 mod stats;
 
 use std::path::PathBuf;
@@ -122,6 +124,17 @@ enum Scenario {
         /// Connections, each with one grant in flight.
         #[arg(long, alias = "concurrency", default_value_t = 16)]
         connections: usize,
+    },
+    /// RS256 signatures per second by ring, aws-lc-rs and OpenSSL on the same key and
+    /// input (built with the `signers` feature only).
+    #[cfg(feature = "signers")]
+    Signers {
+        /// Timed signatures of each signer, on one thread and then on each thread.
+        #[arg(long, default_value_t = 2_000)]
+        signs: usize,
+        /// Threads signing at once in the second measurement (default: the cores).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Writes a CA and a server certificate for localhost (`ca.pem`, `cert.pem`,
     /// `key.pem`) for the server mock-idp is measured beside.
@@ -272,6 +285,11 @@ fn main() -> ExitCode {
             connections,
         ),
         Scenario::PeerTls { dir } => load::peer_tls(&dir),
+        #[cfg(feature = "signers")]
+        Scenario::Signers { signs, threads } => signers::signers(
+            signs,
+            threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
+        ),
         Scenario::RefreshStorm {
             base_url,
             ca,
