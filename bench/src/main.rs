@@ -11,9 +11,12 @@
 
 mod cache_gen;
 mod fleet;
+mod load;
 mod network;
 mod offline;
 mod shared;
+#[cfg(feature = "signers")]
+mod signers;
 mod stats;
 
 use std::path::PathBuf;
@@ -100,20 +103,45 @@ enum Scenario {
         #[arg(long, default_value_t = 1.0)]
         warmup: f64,
     },
-    /// Direct password grants at mock-idp (no realm discovery), a fixed number.
+    /// Direct password grants (no realm discovery), a fixed number, over N connections:
+    /// at mock-idp, or with `--token-url` at another server (the same body).
     IdpLoad {
-        /// mock-idp's base URL.
+        /// The server's base URL (the grant is built for `{base_url}/organizations`).
         #[arg(long)]
         base_url: String,
-        /// mock-idp's CA certificate (PEM file).
+        /// The CA certificate of the server's certificate (PEM file).
         #[arg(long)]
         ca: PathBuf,
+        /// Post the grant here instead of mock-idp's token endpoint.
+        #[arg(long)]
+        token_url: Option<String>,
+        /// The server's name in the measurement line.
+        #[arg(long, default_value = "mock-idp")]
+        server: String,
         /// How many grants.
         #[arg(long, default_value_t = 50_000)]
         requests: usize,
-        /// Grants in flight at once.
-        #[arg(long, default_value_t = 16)]
-        concurrency: usize,
+        /// Connections, each with one grant in flight.
+        #[arg(long, alias = "concurrency", default_value_t = 16)]
+        connections: usize,
+    },
+    /// RS256 signatures per second by ring, aws-lc-rs and OpenSSL on the same key and
+    /// input (built with the `signers` feature only).
+    #[cfg(feature = "signers")]
+    Signers {
+        /// Timed signatures of each signer, on one thread and then on each thread.
+        #[arg(long, default_value_t = 2_000)]
+        signs: usize,
+        /// Threads signing at once in the second measurement (default: the cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Writes a CA and a server certificate for localhost (`ca.pem`, `cert.pem`,
+    /// `key.pem`) for the server mock-idp is measured beside.
+    PeerTls {
+        /// The directory to write them into.
+        #[arg(long)]
+        dir: PathBuf,
     },
     /// Concurrent silent calls after the access token expired: how many refresh
     /// requests reach mock-idp. Advances mock-idp's clock.
@@ -242,10 +270,26 @@ fn main() -> ExitCode {
         Scenario::IdpLoad {
             base_url,
             ca,
+            token_url,
+            server,
             requests,
-            concurrency,
-        } => network::target(&base_url, &ca)
-            .and_then(|target| network::idp_load(&target, requests, concurrency)),
+            connections,
+        } => load::grant_load(
+            &load::LoadTarget {
+                base_url: &base_url,
+                ca: &ca,
+                token_url: token_url.as_deref(),
+                server: &server,
+            },
+            requests,
+            connections,
+        ),
+        Scenario::PeerTls { dir } => load::peer_tls(&dir),
+        #[cfg(feature = "signers")]
+        Scenario::Signers { signs, threads } => signers::signers(
+            signs,
+            threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
+        ),
         Scenario::RefreshStorm {
             base_url,
             ca,

@@ -1,10 +1,10 @@
 //! Scenarios against a running mock-idp: sign-in throughput (entra-auth and the bare
-//! reqwest floor), mock-idp's own password-grant throughput, the refresh storm after
-//! expiry, and the request log.
+//! reqwest floor), the refresh storm after expiry, and the request log. (mock-idp's own
+//! password-grant throughput is `load`.)
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use entra_auth::{ManualClock, PublicClientApplication, TokenSource};
@@ -82,7 +82,7 @@ impl Target {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -95,7 +95,7 @@ fn password() -> SecretString {
 
 /// A request prepared once and sent many times.
 #[derive(Clone)]
-struct Prepared {
+pub(crate) struct Prepared {
     method: reqwest::Method,
     url: reqwest::Url,
     headers: http::HeaderMap,
@@ -115,8 +115,14 @@ impl Prepared {
         })
     }
 
+    /// The same request, sent to `url` instead.
+    pub(crate) fn to(mut self, url: &str) -> Result<Self, String> {
+        self.url = reqwest::Url::parse(url).map_err(|err| format!("bad URL {url}: {err}"))?;
+        Ok(self)
+    }
+
     /// Sends it and reads the whole body; fails unless the answer is 200.
-    async fn send(&self, client: &reqwest::Client) -> Result<(), String> {
+    pub(crate) async fn send(&self, client: &reqwest::Client) -> Result<(), String> {
         let mut request = reqwest::Request::new(self.method.clone(), self.url.clone());
         *request.headers_mut() = self.headers.clone();
         *request.body_mut() = Some(self.body.clone().into());
@@ -146,14 +152,15 @@ impl Prepared {
 /// once by entra-protocol, sent by a reqwest client configured as entra-http's. (A
 /// repeated sign-in of the same user with entra-auth sends only the second: the
 /// application remembers the realm for a day.)
-struct Floor {
+pub(crate) struct Floor {
     client: reqwest::Client,
     user_realm: Prepared,
-    token: Prepared,
+    /// The password grant for alice, as entra-protocol builds it.
+    pub(crate) token: Prepared,
 }
 
 impl Floor {
-    fn new(target: &Target) -> Result<Self, String> {
+    pub(crate) fn new(target: &Target) -> Result<Self, String> {
         let authority = Authority::parse(&target.authority()).map_err(|err| err.to_string())?;
         let library = LibraryInfo::default();
         let correlation_id = Uuid::new_v4();
@@ -317,44 +324,6 @@ fn process_cpu_seconds(stat: &str) -> Option<f64> {
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
     Some((utime + stime) as f64 / 100.0)
-}
-
-/// `requests` direct password grants with `concurrency` in flight.
-pub(crate) fn idp_load(target: &Target, requests: usize, concurrency: usize) -> Result<(), String> {
-    let runtime = runtime()?;
-    let floor = Arc::new(Floor::new(target)?);
-    let next = Arc::new(AtomicUsize::new(0));
-    let tally = Arc::new(Tally::default());
-    let started = Instant::now();
-    runtime.block_on(async {
-        let mut tasks = JoinSet::new();
-        for _ in 0..concurrency.max(1) {
-            let (floor, next, tally) = (floor.clone(), next.clone(), tally.clone());
-            tasks.spawn(async move {
-                while next.fetch_add(1, Ordering::Relaxed) < requests {
-                    match floor.token.send(&floor.client).await {
-                        Ok(()) => {
-                            tally.tokens.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Err(problem) => tally.failed(problem),
-                    }
-                }
-            });
-        }
-        while tasks.join_next().await.is_some() {}
-    });
-    let elapsed = started.elapsed().as_secs_f64();
-    let tokens = tally.tokens.load(Ordering::Relaxed);
-    emit(serde_json::json!({
-        "scenario": "idp_password_grant",
-        "library": "mock-idp",
-        "requests": requests,
-        "concurrency": concurrency.max(1),
-        "seconds": elapsed,
-        "tokens": tokens,
-        "tokens_per_sec": tokens as f64 / elapsed,
-        "errors": tally.errors.load(Ordering::Relaxed),
-    }))
 }
 
 /// Signs alice in, moves both clocks past the access token's expiry, then makes

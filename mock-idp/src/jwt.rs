@@ -8,16 +8,27 @@ use crate::keys::SigningKey;
 
 /// Signs `claims` as an RS256 JWT with `key`.
 pub(crate) fn sign(key: &SigningKey, claims: &Value) -> String {
-    let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "kid": key.kid});
-    let mut token = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
+    let claims = claims.to_string();
+    // Header, claims and a 2048-bit signature (342 characters), base64url-encoded.
+    let mut token = String::with_capacity(key.header.len() + claims.len() * 4 / 3 + 350);
+    token.push_str(&key.header);
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(claims, &mut token);
     let signature = key.sign(token.as_bytes());
     token.push('.');
-    token.push_str(&URL_SAFE_NO_PAD.encode(signature));
+    URL_SAFE_NO_PAD.encode_string(signature, &mut token);
     token
+}
+
+/// Claims decided while mock-idp's state was locked, signed once it is released.
+#[derive(Debug)]
+pub(crate) struct Unsigned(pub Value);
+
+impl Unsigned {
+    /// The signed token.
+    pub(crate) fn sign(&self, key: &SigningKey) -> String {
+        sign(key, &self.0)
+    }
 }
 
 /// A JWT split into its parts; nothing verified yet.

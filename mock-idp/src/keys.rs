@@ -18,7 +18,10 @@ pub(crate) struct SigningKey {
     pub kid: String,
     pub n: String,
     pub e: String,
+    /// The JWS header every token carries, base64url-encoded once.
+    pub header: String,
     pair: ring::signature::RsaKeyPair,
+    rng: ring::rand::SystemRandom,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -63,24 +66,27 @@ impl SigningKey {
         let mut thumb = n.clone();
         thumb.extend_from_slice(&e);
         let digest = ring::digest::digest(&ring::digest::SHA256, &thumb);
+        let kid = URL_SAFE_NO_PAD.encode(digest.as_ref().get(..20).unwrap_or_default());
+        let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "kid": kid});
         Ok(Self {
-            kid: URL_SAFE_NO_PAD.encode(digest.as_ref().get(..20).unwrap_or_default()),
+            header: URL_SAFE_NO_PAD.encode(header.to_string()),
+            kid,
             n: URL_SAFE_NO_PAD.encode(n),
             e: URL_SAFE_NO_PAD.encode(e),
             pair,
+            rng: ring::rand::SystemRandom::new(),
         })
     }
 
     /// RS256 (PKCS#1 v1.5, SHA-256) signature of `message`.
     pub(crate) fn sign(&self, message: &[u8]) -> Vec<u8> {
         let mut signature = vec![0u8; self.pair.public().modulus_len()];
-        let rng = ring::rand::SystemRandom::new();
         // Signing with a valid key pair and a correctly sized buffer cannot fail.
         if self
             .pair
             .sign(
                 &ring::signature::RSA_PKCS1_SHA256,
-                &rng,
+                &self.rng,
                 message,
                 &mut signature,
             )

@@ -45,7 +45,8 @@ impl Shared {
             deterministic: seed.is_some(),
             port,
             inner: Mutex::new(Inner {
-                fixture,
+                fixture: Arc::new(fixture),
+                passwords: None,
                 clock: Clock::new(seed.is_some()),
                 ids: Ids::new(seed),
                 refresh_tokens: HashMap::new(),
@@ -64,7 +65,11 @@ impl Shared {
 }
 
 pub(crate) struct Inner {
-    pub fixture: Fixture,
+    /// Shared so a request can hold it while it draws ids and records tokens, instead
+    /// of copying what it reads; changed only through [`Inner::fixture_mut`].
+    pub fixture: Arc<Fixture>,
+    /// The users' passwords, computed once per version of the fixture.
+    passwords: Option<Arc<[String]>>,
     pub clock: Clock,
     pub ids: Ids,
     pub refresh_tokens: HashMap<String, RefreshRecord>,
@@ -163,18 +168,29 @@ impl Inner {
         revoked
     }
 
+    /// The fixture, to change it (the admin API); it is copied first if a request
+    /// still reads the version before.
+    pub(crate) fn fixture_mut(&mut self) -> &mut Fixture {
+        self.passwords = None;
+        Arc::make_mut(&mut self.fixture)
+    }
+
     /// Every password a fixture user has, to tell whether a request carried one.
-    pub(crate) fn passwords(&self) -> Vec<String> {
-        let mut passwords: Vec<String> = self
-            .fixture
-            .users
-            .iter()
-            .map(|u| u.password.expose().to_owned())
-            .filter(|p| !p.is_empty())
-            .collect();
-        passwords.sort();
-        passwords.dedup();
-        passwords
+    pub(crate) fn passwords(&mut self) -> Arc<[String]> {
+        let fixture = &self.fixture;
+        self.passwords
+            .get_or_insert_with(|| {
+                let mut passwords: Vec<String> = fixture
+                    .users
+                    .iter()
+                    .map(|u| u.password.expose().to_owned())
+                    .filter(|p| !p.is_empty())
+                    .collect();
+                passwords.sort();
+                passwords.dedup();
+                passwords.into()
+            })
+            .clone()
     }
 }
 

@@ -21,6 +21,7 @@
 mod measure;
 mod offline;
 mod online;
+mod peer;
 mod redis;
 mod report;
 mod shared;
@@ -65,8 +66,10 @@ struct Plan {
     /// Measured seconds of each sign-in run (after `signin_warmup`).
     signin_seconds: f64,
     signin_warmup: f64,
-    /// Password grants of item 4.
+    /// Password grants of item 4, each server.
     idp_requests: usize,
+    /// `openssl speed -seconds` for item 4's signing floor.
+    floor_seconds: u32,
     /// Timed silent calls through Redis (item 7), each front, after a tenth as many
     /// untimed ones.
     redis_calls: usize,
@@ -93,7 +96,8 @@ impl Plan {
             serde_rounds: 3,
             signin_seconds: 2.0,
             signin_warmup: 0.5,
-            idp_requests: 10_000,
+            idp_requests: 3_000,
+            floor_seconds: 1,
             redis_calls: 5_000,
         }
     }
@@ -119,6 +123,7 @@ impl Plan {
             signin_seconds: 8.0,
             signin_warmup: 2.0,
             idp_requests: 50_000,
+            floor_seconds: 3,
             redis_calls: 20_000,
         }
     }
@@ -241,6 +246,8 @@ fn bench(root: &Path, plan: &Plan) -> Result<Results, String> {
         &mut results,
     )?;
     drop(redis);
+    // Item 4's peer, under the same load as mock-idp's run, and the signing floor.
+    online::peer(root, &tools, plan, &mut results);
 
     let node = node.map_or_else(
         |problem| format!("MSAL Node not run ({problem})"),

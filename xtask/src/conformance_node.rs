@@ -98,7 +98,7 @@ fn node_major(version: &str) -> Option<u32> {
 }
 
 /// The npm command (`npm.cmd` on Windows, where `npm` is a batch file).
-fn npm() -> Command {
+pub(crate) fn npm() -> Command {
     Command::new(if cfg!(windows) { "npm.cmd" } else { "npm" })
 }
 
@@ -134,7 +134,7 @@ pub(crate) fn pinned_version(dir: &Path) -> Result<String, String> {
 }
 
 /// `7.2.3`, not a range (`^7.2.3`, `7.x`, `latest`).
-fn is_exact(version: &str) -> bool {
+pub(crate) fn is_exact(version: &str) -> bool {
     let parts: Vec<&str> = version.split('.').collect();
     parts.len() == 3
         && parts

@@ -161,7 +161,7 @@ async fn grant_consent(State(shared): State<Arc<Shared>>, body: Bytes) -> Respon
         Err(reason) => return bad(reason),
     };
     let mut inner = shared.lock();
-    let fixture = &mut inner.fixture;
+    let fixture = inner.fixture_mut();
     let tenant = match check_change(fixture, &change) {
         Ok(t) => t,
         Err(reason) => return bad(reason),
@@ -195,7 +195,7 @@ async fn revoke_consent(State(shared): State<Arc<Shared>>, body: Bytes) -> Respo
         Err(reason) => return bad(reason),
     };
     let mut inner = shared.lock();
-    let fixture = &mut inner.fixture;
+    let fixture = inner.fixture_mut();
     let tenant = match check_change(fixture, &change) {
         Ok(t) => t,
         Err(reason) => return bad(reason),
@@ -260,7 +260,7 @@ async fn set_user_state(
         Err(reason) => return bad(reason),
     };
     let mut inner = shared.lock();
-    let Some(user) = inner.fixture.user_mut(&username) else {
+    let Some(user) = inner.fixture_mut().user_mut(&username) else {
         return plain_json(
             StatusCode::NOT_FOUND,
             "not_found",

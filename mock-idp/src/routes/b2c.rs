@@ -22,7 +22,8 @@ use serde_json::{Value, json};
 use crate::clock::{entra_timestamp, later};
 use crate::errors::RequestCtx;
 use crate::fixture::{App, Fixture, Tenant, TenantKind, User};
-use crate::jwt;
+use crate::jwt::Unsigned;
+use crate::keys::SigningKey;
 use crate::routes::token::{Form, ID_TOKEN_LIFETIME, access_token_lifetime, is_form};
 use crate::state::{Inner, RefreshRecord, Shared, TokenIssuer};
 
@@ -172,19 +173,28 @@ pub(crate) async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut inner = shared.lock();
-    match handle(&shared, &mut inner, &ctx, &tenant, &policy, &headers, &body) {
-        Ok(tokens) => ctx.json(StatusCode::OK, &tokens),
+    // Signed after the state is unlocked, as Entra's tokens are.
+    let outcome = handle(
+        &shared,
+        &mut shared.lock(),
+        &ctx,
+        &tenant,
+        &policy,
+        &headers,
+        &body,
+    );
+    match outcome {
+        Ok(tokens) => ctx.json(StatusCode::OK, &tokens.sign(&shared.key)),
         Err(err) => err.render(&ctx),
     }
 }
 
-/// B2C's token response.
+/// B2C's token response; its JWTs as claims ([`Unsigned`]) until [`B2cTokens::sign`].
 #[derive(Serialize)]
-pub(crate) struct B2cTokens {
+pub(crate) struct B2cTokens<T = String> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    access_token: Option<String>,
-    id_token: String,
+    access_token: Option<T>,
+    id_token: T,
     token_type: &'static str,
     not_before: u64,
     expires_in: u64,
@@ -197,6 +207,25 @@ pub(crate) struct B2cTokens {
     refresh_token_expires_in: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     client_info: Option<String>,
+}
+
+impl B2cTokens<Unsigned> {
+    /// Signs the id and access tokens with `key`, without the state locked.
+    fn sign(self, key: &SigningKey) -> B2cTokens {
+        B2cTokens {
+            access_token: self.access_token.map(|claims| claims.sign(key)),
+            id_token: self.id_token.sign(key),
+            token_type: self.token_type,
+            not_before: self.not_before,
+            expires_in: self.expires_in,
+            expires_on: self.expires_on,
+            id_token_expires_in: self.id_token_expires_in,
+            scope: self.scope,
+            refresh_token: self.refresh_token,
+            refresh_token_expires_in: self.refresh_token_expires_in,
+            client_info: self.client_info,
+        }
+    }
 }
 
 /// The scopes of a B2C request: OIDC ones, and at most one audience (the app's own
@@ -254,7 +283,7 @@ fn handle(
     policy: &str,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<B2cTokens, B2cError> {
+) -> Result<B2cTokens<Unsigned>, B2cError> {
     let (tenant, policy) = {
         let (t, p) = resolve(&inner.fixture, tenant, policy)?;
         (t.clone(), p.to_owned())
@@ -440,7 +469,7 @@ fn issue(
     inner: &mut Inner,
     ctx: &RequestCtx,
     grant: &Issue<'_>,
-) -> Result<B2cTokens, B2cError> {
+) -> Result<B2cTokens<Unsigned>, B2cError> {
     let now = ctx.now;
     let expires_in = access_token_lifetime(shared, inner);
     let past = || {
@@ -472,14 +501,14 @@ fn issue(
             "acr": grant.policy.to_ascii_lowercase(),
         })
     };
-    let id_token = jwt::sign(&shared.key, &base_claims(&grant.app.client_id, id_exp));
+    let id_token = Unsigned(base_claims(&grant.app.client_id, id_exp));
     let access_token = grant.scopes.audience.as_ref().map(|(aud, scp)| {
         let mut claims = base_claims(aud, exp);
         if let (Some(scp), Value::Object(map)) = (scp, &mut claims) {
             map.insert("scp".into(), scp.clone().into());
             map.insert("azp".into(), grant.app.client_id.clone().into());
         }
-        jwt::sign(&shared.key, &claims)
+        Unsigned(claims)
     });
     let refresh_token = grant.scopes.offline_access.then(|| {
         let token = inner.ids.opaque(64);

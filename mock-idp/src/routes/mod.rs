@@ -357,41 +357,42 @@ async fn observe(State(shared): State<Arc<Shared>>, request: Request, next: Next
     };
     let query = Form::decode(parts.uri.query().unwrap_or_default().as_bytes()).unwrap_or_default();
     let correlation = client_request_id(&parts, form.as_ref());
-    let (ctx, fault, mut record) = {
+    // Under the lock only what the state decides (ids, time, fault, the passwords to
+    // redact); the record is built after, from those.
+    let (ctx, fault, passwords) = {
         let mut inner = shared.lock();
         let trace_id = inner.ids.guid();
         let correlation_id = correlation.clone().unwrap_or_else(|| inner.ids.guid());
         let now = inner.clock.now();
         let fault = inner.take_fault(endpoint);
-        let decoded: Vec<&(String, String)> = form
-            .iter()
-            .flat_map(|f| f.pairs())
-            .chain(query.pairs())
-            .collect();
-        let passwords = inner.passwords();
-        let redactor = redact::Redactor::new(&passwords);
-        let record = RecordedRequest {
-            seq: 0,
-            endpoint,
-            method: parts.method.to_string(),
-            path: redactor.path(parts.uri.path()),
-            query: redactor.pairs(query.pairs()),
-            headers: redactor.headers(&parts.headers),
-            form: form
-                .as_ref()
-                .map(|f| redactor.form(&bytes, f.pairs()))
-                .unwrap_or_default(),
-            carried_password: carries_password(&passwords, &bytes, &decoded),
-            status: 0,
-            received_at: now,
-        };
         let ctx = RequestCtx {
             host,
             trace_id,
             correlation_id,
             now,
         };
-        (ctx, fault, record)
+        (ctx, fault, inner.passwords())
+    };
+    let decoded: Vec<&(String, String)> = form
+        .iter()
+        .flat_map(|f| f.pairs())
+        .chain(query.pairs())
+        .collect();
+    let redactor = redact::Redactor::new(&passwords);
+    let mut record = RecordedRequest {
+        seq: 0,
+        endpoint,
+        method: parts.method.to_string(),
+        path: redactor.path(parts.uri.path()),
+        query: redactor.pairs(query.pairs()),
+        headers: redactor.headers(&parts.headers),
+        form: form
+            .as_ref()
+            .map(|f| redactor.form(&bytes, f.pairs()))
+            .unwrap_or_default(),
+        carried_password: carries_password(&passwords, &bytes, &decoded),
+        status: 0,
+        received_at: ctx.now,
     };
     let mut response = if matches!(read, ReadBody::TooLarge) {
         let mut err =

@@ -1,13 +1,14 @@
-//! Items 2, 4, 5 and 8 of `cargo xtask bench`: sign-ins, mock-idp under load and the
-//! silent storms (in one process, and across processes), against one mock-idp process
-//! started here.
+//! Items 2, 4, 5 and 8 of `cargo xtask bench`: sign-ins, mock-idp under load (and its
+//! peer, oauth2-mock-server, under the same load) and the silent storms (in one process,
+//! and across processes), against one mock-idp process started here.
 
 use std::path::Path;
 
 use serde_json::Value;
 
 use super::measure::{cpu_seconds, one, peak_memory_kib, strings};
-use super::report::{self, IdpLoad, Results, Signin, Storm};
+use super::peer::{PeerProcess, openssl_rsa2048_signs_per_sec};
+use super::report::{self, IdpLoad, Results, Signin, SigningFloor, Storm};
 use super::{CONCURRENCIES, IDP_CONCURRENCY, Plan, STORM_CALLERS, Tools};
 use crate::mock_idp::{MockIdpProcess, STARTUP_TIMEOUT};
 
@@ -33,39 +34,18 @@ pub(super) fn online(
     };
 
     // Item 4 first, on the fresh process, so its peak memory is its own.
-    let hwm_idle_kib = peak_memory_kib(server.id());
-    let load = tools.rust(&at(
+    let args = at(
         "idp-load",
         &[
             "--requests",
             &plan.idp_requests.to_string(),
-            "--concurrency",
+            "--connections",
             &IDP_CONCURRENCY.to_string(),
         ],
-    ));
-    let hwm_after_kib = peak_memory_kib(server.id());
-    match load.and_then(|lines| one(lines, "idp_password_grant")) {
-        Ok(line) => {
-            let idp = IdpLoad {
-                requests: plan.idp_requests,
-                concurrency: IDP_CONCURRENCY,
-                tokens_per_sec: line["tokens_per_sec"].as_f64().unwrap_or_default(),
-                errors: line["errors"].as_u64().unwrap_or_default(),
-                hwm_idle_kib,
-                hwm_after_kib,
-            };
-            println!(
-                "bench: mock-idp, {} password grants: {}, peak memory {}",
-                report::count(idp.requests),
-                report::rate(Some(idp.tokens_per_sec)),
-                report::mebibytes(idp.hwm_after_kib)
-            );
-            if idp.errors > 0 {
-                results.problems.push(format!(
-                    "{} of mock-idp's password grants failed",
-                    idp.errors
-                ));
-            }
+    );
+    match grant_load(tools, &args, server.id(), "mock-idp") {
+        Ok(idp) => {
+            report_load(&idp, results);
             results.idp = Some(idp);
         }
         Err(problem) => results.problems.push(format!("idp-load: {problem}")),
@@ -175,6 +155,101 @@ pub(super) fn online(
     super::shared::process_storms(tools, &base_url, &ca, plan, redis, results);
     drop(server);
     Ok(())
+}
+
+/// Item 4's peer, `oauth2-mock-server`, under the same load as mock-idp; then the
+/// machine's signing floor.
+pub(super) fn peer(root: &Path, tools: &Tools, plan: &Plan, results: &mut Results) {
+    match PeerProcess::start(root, tools) {
+        Ok(peer) => {
+            let ca = peer.ca.display().to_string();
+            let args = strings(&[
+                "idp-load",
+                "--base-url",
+                &peer.base_url,
+                "--ca",
+                &ca,
+                "--token-url",
+                &peer.token_url(),
+                "--server",
+                &peer.name,
+                "--requests",
+                &plan.idp_requests.to_string(),
+                "--connections",
+                &IDP_CONCURRENCY.to_string(),
+            ]);
+            match grant_load(tools, &args, peer.id(), &peer.name) {
+                Ok(load) => {
+                    report_load(&load, results);
+                    results.peer = Some(load);
+                }
+                Err(problem) => results.problems.push(format!("{}: {problem}", peer.name)),
+            }
+        }
+        Err(problem) => {
+            println!("bench: oauth2-mock-server is skipped: {problem}");
+            results.skipped.push(format!(
+                "oauth2-mock-server beside mock-idp (item 4): {problem}"
+            ));
+        }
+    }
+    match openssl_rsa2048_signs_per_sec(plan.floor_seconds) {
+        Ok(signs) => {
+            let floor = SigningFloor {
+                signs_per_sec_one_core: signs,
+                cores: std::thread::available_parallelism().map_or(1, usize::from),
+            };
+            println!(
+                "bench: signing floor: {} RSA 2048 signatures a second on one core, {} grants a second on {} cores",
+                report::significant(signs),
+                report::significant(floor.grants_per_sec()),
+                floor.cores
+            );
+            results.signing_floor = Some(floor);
+        }
+        Err(problem) => results
+            .skipped
+            .push(format!("the signing floor (item 4): {problem}")),
+    }
+}
+
+/// One `idp-load` run at the server with process id `pid`, its peak memory read before
+/// and after.
+fn grant_load(tools: &Tools, args: &[String], pid: u32, server: &str) -> Result<IdpLoad, String> {
+    let hwm_idle_kib = peak_memory_kib(pid);
+    let line = one(tools.rust(args)?, "grant_load")?;
+    let hwm_after_kib = peak_memory_kib(pid);
+    let number = |name: &str| line[name].as_f64();
+    Ok(IdpLoad {
+        server: server.to_owned(),
+        requests: line["requests"].as_u64().unwrap_or_default() as usize,
+        concurrency: line["connections"].as_u64().unwrap_or_default() as usize,
+        tokens_per_sec: number("grants_per_sec").unwrap_or_default(),
+        p50_us: number("p50_us"),
+        p99_us: number("p99_us"),
+        errors: line["errors"].as_u64().unwrap_or_default(),
+        hwm_idle_kib,
+        hwm_after_kib,
+    })
+}
+
+/// Prints one server's load line; a run with errors is a problem of the run.
+fn report_load(load: &IdpLoad, results: &mut Results) {
+    println!(
+        "bench: {}, {} password grants: {}, p50 {}, p99 {}, peak memory {}",
+        load.server,
+        report::count(load.requests),
+        report::rate(Some(load.tokens_per_sec)),
+        report::duration(load.p50_us.map(|us| us * 1e3)),
+        report::duration(load.p99_us.map(|us| us * 1e3)),
+        report::mebibytes(load.hwm_after_kib)
+    );
+    if load.errors > 0 {
+        results.problems.push(format!(
+            "{} of {}'s password grants failed",
+            load.errors, load.server
+        ));
+    }
 }
 
 /// One sign-in run of one client.

@@ -14,8 +14,8 @@ pub(crate) use numbers::{
     count, duration, mebibytes, median, rate, ratio, significant, table, times,
 };
 pub(crate) use results::{
-    Context, IdpLoad, Listing, Peak, ProcessStorm, RedisSilent, Results, Serde, Signin, Silent,
-    Storm,
+    Context, IdpLoad, Listing, Peak, ProcessStorm, RedisSilent, Results, Serde, Signin,
+    SigningFloor, Silent, Storm,
 };
 use targets::targets;
 
@@ -128,32 +128,7 @@ pub(crate) fn render(context: &Context, results: &Results, notes: &str) -> Strin
     cache_tables::serde(&mut out, results);
 
     let _ = writeln!(out, "\n## 4. mock-idp\n");
-    if let Some(idp) = &results.idp {
-        let _ = writeln!(
-            out,
-            "Direct password grants (no realm discovery) from {} concurrent callers, on a \
-             freshly started release-mode mock-idp process; peak memory is its `VmHWM`.\n",
-            idp.concurrency
-        );
-        out.push_str(&table(
-            &[
-                "password grants",
-                "tokens per second",
-                "errors",
-                "peak memory at start",
-                "peak memory after",
-            ],
-            &[vec![
-                count(idp.requests),
-                rate(Some(idp.tokens_per_sec)),
-                idp.errors.to_string(),
-                mebibytes(idp.hwm_idle_kib),
-                mebibytes(idp.hwm_after_kib),
-            ]],
-        ));
-    } else {
-        out.push_str("not measured\n");
-    }
+    idp_load(&mut out, results);
 
     let _ = writeln!(
         out,
@@ -250,6 +225,65 @@ fn observations(results: &Results) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// Item 4: mock-idp and its peer under the same load, and the signing floor.
+fn idp_load(out: &mut String, results: &Results) {
+    let rows: Vec<Vec<String>> = [&results.idp, &results.peer]
+        .into_iter()
+        .flatten()
+        .map(|load| {
+            vec![
+                load.server.clone(),
+                count(load.requests),
+                load.concurrency.to_string(),
+                rate(Some(load.tokens_per_sec)),
+                duration(load.p50_us.map(|us| us * 1e3)),
+                duration(load.p99_us.map(|us| us * 1e3)),
+                load.errors.to_string(),
+                mebibytes(load.hwm_idle_kib),
+                mebibytes(load.hwm_after_kib),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        out.push_str("not measured\n");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "The same password grant (alice's, as entra-protocol builds it) posted by one load \
+         generator (`entra-bench idp-load`: one HTTPS connection per caller, one grant in \
+         flight on each) at a freshly started release-mode mock-idp, then at \
+         `oauth2-mock-server` (Node, HTTPS with a certificate the bench generates, one RS256 \
+         key of 2048 bits), one after the other. Both sign an access token and an id token \
+         per grant. Latency is from sending a grant to reading its whole answer; peak \
+         memory is each server process's `VmHWM`.\n"
+    );
+    out.push_str(&table(
+        &[
+            "server",
+            "password grants",
+            "connections",
+            "grants per second",
+            "p50",
+            "p99",
+            "errors",
+            "peak memory at start",
+            "peak memory after",
+        ],
+        &rows,
+    ));
+    if let Some(floor) = &results.signing_floor {
+        let _ = writeln!(
+            out,
+            "\nSigning floor: `openssl speed rsa2048` signs {}/s on one core; x {} cores / 2 \
+             signatures per grant = {} grants a second.",
+            significant(floor.signs_per_sec_one_core),
+            floor.cores,
+            significant(floor.grants_per_sec()),
+        );
+    }
 }
 
 /// The hand-written notes of an existing report (from [`NOTES_HEADING`] on), if any.

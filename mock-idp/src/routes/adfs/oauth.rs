@@ -19,7 +19,8 @@ use serde_json::json;
 use crate::clock::later;
 use crate::errors::RequestCtx;
 use crate::fixture::{App, Fixture, TenantKind, User};
-use crate::jwt;
+use crate::jwt::Unsigned;
+use crate::keys::SigningKey;
 use crate::routes::token::issue::pairwise_sub;
 use crate::routes::token::{Form, access_token_lifetime, is_form};
 use crate::state::{Inner, RefreshRecord, Shared, TokenIssuer};
@@ -101,10 +102,10 @@ pub(crate) async fn jwks(
     ctx.json(StatusCode::OK, &shared.key.jwks())
 }
 
-/// ADFS's token response.
+/// ADFS's token response; its JWTs as claims ([`Unsigned`]) until [`AdfsTokens::sign`].
 #[derive(Serialize)]
-struct AdfsTokens {
-    access_token: String,
+struct AdfsTokens<T = String> {
+    access_token: T,
     token_type: &'static str,
     expires_in: u64,
     resource: String,
@@ -114,7 +115,23 @@ struct AdfsTokens {
     refresh_token_expires_in: Option<u64>,
     scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    id_token: Option<String>,
+    id_token: Option<T>,
+}
+
+impl AdfsTokens<Unsigned> {
+    /// Signs the access and id tokens with `key`, without the state locked.
+    fn sign(self, key: &SigningKey) -> AdfsTokens {
+        AdfsTokens {
+            access_token: self.access_token.sign(key),
+            token_type: self.token_type,
+            expires_in: self.expires_in,
+            resource: self.resource,
+            refresh_token: self.refresh_token,
+            refresh_token_expires_in: self.refresh_token_expires_in,
+            scope: self.scope,
+            id_token: self.id_token.map(|claims| claims.sign(key)),
+        }
+    }
 }
 
 /// `POST /adfs/oauth2/token` (also with a trailing `/`).
@@ -124,9 +141,10 @@ pub(crate) async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut inner = shared.lock();
-    match handle(&shared, &mut inner, &ctx, &headers, &body) {
-        Ok(tokens) => ctx.json(StatusCode::OK, &tokens),
+    // Signed after the state is unlocked, as Entra's tokens are.
+    let outcome = handle(&shared, &mut shared.lock(), &ctx, &headers, &body);
+    match outcome {
+        Ok(tokens) => ctx.json(StatusCode::OK, &tokens.sign(&shared.key)),
         Err(err) => err.render(&ctx),
     }
 }
@@ -147,7 +165,7 @@ fn handle(
     ctx: &RequestCtx,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<AdfsTokens, AdfsError> {
+) -> Result<AdfsTokens<Unsigned>, AdfsError> {
     if !is_form(headers) {
         return Err(AdfsError::new(
             "invalid_request",
@@ -282,9 +300,7 @@ fn handle(
     });
     let wants_openid = scope.split(' ').any(|s| s.eq_ignore_ascii_case("openid"));
     let id_token = wants_openid.then(|| {
-        jwt::sign(
-            &shared.key,
-            &json!({
+        Unsigned(json!({
                 "aud": app.client_id,
                 "iss": issuer,
                 "iat": now,
@@ -298,8 +314,7 @@ fn handle(
                 "apptype": if app.public_client_flows { "Public" } else { "Confidential" },
                 "appid": app.client_id,
                 "ver": "1.0",
-            }),
-        )
+        }))
     });
     let wants_refresh = grant_type == "refresh_token"
         || scope
@@ -323,7 +338,7 @@ fn handle(
         token
     });
     Ok(AdfsTokens {
-        access_token: jwt::sign(&shared.key, &access),
+        access_token: Unsigned(access),
         token_type: "bearer",
         expires_in,
         resource: audience,

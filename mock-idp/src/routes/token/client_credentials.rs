@@ -1,7 +1,7 @@
 //! The client credentials grant: a confidential app, `{resource}/.default`, an
 //! app-only access token.
 
-use super::issue::{self, ClientAuth, Grant, TokenResponse};
+use super::issue::{self, ClientAuth, Grant, Minted};
 use super::{Form, TenantPath, credential_required};
 use crate::errors::{EntraError, RequestCtx};
 use crate::fixture::App;
@@ -27,7 +27,7 @@ pub(super) fn grant(
     app: &App,
     auth: ClientAuth,
     form: &Form,
-) -> Result<TokenResponse, EntraError> {
+) -> Result<Minted, EntraError> {
     if auth == ClientAuth::None {
         return Err(credential_required());
     }

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use crate::clock::later;
 use crate::errors::{EntraError, RequestCtx};
 use crate::fixture::{App, Resource, Tenant, User};
-use crate::jwt;
+use crate::jwt::Unsigned;
+use crate::keys::SigningKey;
 use crate::state::{Inner, RefreshRecord, Shared, TokenIssuer};
 
 /// `expires_in` in deterministic mode (Entra picks 3599..=5399 at random).
@@ -49,9 +50,11 @@ impl ClientAuth {
     }
 }
 
-/// The successful token response, fields in Entra's order.
+/// The successful token response, fields in Entra's order. Grants build it with the
+/// claims of its JWTs ([`Unsigned`]) while mock-idp's state is locked; [`Minted::sign`]
+/// turns it into the body sent, after the lock is released.
 #[derive(Serialize)]
-pub(crate) struct TokenResponse {
+pub(crate) struct TokenResponse<T = String> {
     token_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
@@ -59,13 +62,34 @@ pub(crate) struct TokenResponse {
     ext_expires_in: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_in: Option<u64>,
-    access_token: String,
+    access_token: T,
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    id_token: Option<String>,
+    id_token: Option<T>,
     #[serde(skip_serializing_if = "Option::is_none")]
     client_info: Option<String>,
+}
+
+/// A token response whose JWTs are not signed yet.
+pub(crate) type Minted = TokenResponse<Unsigned>;
+
+impl Minted {
+    /// Signs the access and id tokens with `key`. Called without mock-idp's state
+    /// locked: signing is most of a grant's time, and it reads nothing of the state.
+    pub(crate) fn sign(self, key: &SigningKey) -> TokenResponse {
+        TokenResponse {
+            token_type: self.token_type,
+            scope: self.scope,
+            expires_in: self.expires_in,
+            ext_expires_in: self.ext_expires_in,
+            refresh_in: self.refresh_in,
+            access_token: self.access_token.sign(key),
+            refresh_token: self.refresh_token,
+            id_token: self.id_token.map(|claims| claims.sign(key)),
+            client_info: self.client_info,
+        }
+    }
 }
 
 /// What a grant decided to issue.
@@ -110,14 +134,14 @@ pub(crate) fn pairwise_sub(oid: &str, audience: &str) -> String {
     URL_SAFE_NO_PAD.encode(digest.as_ref().get(..32).unwrap_or_default())
 }
 
-/// Mints the tokens of `grant` and records its refresh token; an error when a token
-/// would expire past the clock's last instant.
+/// Mints the tokens of `grant` (their claims; see [`Minted::sign`]) and records its
+/// refresh token; an error when a token would expire past the clock's last instant.
 pub(crate) fn issue(
     shared: &Shared,
     inner: &mut Inner,
     ctx: &RequestCtx,
     grant: &Grant<'_>,
-) -> Result<TokenResponse, EntraError> {
+) -> Result<Minted, EntraError> {
     let now = ctx.now;
     let expires_in = access_token_lifetime(shared, inner);
     let past_the_clock = || {
@@ -154,7 +178,7 @@ pub(crate) fn issue(
             expires_in,
             ext_expires_in: expires_in,
             refresh_in: None,
-            access_token: jwt::sign(&shared.key, &access),
+            access_token: Unsigned(access),
             refresh_token: None,
             id_token: None,
             client_info: None,
@@ -198,7 +222,7 @@ pub(crate) fn issue(
         {
             map.insert("email".into(), user.username.clone().into());
         }
-        jwt::sign(&shared.key, &claims)
+        Unsigned(claims)
     });
     let refresh_token = user_grant.refresh_token.then(|| {
         let token = format!("1.{}", inner.ids.opaque(64));
@@ -228,7 +252,7 @@ pub(crate) fn issue(
         expires_in,
         ext_expires_in: expires_in,
         refresh_in: Some(expires_in / 2),
-        access_token: jwt::sign(&shared.key, &access),
+        access_token: Unsigned(access),
         refresh_token,
         id_token,
         client_info,

@@ -29,7 +29,7 @@ use crate::state::{Inner, Shared};
 
 pub(crate) use form::Form;
 pub use issue::DETERMINISTIC_EXPIRES_IN;
-use issue::{ClientAuth, TokenResponse};
+use issue::{ClientAuth, Minted};
 pub(crate) use issue::{ID_TOKEN_LIFETIME, access_token_lifetime};
 
 const PASSWORD: &str = "password";
@@ -100,9 +100,11 @@ pub(crate) async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut inner = shared.lock();
-    match handle(&shared, &mut inner, &ctx, &tenant, &headers, &body) {
-        Ok(tokens) => ctx.json(StatusCode::OK, &tokens),
+    // The state is locked only while the grant is decided and its claims are drawn;
+    // the tokens are signed after, so grants sign in parallel.
+    let outcome = handle(&shared, &mut shared.lock(), &ctx, &tenant, &headers, &body);
+    match outcome {
+        Ok(minted) => ctx.json(StatusCode::OK, &minted.sign(&shared.key)),
         Err(err) => ctx.error(err),
     }
 }
@@ -114,7 +116,7 @@ fn handle(
     segment: &str,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<TokenResponse, EntraError> {
+) -> Result<Minted, EntraError> {
     if !is_form(headers) {
         return Err(EntraError::missing("grant_type"));
     }
@@ -130,7 +132,10 @@ fn handle(
             ));
         }
     }
-    let path = TenantPath::resolve(&inner.fixture, segment, "invalid_request")?;
+    // Read through a handle of its own, so `inner` stays free for the grant to draw ids
+    // and record tokens, and nothing of the fixture is copied.
+    let fixture = Arc::clone(&inner.fixture);
+    let path = TenantPath::resolve(&fixture, segment, "invalid_request")?;
     match (grant_type, path) {
         (PASSWORD | SAML11 | SAML2, TenantPath::Common | TenantPath::Consumers) => {
             return Err(EntraError::bad(
@@ -163,28 +168,23 @@ fn handle(
     }
     let client_id = form.required("client_id")?;
     let directory = match path {
-        TenantPath::Tenant(index) => inner
-            .fixture
+        TenantPath::Tenant(index) => fixture
             .tenants
             .get(index)
             .map_or(segment, |t| t.id.as_str()),
         _ => segment,
     };
-    let app_index = inner
-        .fixture
+    let app_index = fixture
         .apps
         .iter()
         .position(|a| a.client_id.eq_ignore_ascii_case(client_id))
         .ok_or_else(|| EntraError::unknown_client(client_id, directory))?;
-    let app = inner
-        .fixture
+    let app = fixture
         .apps
         .get(app_index)
-        .cloned()
         .ok_or_else(|| EntraError::unknown_client(client_id, directory))?;
     if let TenantPath::Tenant(index) = path {
-        let tenant_id = inner
-            .fixture
+        let tenant_id = fixture
             .tenants
             .get(index)
             .map(|t| t.id.as_str())
@@ -198,12 +198,12 @@ fn handle(
         .get(app_index)
         .map(Vec::as_slice)
         .unwrap_or_default();
-    let auth = authenticate(&app, certificates, &form, ctx, segment)?;
+    let auth = authenticate(app, certificates, &form, ctx, segment)?;
     match grant_type {
-        PASSWORD => password::grant(shared, inner, ctx, path, &app, auth, &form),
-        REFRESH_TOKEN => refresh::grant(shared, inner, ctx, path, &app, auth, &form),
-        SAML11 | SAML2 => saml::grant(shared, inner, ctx, path, &app, auth, &form, grant_type),
-        _ => client_credentials::grant(shared, inner, ctx, path, &app, auth, &form),
+        PASSWORD => password::grant(shared, inner, ctx, path, app, auth, &form),
+        REFRESH_TOKEN => refresh::grant(shared, inner, ctx, path, app, auth, &form),
+        SAML11 | SAML2 => saml::grant(shared, inner, ctx, path, app, auth, &form, grant_type),
+        _ => client_credentials::grant(shared, inner, ctx, path, app, auth, &form),
     }
 }
 

@@ -1,7 +1,9 @@
 //! The password grant (ROPC).
 
+use std::sync::Arc;
+
 use super::access;
-use super::issue::{self, ClientAuth, Grant, TokenResponse, UserGrant};
+use super::issue::{self, ClientAuth, Grant, Minted, UserGrant};
 use super::{Form, TenantPath, credential_required};
 use crate::errors::{EntraError, RequestCtx};
 use crate::fixture::{App, Tenant, TenantKind, User};
@@ -33,15 +35,15 @@ pub(super) fn grant(
     app: &App,
     auth: ClientAuth,
     form: &Form,
-) -> Result<TokenResponse, EntraError> {
+) -> Result<Minted, EntraError> {
     if auth == ClientAuth::None && !app.public_client_flows {
         return Err(credential_required());
     }
     let username = form.required("username")?;
     let password = form.required("password")?;
     let scope = form.required("scope")?;
-    let fixture = &inner.fixture;
-    let requested = scopes::parse(fixture, scope)?;
+    let fixture = Arc::clone(&inner.fixture);
+    let requested = scopes::parse(&fixture, scope)?;
     let directory = match path {
         TenantPath::Tenant(index) => fixture
             .tenants
@@ -82,9 +84,8 @@ pub(super) fn grant(
         return Err(bad_password());
     }
     access::account_state(user)?;
-    let (tenant, user) = (tenant.clone(), user.clone());
     issue_for_user(
-        shared, inner, ctx, app, auth, form, &tenant, &user, &requested,
+        shared, inner, ctx, app, auth, form, tenant, user, &requested,
     )
 }
 
@@ -100,10 +101,10 @@ pub(super) fn issue_for_user(
     tenant: &Tenant,
     user: &User,
     requested: &scopes::Requested,
-) -> Result<TokenResponse, EntraError> {
-    let fixture = &inner.fixture;
+) -> Result<Minted, EntraError> {
+    let fixture = Arc::clone(&inner.fixture);
     let granted = scopes::check_consent(
-        fixture,
+        &fixture,
         &tenant.id,
         &app.client_id,
         &app.name,
@@ -114,12 +115,11 @@ pub(super) fn issue_for_user(
         .resources
         .get(requested.resource)
         .ok_or_else(|| EntraError::missing("scope"))?;
-    access::policies(fixture, user, &app.client_id, resource)?;
-    let resource = resource.clone();
+    access::policies(&fixture, user, &app.client_id, resource)?;
     let grant = Grant {
         tenant,
         app,
-        resource: &resource,
+        resource,
         auth,
         user: Some(UserGrant {
             user,

@@ -4,7 +4,7 @@
 //! rotation: then a refresh token is good for one redemption.
 
 use super::access;
-use super::issue::{self, ClientAuth, Grant, TokenResponse, UserGrant};
+use super::issue::{self, ClientAuth, Grant, Minted, UserGrant};
 use super::{Form, TenantPath, credential_required};
 use crate::clock::rfc3339;
 use crate::errors::{EntraError, RequestCtx};
@@ -20,7 +20,7 @@ pub(super) fn grant(
     app: &App,
     auth: ClientAuth,
     form: &Form,
-) -> Result<TokenResponse, EntraError> {
+) -> Result<Minted, EntraError> {
     if auth == ClientAuth::None && !app.public_client_flows {
         return Err(credential_required());
     }

@@ -16,7 +16,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, general_purpose};
 
-use super::issue::{ClientAuth, TokenResponse};
+use super::issue::{ClientAuth, Minted};
 use super::password::{issue_for_user, no_such_user};
 use super::{Form, SAML2, TenantPath, access, credential_required};
 use crate::errors::{EntraError, RequestCtx};
@@ -141,7 +141,7 @@ pub(super) fn grant(
     auth: ClientAuth,
     form: &Form,
     grant_type: &str,
-) -> Result<TokenResponse, EntraError> {
+) -> Result<Minted, EntraError> {
     if auth == ClientAuth::None && !app.public_client_flows {
         return Err(credential_required());
     }

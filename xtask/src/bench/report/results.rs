@@ -71,16 +71,37 @@ pub(crate) struct Serde {
     pub(crate) node_ns: Option<f64>,
 }
 
-/// Item 4: mock-idp's own password-grant throughput and memory.
+/// Item 4: one server's password-grant throughput, latency and memory under the
+/// bench's load generator (mock-idp, or the peer it is measured beside).
 pub(crate) struct IdpLoad {
+    /// `mock-idp`, or the peer's name and version.
+    pub(crate) server: String,
     pub(crate) requests: usize,
+    /// Connections, each with one grant in flight.
     pub(crate) concurrency: usize,
     pub(crate) tokens_per_sec: f64,
+    /// Latency percentiles of the successful grants (µs).
+    pub(crate) p50_us: Option<f64>,
+    pub(crate) p99_us: Option<f64>,
     pub(crate) errors: u64,
     /// VmHWM once started, before any request (KiB).
     pub(crate) hwm_idle_kib: Option<u64>,
     /// VmHWM after the requests (KiB).
     pub(crate) hwm_after_kib: Option<u64>,
+}
+
+/// The machine's signing floor: what `openssl speed rsa2048` signs per second on one
+/// core, times the cores, halved (a grant signs an access token and an id token).
+pub(crate) struct SigningFloor {
+    pub(crate) signs_per_sec_one_core: f64,
+    pub(crate) cores: usize,
+}
+
+impl SigningFloor {
+    /// Password grants per second the machine could sign at most.
+    pub(crate) fn grants_per_sec(&self) -> f64 {
+        self.signs_per_sec_one_core * self.cores as f64 / 2.0
+    }
 }
 
 /// Item 5: one refresh storm.
@@ -126,6 +147,10 @@ pub(crate) struct Results {
     pub(crate) signin: Vec<Signin>,
     pub(crate) serde: Vec<Serde>,
     pub(crate) idp: Option<IdpLoad>,
+    /// Item 4's peer (`oauth2-mock-server`), under the same load right after mock-idp.
+    pub(crate) peer: Option<IdpLoad>,
+    /// Item 4's signing floor.
+    pub(crate) signing_floor: Option<SigningFloor>,
     pub(crate) storms: Vec<Storm>,
     pub(crate) redis_silent: Vec<RedisSilent>,
     pub(crate) process_storms: Vec<ProcessStorm>,

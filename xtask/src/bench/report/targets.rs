@@ -138,7 +138,54 @@ pub(crate) fn targets(results: &Results) -> Vec<Target> {
                 .map(|s| Some(s.failed == 0 && s.refresh_requests.iter().all(|&n| n == 1))),
         ),
     });
+    targets.extend(idp_targets(results));
     targets
+}
+
+/// mock-idp's targets: beside its peer, against the signing floor, errors and memory.
+fn idp_targets(results: &Results) -> Vec<Target> {
+    let idp = results.idp.as_ref();
+    let versus_peer = ratio(
+        idp.map(|i| i.tokens_per_sec),
+        results.peer.as_ref().map(|p| p.tokens_per_sec),
+    );
+    let of_floor = ratio(
+        idp.map(|i| i.tokens_per_sec),
+        results.signing_floor.as_ref().map(|f| f.grants_per_sec()),
+    );
+    let growth_kib = idp.and_then(|i| Some(i.hwm_after_kib?.saturating_sub(i.hwm_idle_kib?)));
+    vec![
+        Target {
+            goal: "mock-idp at least 2x oauth2-mock-server's password grants per second",
+            measured: format!("{} oauth2-mock-server's", times(versus_peer)),
+            status: Status::all([versus_peer.map(|r| r >= 2.0)]),
+        },
+        Target {
+            goal: "mock-idp at least 60% of the machine's signing floor",
+            measured: of_floor.map_or_else(
+                || "n/a".to_owned(),
+                |r| format!("{:.0}% of the floor", r * 100.0),
+            ),
+            status: Status::all([of_floor.map(|r| r >= 0.6)]),
+        },
+        Target {
+            goal: "mock-idp: no errors and at most 100 MB of peak memory growth over its grants",
+            measured: idp.map_or_else(
+                || "n/a".to_owned(),
+                |i| {
+                    format!(
+                        "{} error(s), {} growth over {}",
+                        i.errors,
+                        mebibytes(growth_kib),
+                        count(i.requests)
+                    )
+                },
+            ),
+            status: Status::all([idp.map(|i| {
+                i.errors == 0 && growth_kib.is_some_and(|kib| kib * 1024 <= 100_000_000)
+            })]),
+        },
+    ]
 }
 
 /// The cache's targets: silent hits, listing, (de)serialization and memory.
@@ -263,7 +310,51 @@ fn per_concurrency(values: &[(usize, Option<f64>)], what: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::report::results::sample;
+    use crate::bench::report::results::{IdpLoad, SigningFloor, sample};
+
+    fn load(server: &str, per_sec: f64, errors: u64, growth_kib: u64) -> IdpLoad {
+        IdpLoad {
+            server: server.to_owned(),
+            requests: 50_000,
+            concurrency: 16,
+            tokens_per_sec: per_sec,
+            p50_us: Some(15_000.0),
+            p99_us: Some(40_000.0),
+            errors,
+            hwm_idle_kib: Some(8_000),
+            hwm_after_kib: Some(8_000 + growth_kib),
+        }
+    }
+
+    #[test]
+    fn mock_idp_targets_compare_with_the_peer_and_the_signing_floor() {
+        let mut results = sample();
+        results.idp = Some(load("mock-idp", 700.0, 0, 60_000));
+        results.peer = Some(load("oauth2-mock-server", 300.0, 0, 20_000));
+        results.signing_floor = Some(SigningFloor {
+            signs_per_sec_one_core: 1_000.0,
+            cores: 2,
+        });
+        let met: Vec<(String, Status)> = idp_targets(&results)
+            .into_iter()
+            .map(|t| (t.measured, t.status))
+            .collect();
+        assert_eq!(
+            met,
+            [
+                ("2.33x oauth2-mock-server's".to_owned(), Status::Met),
+                ("70% of the floor".to_owned(), Status::Met),
+                (
+                    "0 error(s), 58.6 MiB growth over 50k".to_owned(),
+                    Status::Met
+                ),
+            ]
+        );
+
+        results.idp = Some(load("mock-idp", 500.0, 1, 120_000));
+        let statuses: Vec<Status> = idp_targets(&results).iter().map(|t| t.status).collect();
+        assert_eq!(statuses, [Status::Missed; 3]);
+    }
 
     #[test]
     fn targets_report_met_and_missed_from_the_numbers() {
@@ -284,6 +375,9 @@ mod tests {
                 Status::Met,         // 1.03x and 1.06x of the floor
                 Status::Met,         // one refresh
                 Status::Met,         // one refresh across processes
+                Status::NotMeasured, // no item 4 in the sample
+                Status::NotMeasured,
+                Status::NotMeasured,
             ]
         );
         assert_eq!(targets[0].measured, "940x faster");

@@ -1,0 +1,256 @@
+//! Item 4's peer and floor: the npm package `oauth2-mock-server` (the exact 8.x version
+//! pinned in `bench/node/oauth2-mock-server/package.json`, installed with `npm ci` from
+//! its committed lock file under `target/bench/oauth2-mock-server`), served over HTTPS
+//! with a certificate `entra-bench peer-tls` generates; and the machine's signing floor
+//! from `openssl speed`.
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use super::Tools;
+use super::measure::strings;
+use crate::conformance::quiet;
+use crate::conformance_node::{find_node, find_npm, is_exact, npm};
+
+/// The npm package measured beside mock-idp.
+const PACKAGE: &str = "oauth2-mock-server";
+/// Written into `node_modules` after a successful `npm ci`: the lock file it installed.
+const INSTALL_STAMP: &str = ".xtask-installed-package-lock.json";
+/// How long the peer may take to print its address.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A running oauth2-mock-server, killed when dropped.
+pub(super) struct PeerProcess {
+    child: Child,
+    /// `https://localhost:PORT`.
+    pub(super) base_url: String,
+    /// The CA its certificate chains to (PEM file).
+    pub(super) ca: PathBuf,
+    /// `oauth2-mock-server 8.2.3 (Node v20.20.2)`.
+    pub(super) name: String,
+}
+
+impl PeerProcess {
+    /// Installs the pinned package if needed, makes its certificate and starts it.
+    pub(super) fn start(root: &Path, tools: &Tools) -> Result<PeerProcess, String> {
+        let node = find_node()?;
+        find_npm()?;
+        let source = root.join("bench").join("node").join(PACKAGE);
+        let pinned = pinned_version(&source)?;
+        let dir = tools.work.join(PACKAGE);
+        let modules = ensure_installed(&source, &dir, &pinned)?;
+        let tls = tools.work.join("peer-tls");
+        tools.rust(&strings(&["peer-tls", "--dir", &tls.display().to_string()]))?;
+        let script = root
+            .join("bench")
+            .join("node")
+            .join("oauth2_mock_server.mjs");
+        let log = tools.work.join("oauth2-mock-server.log");
+        let stderr = fs::File::create(&log)
+            .map_err(|err| format!("cannot create {}: {err}", log.display()))?;
+        let mut child = Command::new("node")
+            .arg(&script)
+            .arg("--modules")
+            .arg(&modules)
+            .arg("--key")
+            .arg(tls.join("key.pem"))
+            .arg("--cert")
+            .arg(tls.join("cert.pem"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .map_err(|err| format!("could not start {}: {err}", script.display()))?;
+        let (sender, lines) = mpsc::channel();
+        if let Some(stdout) = child.stdout.take() {
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if sender.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        let mut peer = PeerProcess {
+            child,
+            base_url: String::new(),
+            ca: tls.join("ca.pem"),
+            name: format!("{PACKAGE} {pinned} (Node {node})"),
+        };
+        let line = lines.recv_timeout(STARTUP_TIMEOUT).map_err(|_| {
+            format!(
+                "{PACKAGE} printed no address within {} s (its log: {})",
+                STARTUP_TIMEOUT.as_secs(),
+                log.display()
+            )
+        })?;
+        peer.base_url = listening_url(&line)?;
+        Ok(peer)
+    }
+
+    /// Its process id, to read its peak memory.
+    pub(super) fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Where it answers a password grant.
+    pub(super) fn token_url(&self) -> String {
+        format!("{}/token", self.base_url)
+    }
+}
+
+impl Drop for PeerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The base URL from the script's first line, `{"url": "https://localhost:PORT", ...}`.
+fn listening_url(line: &str) -> Result<String, String> {
+    serde_json::from_str::<serde_json::Value>(line)
+        .ok()
+        .and_then(|json| json["url"].as_str().map(str::to_owned))
+        .filter(|url| url.starts_with("https://"))
+        .ok_or_else(|| format!("unexpected first line from {PACKAGE}: {line:?}"))
+}
+
+/// The exact version `package.json` in `source` pins.
+fn pinned_version(source: &Path) -> Result<String, String> {
+    let path = source.join("package.json");
+    let text = fs::read_to_string(&path)
+        .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|err| format!("{} is not JSON: {err}", path.display()))?;
+    json["dependencies"][PACKAGE]
+        .as_str()
+        .filter(|version| is_exact(version))
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            format!(
+                "{} must pin an exact {PACKAGE} version (like \"8.2.3\")",
+                path.display()
+            )
+        })
+}
+
+/// Copies `package.json` and `package-lock.json` from `source` into `dir` and runs
+/// `npm ci` there, unless `dir/node_modules` was installed from this lock file and holds
+/// the pinned version. Returns `dir/node_modules`.
+fn ensure_installed(source: &Path, dir: &Path, pinned: &str) -> Result<PathBuf, String> {
+    let read = |name: &str| {
+        let path = source.join(name);
+        fs::read(&path).map_err(|err| format!("cannot read {}: {err}", path.display()))
+    };
+    let (manifest, lock) = (read("package.json")?, read("package-lock.json")?);
+    let modules = dir.join("node_modules");
+    if is_current(&modules, &lock, pinned) {
+        return Ok(modules);
+    }
+    fs::create_dir_all(dir).map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+    for (name, bytes) in [("package.json", &manifest), ("package-lock.json", &lock)] {
+        let path = dir.join(name);
+        fs::write(&path, bytes).map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+    }
+    println!("bench: npm ci in {}", dir.display());
+    quiet(
+        npm()
+            .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+            .current_dir(dir),
+        &format!("run `npm ci` in {}", dir.display()),
+    )?;
+    if !is_current_package(&modules, pinned) {
+        return Err(format!(
+            "npm ci did not install {PACKAGE} {pinned} into {}",
+            modules.display()
+        ));
+    }
+    let stamp = modules.join(INSTALL_STAMP);
+    fs::write(&stamp, &lock).map_err(|err| format!("cannot write {}: {err}", stamp.display()))?;
+    Ok(modules)
+}
+
+fn is_current(modules: &Path, lock: &[u8], pinned: &str) -> bool {
+    fs::read(modules.join(INSTALL_STAMP)).is_ok_and(|installed| installed == lock)
+        && is_current_package(modules, pinned)
+}
+
+fn is_current_package(modules: &Path, pinned: &str) -> bool {
+    fs::read_to_string(modules.join(PACKAGE).join("package.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .is_some_and(|json| json["version"].as_str() == Some(pinned))
+}
+
+/// RSA 2048 signatures per second on one core, by `openssl speed -seconds N rsa2048`.
+pub(super) fn openssl_rsa2048_signs_per_sec(seconds: u32) -> Result<f64, String> {
+    let out = Command::new("openssl")
+        .args(["speed", "-seconds", &seconds.to_string(), "rsa2048"])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|err| {
+            format!("openssl not found ({err}): install it (Debian: `apt-get install openssl`)")
+        })?;
+    if !out.status.success() {
+        return Err(format!("`openssl speed rsa2048` failed ({})", out.status));
+    }
+    rsa2048_signs(&String::from_utf8_lossy(&out.stdout))
+        .ok_or_else(|| "`openssl speed rsa2048` printed no `rsa 2048 bits` line".to_owned())
+}
+
+/// The sign/s column of `rsa 2048 bits 0.000663s 0.000020s   1508.9  49863.1`.
+fn rsa2048_signs(stdout: &str) -> Option<f64> {
+    stdout.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        match fields.as_slice() {
+            ["rsa", "2048", "bits", sign, verify, per_sec, ..]
+                if sign.ends_with('s') && verify.ends_with('s') =>
+            {
+                per_sec.parse().ok()
+            }
+            _ => None,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_sign_per_second_from_openssl_speed() {
+        let out = "version: 3.0.19\n                  sign    verify    sign/s verify/s\n\
+                   rsa 2048 bits 0.000937s 0.000025s   1066.7  40621.5\n";
+        assert_eq!(rsa2048_signs(out), Some(1066.7));
+        assert_eq!(
+            rsa2048_signs("rsa 4096 bits 0.01s 0.001s 100.0 900.0\n"),
+            None
+        );
+        assert_eq!(rsa2048_signs(""), None);
+    }
+
+    #[test]
+    fn reads_the_peer_address_from_its_first_line() {
+        assert_eq!(
+            listening_url(r#"{"url":"https://localhost:35539","version":"8.2.3"}"#),
+            Ok("https://localhost:35539".to_owned())
+        );
+        assert!(listening_url("Error: boom").is_err());
+        assert!(listening_url(r#"{"url":"http://localhost:1"}"#).is_err());
+    }
+
+    #[test]
+    fn the_committed_package_json_pins_oauth2_mock_server_8() {
+        let source = crate::project_root()
+            .join("bench")
+            .join("node")
+            .join(PACKAGE);
+        let pinned = pinned_version(&source).unwrap_or_else(|err| panic!("{err}"));
+        assert!(pinned.starts_with("8."), "{pinned}");
+        assert!(source.join("package-lock.json").is_file());
+    }
+}
