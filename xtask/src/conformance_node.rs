@@ -114,20 +114,25 @@ pub(crate) fn find_npm() -> Result<(), String> {
     }
 }
 
-/// The exact `@azure/msal-node` version `package.json` depends on.
+/// The exact `@azure/msal-node` version `package.json` in `dir` depends on.
 pub(crate) fn pinned_version(dir: &Path) -> Result<String, String> {
+    pinned_package_version(dir, PACKAGE)
+}
+
+/// The exact version of `package` that `package.json` in `dir` depends on.
+pub(crate) fn pinned_package_version(dir: &Path, package: &str) -> Result<String, String> {
     let path = dir.join("package.json");
     let text = fs::read_to_string(&path)
         .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
     let json: serde_json::Value = serde_json::from_str(&text)
         .map_err(|err| format!("{} is not JSON: {err}", path.display()))?;
-    json["dependencies"][PACKAGE]
+    json["dependencies"][package]
         .as_str()
         .filter(|version| is_exact(version))
         .map(str::to_owned)
         .ok_or_else(|| {
             format!(
-                "{} must pin an exact {PACKAGE} version (like \"7.2.3\")",
+                "{} must pin an exact {package} version (like \"1.2.3\")",
                 path.display()
             )
         })
@@ -142,42 +147,74 @@ pub(crate) fn is_exact(version: &str) -> bool {
             .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Runs `npm ci` unless `node_modules` holds what `package-lock.json` asks for.
+/// Runs `npm ci` in `dir` unless its `node_modules` holds what `package-lock.json` asks
+/// for and the pinned `@azure/msal-node`.
 pub(crate) fn ensure_installed(dir: &Path, pinned: &str) -> Result<(), String> {
+    ensure_package_installed(dir, PACKAGE, pinned).map(drop)
+}
+
+/// Runs `npm ci` (no package scripts) in `dir` unless `node_modules` was installed from
+/// exactly this `package-lock.json` and holds `package` at `pinned`. Returns
+/// `dir/node_modules`.
+pub(crate) fn ensure_package_installed(
+    dir: &Path,
+    package: &str,
+    pinned: &str,
+) -> Result<PathBuf, String> {
     let lock_path = dir.join("package-lock.json");
     let lock = fs::read(&lock_path)
         .map_err(|err| format!("cannot read {}: {err}", lock_path.display()))?;
     let modules = dir.join("node_modules");
-    if is_current(&modules, &lock, pinned) {
-        return Ok(());
+    if is_current(&modules, &lock, package, pinned) {
+        return Ok(modules);
     }
     println!("npm ci in {}", dir.display());
     quiet(
         npm()
-            .args(["ci", "--no-audit", "--no-fund"])
+            .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
             .current_dir(dir),
-        &format!("run `npm ci --no-audit --no-fund` in {}", dir.display()),
+        &format!("run `npm ci` in {}", dir.display()),
     )?;
-    if !is_current_package(&modules, pinned) {
+    if !is_current_package(&modules, package, pinned) {
         return Err(format!(
-            "npm ci did not install {PACKAGE} {pinned} into {}",
+            "npm ci did not install {package} {pinned} into {}",
             modules.display()
         ));
     }
     let stamp = modules.join(INSTALL_STAMP);
-    fs::write(&stamp, &lock).map_err(|err| format!("cannot write {}: {err}", stamp.display()))
+    fs::write(&stamp, &lock).map_err(|err| format!("cannot write {}: {err}", stamp.display()))?;
+    Ok(modules)
 }
 
-/// Whether `node_modules` was installed by `ensure_installed` from exactly this lock file
-/// and still holds the pinned package.
-fn is_current(modules: &Path, lock: &[u8], pinned: &str) -> bool {
+/// Copies `package.json` and `package-lock.json` of the committed project `source` into
+/// `dir` (under `target/`), then [`ensure_package_installed`] there. Returns the pinned
+/// version and `dir/node_modules`.
+pub(crate) fn install_copy(
+    source: &Path,
+    dir: &Path,
+    package: &str,
+) -> Result<(String, PathBuf), String> {
+    let pinned = pinned_package_version(source, package)?;
+    fs::create_dir_all(dir).map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+    for name in ["package.json", "package-lock.json"] {
+        let (from, to) = (source.join(name), dir.join(name));
+        fs::copy(&from, &to)
+            .map_err(|err| format!("cannot copy {} to {}: {err}", from.display(), to.display()))?;
+    }
+    let modules = ensure_package_installed(dir, package, &pinned)?;
+    Ok((pinned, modules))
+}
+
+/// Whether `node_modules` was installed by `ensure_package_installed` from exactly this
+/// lock file and still holds the pinned package.
+fn is_current(modules: &Path, lock: &[u8], package: &str, pinned: &str) -> bool {
     fs::read(modules.join(INSTALL_STAMP)).is_ok_and(|installed| installed == lock)
-        && is_current_package(modules, pinned)
+        && is_current_package(modules, package, pinned)
 }
 
-/// Whether `node_modules/@azure/msal-node` is the pinned version.
-fn is_current_package(modules: &Path, pinned: &str) -> bool {
-    let manifest = modules.join(PACKAGE).join("package.json");
+/// Whether `node_modules/{package}` is the pinned version.
+fn is_current_package(modules: &Path, package: &str, pinned: &str) -> bool {
+    let manifest = modules.join(package).join("package.json");
     fs::read_to_string(manifest)
         .ok()
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
@@ -226,14 +263,23 @@ mod tests {
         let package = modules.join(PACKAGE);
         fs::create_dir_all(&package).unwrap_or_else(|err| panic!("{err}"));
         let lock = b"{\"lockfileVersion\":3}";
-        assert!(!is_current(&modules, lock, "7.2.3"), "no stamp, no package");
+        assert!(
+            !is_current(&modules, lock, PACKAGE, "7.2.3"),
+            "no stamp, no package"
+        );
 
         fs::write(package.join("package.json"), r#"{"version":"7.2.3"}"#)
             .unwrap_or_else(|err| panic!("{err}"));
         fs::write(modules.join(INSTALL_STAMP), lock).unwrap_or_else(|err| panic!("{err}"));
-        assert!(is_current(&modules, lock, "7.2.3"));
-        assert!(!is_current(&modules, b"{}", "7.2.3"), "another lock file");
-        assert!(!is_current(&modules, lock, "7.2.4"), "another version");
+        assert!(is_current(&modules, lock, PACKAGE, "7.2.3"));
+        assert!(
+            !is_current(&modules, b"{}", PACKAGE, "7.2.3"),
+            "another lock file"
+        );
+        assert!(
+            !is_current(&modules, lock, PACKAGE, "7.2.4"),
+            "another version"
+        );
     }
 
     /// The whole step on its own (slow: builds mock-idp, may run npm ci):

@@ -13,13 +13,10 @@ use std::time::Duration;
 
 use super::Tools;
 use super::measure::strings;
-use crate::conformance::quiet;
-use crate::conformance_node::{find_node, find_npm, is_exact, npm};
+use crate::conformance_node::{find_node, find_npm, install_copy};
 
 /// The npm package measured beside mock-idp.
 const PACKAGE: &str = "oauth2-mock-server";
-/// Written into `node_modules` after a successful `npm ci`: the lock file it installed.
-const INSTALL_STAMP: &str = ".xtask-installed-package-lock.json";
 /// How long the peer may take to print its address.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -40,9 +37,7 @@ impl PeerProcess {
         let node = find_node()?;
         find_npm()?;
         let source = root.join("bench").join("node").join(PACKAGE);
-        let pinned = pinned_version(&source)?;
-        let dir = tools.work.join(PACKAGE);
-        let modules = ensure_installed(&source, &dir, &pinned)?;
+        let (pinned, modules) = install_copy(&source, &tools.work.join(PACKAGE), PACKAGE)?;
         let tls = tools.work.join("peer-tls");
         tools.rust(&strings(&["peer-tls", "--dir", &tls.display().to_string()]))?;
         let script = root
@@ -119,73 +114,6 @@ fn listening_url(line: &str) -> Result<String, String> {
         .ok_or_else(|| format!("unexpected first line from {PACKAGE}: {line:?}"))
 }
 
-/// The exact version `package.json` in `source` pins.
-fn pinned_version(source: &Path) -> Result<String, String> {
-    let path = source.join("package.json");
-    let text = fs::read_to_string(&path)
-        .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|err| format!("{} is not JSON: {err}", path.display()))?;
-    json["dependencies"][PACKAGE]
-        .as_str()
-        .filter(|version| is_exact(version))
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            format!(
-                "{} must pin an exact {PACKAGE} version (like \"8.2.3\")",
-                path.display()
-            )
-        })
-}
-
-/// Copies `package.json` and `package-lock.json` from `source` into `dir` and runs
-/// `npm ci` there, unless `dir/node_modules` was installed from this lock file and holds
-/// the pinned version. Returns `dir/node_modules`.
-fn ensure_installed(source: &Path, dir: &Path, pinned: &str) -> Result<PathBuf, String> {
-    let read = |name: &str| {
-        let path = source.join(name);
-        fs::read(&path).map_err(|err| format!("cannot read {}: {err}", path.display()))
-    };
-    let (manifest, lock) = (read("package.json")?, read("package-lock.json")?);
-    let modules = dir.join("node_modules");
-    if is_current(&modules, &lock, pinned) {
-        return Ok(modules);
-    }
-    fs::create_dir_all(dir).map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
-    for (name, bytes) in [("package.json", &manifest), ("package-lock.json", &lock)] {
-        let path = dir.join(name);
-        fs::write(&path, bytes).map_err(|err| format!("cannot write {}: {err}", path.display()))?;
-    }
-    println!("bench: npm ci in {}", dir.display());
-    quiet(
-        npm()
-            .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
-            .current_dir(dir),
-        &format!("run `npm ci` in {}", dir.display()),
-    )?;
-    if !is_current_package(&modules, pinned) {
-        return Err(format!(
-            "npm ci did not install {PACKAGE} {pinned} into {}",
-            modules.display()
-        ));
-    }
-    let stamp = modules.join(INSTALL_STAMP);
-    fs::write(&stamp, &lock).map_err(|err| format!("cannot write {}: {err}", stamp.display()))?;
-    Ok(modules)
-}
-
-fn is_current(modules: &Path, lock: &[u8], pinned: &str) -> bool {
-    fs::read(modules.join(INSTALL_STAMP)).is_ok_and(|installed| installed == lock)
-        && is_current_package(modules, pinned)
-}
-
-fn is_current_package(modules: &Path, pinned: &str) -> bool {
-    fs::read_to_string(modules.join(PACKAGE).join("package.json"))
-        .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-        .is_some_and(|json| json["version"].as_str() == Some(pinned))
-}
-
 /// RSA 2048 signatures per second on one core, by `openssl speed -seconds N rsa2048`.
 pub(super) fn openssl_rsa2048_signs_per_sec(seconds: u32) -> Result<f64, String> {
     let out = Command::new("openssl")
@@ -249,7 +177,8 @@ mod tests {
             .join("bench")
             .join("node")
             .join(PACKAGE);
-        let pinned = pinned_version(&source).unwrap_or_else(|err| panic!("{err}"));
+        let pinned = crate::conformance_node::pinned_package_version(&source, PACKAGE)
+            .unwrap_or_else(|err| panic!("{err}"));
         assert!(pinned.starts_with("8."), "{pinned}");
         assert!(source.join("package-lock.json").is_file());
     }
