@@ -24,6 +24,38 @@ pub(crate) fn target_dir(root: &Path) -> PathBuf {
     }
 }
 
+/// Starts `command` with its standard error in the file `log` and returns it with its
+/// standard output's lines, forwarded (keeping the pipe drained) until it exits.
+pub(crate) fn spawn_with_lines(
+    mut command: Command,
+    log: &Path,
+) -> Result<(Child, mpsc::Receiver<String>), String> {
+    let stderr =
+        File::create(log).map_err(|err| format!("cannot create {}: {err}", log.display()))?;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .map_err(|err| {
+            format!(
+                "could not start {}: {err}",
+                command.get_program().to_string_lossy()
+            )
+        })?;
+    let (sender, lines) = mpsc::channel();
+    if let Some(stdout) = child.stdout.take() {
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    Ok((child, lines))
+}
+
 /// A running mock-idp, killed when dropped.
 pub(crate) struct MockIdpProcess {
     child: Child,
@@ -44,29 +76,13 @@ impl MockIdpProcess {
         log: &Path,
         hostnames: &[&str],
     ) -> Result<Self, String> {
-        let stderr =
-            File::create(log).map_err(|err| format!("cannot create {}: {err}", log.display()))?;
-        let mut child = Command::new(binary)
+        let mut command = Command::new(binary);
+        command
             .args(["--port", "0", "--seed", "7"])
             .args(hostnames.iter().flat_map(|name| ["--hostname", name]))
             .arg("--ca-out")
-            .arg(ca_out)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .map_err(|err| format!("could not start {}: {err}", binary.display()))?;
-        let (sender, lines) = mpsc::channel();
-        if let Some(stdout) = child.stdout.take() {
-            // Forwards every stdout line (keeping the pipe drained) until mock-idp exits.
-            std::thread::spawn(move || {
-                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                    if sender.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
+            .arg(ca_out);
+        let (child, lines) = spawn_with_lines(command, log)?;
         Ok(Self {
             child,
             lines,

@@ -4,11 +4,8 @@
 //! with a certificate `entra-bench peer-tls` generates; and the machine's signing floor
 //! from `openssl speed`.
 
-use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use super::Tools;
@@ -45,31 +42,16 @@ impl PeerProcess {
             .join("node")
             .join("oauth2_mock_server.mjs");
         let log = tools.work.join("oauth2-mock-server.log");
-        let stderr = fs::File::create(&log)
-            .map_err(|err| format!("cannot create {}: {err}", log.display()))?;
-        let mut child = Command::new("node")
+        let mut command = Command::new("node");
+        command
             .arg(&script)
             .arg("--modules")
             .arg(&modules)
             .arg("--key")
             .arg(tls.join("key.pem"))
             .arg("--cert")
-            .arg(tls.join("cert.pem"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .map_err(|err| format!("could not start {}: {err}", script.display()))?;
-        let (sender, lines) = mpsc::channel();
-        if let Some(stdout) = child.stdout.take() {
-            std::thread::spawn(move || {
-                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                    if sender.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
+            .arg(tls.join("cert.pem"));
+        let (child, lines) = crate::mock_idp::spawn_with_lines(command, &log)?;
         let mut peer = PeerProcess {
             child,
             base_url: String::new(),
