@@ -7,14 +7,12 @@
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
 };
-use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::PemObject;
 use tokio::task::JoinSet;
 
 use crate::network::{self, Floor, Prepared};
@@ -44,25 +42,9 @@ struct Connection {
 /// A client that keeps one connection (HTTP/1.1 over rustls with ring, as entra-http),
 /// trusting only `ca_pem`.
 fn one_connection_client(ca_pem: &str) -> Result<reqwest::Client, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-        let cert = cert.map_err(|err| format!("CA PEM is invalid: {err}"))?;
-        roots
-            .add(cert)
-            .map_err(|err| format!("CA certificate rejected: {err}"))?;
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|err| format!("TLS setup failed: {err}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
+    mock_idp::client_builder_trusting(ca_pem)?
         .http1_only()
         .pool_max_idle_per_host(1)
-        .timeout(Duration::from_secs(30))
-        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|err| format!("HTTP client setup failed: {err}"))
 }
@@ -192,6 +174,8 @@ pub(crate) fn peer_tls(dir: &Path) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
 
     #[test]
     fn peer_tls_writes_a_chain_ending_in_its_ca_and_the_key() {

@@ -39,6 +39,14 @@ pub enum AdminError {
 /// A reqwest client that trusts `ca_pem` (and nothing else): for tests talking to
 /// mock-idp directly.
 pub fn client_trusting(ca_pem: &str) -> Result<reqwest::Client, String> {
+    client_builder_trusting(ca_pem)?
+        .build()
+        .map_err(|err| format!("HTTP client setup failed: {err}"))
+}
+
+/// [`client_trusting`]'s builder (rustls with ring, 30 s timeout, no redirects), for a
+/// caller that sets more (a load generator's one connection per client).
+pub fn client_builder_trusting(ca_pem: &str) -> Result<reqwest::ClientBuilder, String> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
         let cert = cert.map_err(|err| format!("CA PEM is invalid: {err}"))?;
@@ -52,12 +60,10 @@ pub fn client_trusting(ca_pem: &str) -> Result<reqwest::Client, String> {
         .map_err(|err| format!("TLS setup failed: {err}"))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    reqwest::Client::builder()
+    Ok(reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .timeout(Duration::from_secs(30))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|err| format!("HTTP client setup failed: {err}"))
+        .redirect(reqwest::redirect::Policy::none()))
 }
 
 /// Typed access to the admin API of one mock-idp. Cheap to clone.

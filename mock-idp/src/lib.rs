@@ -58,7 +58,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use admin_client::{AdminClient, AdminError, client_trusting};
+pub use admin_client::{AdminClient, AdminError, client_builder_trusting, client_trusting};
 pub use clock::{DETERMINISTIC_START, MAX_INSTANT};
 pub use fixture::{
     App, ClientSecret, ConsentGrant, ConsentRevocation, Fixture, FixtureError, Password, Policy,
