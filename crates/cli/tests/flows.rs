@@ -510,31 +510,33 @@ fn an_adfs_authority_without_known_authority_is_validated_by_instance_discovery(
     assert!(settings.get("known_authorities").is_none(), "{settings}");
 }
 
-#[test]
-fn a_b2c_custom_domain_is_declared_by_authority_kind_and_remembered() {
-    let env = Env::start();
+/// b2c-user signs in at mock-idp's B2C user flow on `localhost` (a custom domain to the
+/// tool), declared with `--authority-kind b2c`, with `extra` flags.
+fn login_b2c_on_a_custom_domain(env: &Env, extra: &[&str]) {
     let authority = env.authority(&format!(
         "{}/{}",
         fixture::CONTOSO_B2C_DOMAIN,
         fixture::B2C_ROPC_POLICY
     ));
+    let mut flags = vec![
+        "--authority",
+        authority.as_str(),
+        "--authority-kind",
+        "b2c",
+        "--client-id",
+        fixture::B2C_CLIENT_ID,
+        "--scope",
+        fixture::B2C_CLIENT_ID,
+    ];
+    flags.extend_from_slice(extra);
+    env.login_as(fixture::B2C_USER, &flags).success();
+}
 
-    env.login_as(
-        fixture::B2C_USER,
-        &[
-            "--authority",
-            &authority,
-            "--authority-kind",
-            "b2c",
-            "--known-authority",
-            "localhost",
-            "--client-id",
-            fixture::B2C_CLIENT_ID,
-            "--scope",
-            fixture::B2C_CLIENT_ID,
-        ],
-    )
-    .success();
+#[test]
+fn a_b2c_custom_domain_is_declared_by_authority_kind_and_remembered() {
+    let env = Env::start();
+
+    login_b2c_on_a_custom_domain(&env, &["--known-authority", "localhost"]);
 
     let settings = json(&std::fs::read_to_string(env.settings()).unwrap());
     assert_eq!(settings["authority_kind"], "b2c");
@@ -572,25 +574,7 @@ fn a_b2c_custom_domain_is_declared_by_authority_kind_and_remembered() {
 #[test]
 fn a_remembered_authority_kind_does_not_follow_a_new_authority() {
     let env = Env::start();
-    let b2c = env.authority(&format!(
-        "{}/{}",
-        fixture::CONTOSO_B2C_DOMAIN,
-        fixture::B2C_ROPC_POLICY
-    ));
-    env.login_as(
-        fixture::B2C_USER,
-        &[
-            "--authority",
-            &b2c,
-            "--authority-kind",
-            "b2c",
-            "--client-id",
-            fixture::B2C_CLIENT_ID,
-            "--scope",
-            fixture::B2C_CLIENT_ID,
-        ],
-    )
-    .success();
+    login_b2c_on_a_custom_domain(&env, &[]);
 
     // Another authority: detected again, so alice signs in at an Entra tenant.
     env.login_alice();
