@@ -71,6 +71,16 @@ async fn app_at_host(
     (harness, app)
 }
 
+/// b2c-user's `home_account_id` as MSAL keys it: `{oid}-{policy}.{tenant id}`.
+fn b2c_user_home_account_id() -> String {
+    format!(
+        "{}-{}.{}",
+        fixture::B2C_USER_OID,
+        fixture::B2C_ROPC_POLICY.to_lowercase(),
+        fixture::CONTOSO_B2C_TENANT_ID
+    )
+}
+
 #[tokio::test]
 async fn a_b2c_user_signs_in_gets_tokens_silently_and_refreshes() {
     let (harness, app) = app_at_host(
@@ -88,15 +98,7 @@ async fn a_b2c_user_signs_in_gets_tokens_silently_and_refreshes() {
     let account =
         sign_in_silent_refresh(&harness, &app, &[fixture::B2C_CLIENT_ID], fixture::B2C_USER).await;
 
-    assert_eq!(
-        account.home_account_id,
-        format!(
-            "{}-{}.{}",
-            fixture::B2C_USER_OID,
-            fixture::B2C_ROPC_POLICY.to_lowercase(),
-            fixture::CONTOSO_B2C_TENANT_ID
-        )
-    );
+    assert_eq!(account.home_account_id, b2c_user_home_account_id());
     assert_eq!(account.environment, fixture::CONTOSO_B2C_HOST);
     assert_eq!(account.realm, fixture::CONTOSO_B2C_DOMAIN);
 }
@@ -281,15 +283,7 @@ async fn a_b2c_cache_written_by_msal_python_is_served_silently() {
     assert_eq!(accounts.len(), 1, "{accounts:#?}");
     let account = &accounts[0];
     assert_eq!(account.username, fixture::B2C_USER);
-    assert_eq!(
-        account.home_account_id,
-        format!(
-            "{}-{}.{}",
-            fixture::B2C_USER_OID,
-            fixture::B2C_ROPC_POLICY.to_lowercase(),
-            fixture::CONTOSO_B2C_TENANT_ID
-        )
-    );
+    assert_eq!(account.home_account_id, b2c_user_home_account_id());
     let result = app
         .acquire_token_silent(&[fixture::B2C_CLIENT_ID], account)
         .await
