@@ -189,9 +189,17 @@ fn has_nextest() -> bool {
 }
 
 /// Runs `cargo <args>` in `root`, streaming its output.
+///
+/// Incremental compilation is off unless `CARGO_INCREMENTAL` says otherwise: the checks
+/// build each target once, and the session data it keeps would double the disk a clean
+/// run needs.
 pub(crate) fn cargo(root: &Path, args: &[&str], envs: &[(&str, &str)]) -> Result<String, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    if std::env::var_os("CARGO_INCREMENTAL").is_none() {
+        command.env("CARGO_INCREMENTAL", "0");
+    }
+    let status = command
         .args(args)
         .envs(envs.iter().copied())
         .current_dir(root)
