@@ -129,11 +129,7 @@ fn version(signer: &str) -> String {
 /// Every signer's signature equals ring's and verifies against the public key.
 fn check(pkcs8: &[u8], input: &[u8], signers: &[(&str, Sign)]) -> Result<(), String> {
     let pair = ring::signature::RsaKeyPair::from_pkcs8(pkcs8).map_err(|e| format!("ring: {e}"))?;
-    let public = pair.public();
-    let (n, e) = (
-        public.modulus().big_endian_without_leading_zero(),
-        public.exponent().big_endian_without_leading_zero(),
-    );
+    let public = ring::signature::RsaPublicKeyComponents::<Vec<u8>>::from(pair.public());
     let reference = signers
         .first()
         .and_then(|(_, sign)| sign(input))
@@ -143,7 +139,7 @@ fn check(pkcs8: &[u8], input: &[u8], signers: &[(&str, Sign)]) -> Result<(), Str
         if signature != reference {
             return Err(format!("{name}'s signature differs from ring's"));
         }
-        ring::signature::RsaPublicKeyComponents { n, e }
+        public
             .verify(
                 &ring::signature::RSA_PKCS1_2048_8192_SHA256,
                 input,

@@ -20,8 +20,8 @@ pub(crate) struct SigningKey {
     pub e: String,
     /// The JWS header every token carries, base64url-encoded once.
     pub header: String,
-    pair: ring::signature::RsaKeyPair,
-    rng: ring::rand::SystemRandom,
+    pair: aws_lc_rs::signature::RsaKeyPair,
+    rng: aws_lc_rs::rand::SystemRandom,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -59,7 +59,7 @@ impl SigningKey {
         let der = private
             .to_pkcs8_der()
             .map_err(|err| format!("RSA key encoding failed: {err}"))?;
-        let pair = ring::signature::RsaKeyPair::from_pkcs8(der.as_bytes())
+        let pair = aws_lc_rs::signature::RsaKeyPair::from_pkcs8(der.as_bytes())
             .map_err(|err| format!("RSA key rejected: {err}"))?;
         let n = private.n().to_bytes_be();
         let e = private.e().to_bytes_be();
@@ -74,18 +74,18 @@ impl SigningKey {
             n: URL_SAFE_NO_PAD.encode(n),
             e: URL_SAFE_NO_PAD.encode(e),
             pair,
-            rng: ring::rand::SystemRandom::new(),
+            rng: aws_lc_rs::rand::SystemRandom::new(),
         })
     }
 
     /// RS256 (PKCS#1 v1.5, SHA-256) signature of `message`.
     pub(crate) fn sign(&self, message: &[u8]) -> Vec<u8> {
-        let mut signature = vec![0u8; self.pair.public().modulus_len()];
+        let mut signature = vec![0u8; self.pair.public_modulus_len()];
         // Signing with a valid key pair and a correctly sized buffer cannot fail.
         if self
             .pair
             .sign(
-                &ring::signature::RSA_PKCS1_SHA256,
+                &aws_lc_rs::signature::RSA_PKCS1_SHA256,
                 &self.rng,
                 message,
                 &mut signature,

@@ -1,5 +1,6 @@
 //! The mock ADFS's token-signing key and certificate.
 
+use aws_lc_rs::signature::KeyPair as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rustls_pki_types::pem::PemObject;
@@ -9,7 +10,7 @@ use crate::fixture::AppCertificate;
 
 /// The token-signing key pair (RSA) and its certificate.
 pub(crate) struct AdfsKey {
-    pair: ring::signature::RsaKeyPair,
+    pair: aws_lc_rs::signature::RsaKeyPair,
     /// The certificate's PKCS#1 public key, to verify with.
     public_key: Vec<u8>,
     /// The certificate DER, base64 (the `X509Certificate` of `KeyInfo`).
@@ -31,9 +32,9 @@ impl AdfsKey {
             .map_err(|err| format!("ADFS signing certificate: {err}"))?;
         let key = PrivatePkcs8KeyDer::from_pem_slice(key.as_bytes())
             .map_err(|err| format!("ADFS signing key: not PKCS#8 PEM: {err}"))?;
-        let pair = ring::signature::RsaKeyPair::from_pkcs8(key.secret_pkcs8_der())
+        let pair = aws_lc_rs::signature::RsaKeyPair::from_pkcs8(key.secret_pkcs8_der())
             .map_err(|err| format!("ADFS signing key rejected: {err}"))?;
-        if pair.public().as_ref() != parsed.rsa_public_key.as_slice() {
+        if pair.public_key().as_ref() != parsed.rsa_public_key.as_slice() {
             return Err("the ADFS signing key does not match its certificate".into());
         }
         Ok(Self {
@@ -51,13 +52,13 @@ impl AdfsKey {
 
     /// RSA-SHA256 (PKCS#1 v1.5) signature of `message`.
     pub(crate) fn sign(&self, message: &[u8]) -> Vec<u8> {
-        let mut signature = vec![0u8; self.pair.public().modulus_len()];
-        let rng = ring::rand::SystemRandom::new();
+        let mut signature = vec![0u8; self.pair.public_modulus_len()];
+        let rng = aws_lc_rs::rand::SystemRandom::new();
         // Signing with a valid key pair and a correctly sized buffer cannot fail.
         if self
             .pair
             .sign(
-                &ring::signature::RSA_PKCS1_SHA256,
+                &aws_lc_rs::signature::RSA_PKCS1_SHA256,
                 &rng,
                 message,
                 &mut signature,
