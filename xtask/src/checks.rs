@@ -128,7 +128,25 @@ pub(crate) fn run_all(root: &Path) -> ExitCode {
     });
     run("recipes", &mut || crate::recipes::run(root));
 
-    print_summary(&outcomes)
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root.join("target"), std::path::PathBuf::from);
+    print_summary(&outcomes, disk_usage(&target))
+}
+
+/// Bytes in the files under `dir` (symbolic links not followed); what cannot be read
+/// counts as nothing.
+fn disk_usage(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.file_type() {
+            Ok(kind) if kind.is_dir() => disk_usage(&entry.path()),
+            Ok(kind) if kind.is_file() => entry.metadata().map_or(0, |meta| meta.len()),
+            _ => 0,
+        })
+        .sum()
 }
 
 /// The test suite: cargo-nextest when installed, else cargo test (doc tests run
@@ -213,7 +231,9 @@ pub(crate) fn cargo(root: &Path, args: &[&str], envs: &[(&str, &str)]) -> Result
     }
 }
 
-fn print_summary(outcomes: &[Outcome]) -> ExitCode {
+/// The summary; `target_bytes` is the disk the build took, shown so that a clean run's
+/// growth is seen in CI's log before the disk runs out.
+fn print_summary(outcomes: &[Outcome], target_bytes: u64) -> ExitCode {
     let passed = outcomes.iter().filter(|outcome| outcome.passed).count();
     let failed = outcomes.len() - passed;
     println!();
@@ -227,10 +247,28 @@ fn print_summary(outcomes: &[Outcome]) -> ExitCode {
             outcome.detail
         );
     }
+    println!("  target/ holds {:.2} GB", target_bytes as f64 / 1e9);
     println!("checks: {passed} passed, {failed} failed");
     if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disk_usage_adds_the_files_of_every_folder_and_follows_no_link() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a"), [0u8; 1000]).unwrap();
+        std::fs::create_dir_all(dir.path().join("deep/deeper")).unwrap();
+        std::fs::write(dir.path().join("deep/deeper/b"), [0u8; 24]).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(dir.path().join("deep"), dir.path().join("link")).unwrap();
+        assert_eq!(disk_usage(dir.path()), 1024);
+        assert_eq!(disk_usage(&dir.path().join("missing")), 0);
     }
 }
