@@ -4,12 +4,18 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use secrecy::zeroize::Zeroizing;
+
 use crate::admin::{Endpoint, Fault, FaultAction, RecordedRequest};
 use crate::clock::Clock;
 use crate::fixture::{AppCertificate, Fixture};
 use crate::ids::Ids;
 use crate::keys::SigningKey;
 use crate::saml::AdfsKey;
+
+/// The fixture users' passwords, sorted and without repeats: what the request log
+/// redacts and looks for. Zeroized when the last holder drops it.
+pub(crate) type Passwords = Arc<Zeroizing<Vec<String>>>;
 
 /// Shared by every connection.
 pub(crate) struct Shared {
@@ -66,10 +72,12 @@ impl Shared {
 
 pub(crate) struct Inner {
     /// Shared so a request can hold it while it draws ids and records tokens, instead
-    /// of copying what it reads; changed only through [`Inner::fixture_mut`].
-    pub fixture: Arc<Fixture>,
-    /// The users' passwords, computed once per version of the fixture.
-    passwords: Option<Arc<[String]>>,
+    /// of copying what it reads. Private, so every change goes through
+    /// [`Inner::fixture_mut`], which drops what is derived from it.
+    fixture: Arc<Fixture>,
+    /// The users' passwords, derived once per version of the fixture (zeroized when
+    /// dropped, as the fixture's own copies are).
+    passwords: Option<Passwords>,
     pub clock: Clock,
     pub ids: Ids,
     pub refresh_tokens: HashMap<String, RefreshRecord>,
@@ -168,6 +176,11 @@ impl Inner {
         revoked
     }
 
+    /// The fixture, to read; [`Arc::clone`] it to read it while changing the rest.
+    pub(crate) fn fixture(&self) -> &Arc<Fixture> {
+        &self.fixture
+    }
+
     /// The fixture, to change it (the admin API); it is copied first if a request
     /// still reads the version before.
     pub(crate) fn fixture_mut(&mut self) -> &mut Fixture {
@@ -176,7 +189,7 @@ impl Inner {
     }
 
     /// Every password a fixture user has, to tell whether a request carried one.
-    pub(crate) fn passwords(&mut self) -> Arc<[String]> {
+    pub(crate) fn passwords(&mut self) -> Passwords {
         let fixture = &self.fixture;
         self.passwords
             .get_or_insert_with(|| {
@@ -188,7 +201,7 @@ impl Inner {
                     .collect();
                 passwords.sort();
                 passwords.dedup();
-                passwords.into()
+                Arc::new(Zeroizing::new(passwords))
             })
             .clone()
     }

@@ -57,6 +57,25 @@ async fn the_request_log_redacts_secrets_and_knows_whether_a_password_was_sent()
 }
 
 #[tokio::test]
+async fn a_password_set_through_the_admin_api_is_redacted_from_the_next_request() {
+    let h = start().await;
+    let admin = h.idp.admin();
+    // A request first, so the passwords the log looks for are already worked out.
+    h.password(d::ALICE, d::PASSWORD, SCOPES).await;
+    let change = UserStateChange {
+        password: Some("BrandNew9pw".into()),
+        ..Default::default()
+    };
+    admin.set_user_state(d::ALICE, &change).await.unwrap();
+    admin.clear_requests().await.unwrap();
+    h.get("/common/userrealm/alice@contoso.com?hint=BrandNew9pw")
+        .await;
+    let log = admin.requests().await.unwrap();
+    assert!(log[0].carried_password);
+    assert_eq!(log[0].query, [("hint".to_owned(), "[REDACTED]".to_owned())]);
+}
+
+#[tokio::test]
 async fn a_password_in_the_query_string_is_noticed() {
     let h = start().await;
     let query = "password=Pa%24%24%20w0rd%26%3D%2B%C3%A9";

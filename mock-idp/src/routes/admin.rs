@@ -239,7 +239,7 @@ async fn revoke_refresh_tokens(
     Path(username): Path<String>,
 ) -> Response {
     let mut inner = shared.lock();
-    if inner.fixture.user(&username).is_none() {
+    if inner.fixture().user(&username).is_none() {
         return plain_json(
             StatusCode::NOT_FOUND,
             "not_found",

@@ -123,7 +123,7 @@ pub(crate) async fn openid_configuration(
     Path((tenant, policy)): Path<(String, String)>,
 ) -> Response {
     let inner = shared.lock();
-    let tenant_id = match resolve(&inner.fixture, &tenant, &policy) {
+    let tenant_id = match resolve(inner.fixture(), &tenant, &policy) {
         Ok((t, _)) => t.id.clone(),
         Err(err) => return err.render(&ctx),
     };
@@ -159,7 +159,7 @@ pub(crate) async fn jwks(
     Extension(ctx): Extension<RequestCtx>,
     Path((tenant, policy)): Path<(String, String)>,
 ) -> Response {
-    if let Err(err) = resolve(&shared.lock().fixture, &tenant, &policy) {
+    if let Err(err) = resolve(shared.lock().fixture(), &tenant, &policy) {
         return err.render(&ctx);
     }
     ctx.json(StatusCode::OK, &shared.key.jwks())
@@ -285,7 +285,7 @@ fn handle(
     body: &[u8],
 ) -> Result<B2cTokens<Unsigned>, B2cError> {
     let (tenant, policy) = {
-        let (t, p) = resolve(&inner.fixture, tenant, policy)?;
+        let (t, p) = resolve(inner.fixture(), tenant, policy)?;
         (t.clone(), p.to_owned())
     };
     let malformed = |message: String| {
@@ -320,7 +320,7 @@ fn handle(
         )
     })?;
     let app = inner
-        .fixture
+        .fixture()
         .app(client_id)
         .filter(|a| a.tenant == tenant.id)
         .cloned()
@@ -371,12 +371,12 @@ fn handle(
             )
         })?
     };
-    let scopes = parse_scopes(&inner.fixture, &app, scope)?;
+    let scopes = parse_scopes(inner.fixture(), &app, scope)?;
     let user = if grant_type == "password" {
         let username = form.get("username").unwrap_or_default();
         let password = form.get("password").unwrap_or_default();
         let user = inner
-            .fixture
+            .fixture()
             .user(username)
             .filter(|u| u.tenant == tenant.id)
             .ok_or_else(B2cError::bad_credentials)?;
@@ -441,7 +441,7 @@ fn redeem(
         return Err(B2cError::invalid_grant("the refresh token has expired."));
     }
     let user = inner
-        .fixture
+        .fixture()
         .user(&record.username)
         .filter(|u| !u.disabled && !u.locked)
         .cloned()

@@ -21,7 +21,7 @@ pub(crate) async fn openid_configuration(
     Path(segment): Path<String>,
 ) -> Response {
     let inner = shared.lock();
-    let path = match TenantPath::resolve(&inner.fixture, &segment, "invalid_tenant") {
+    let path = match TenantPath::resolve(inner.fixture(), &segment, "invalid_tenant") {
         Ok(path) => path,
         Err(err) => return ctx.error(err),
     };
@@ -29,7 +29,7 @@ pub(crate) async fn openid_configuration(
     let (endpoint_tenant, issuer_tenant) = match path {
         TenantPath::Tenant(index) => {
             let id = inner
-                .fixture
+                .fixture()
                 .tenants
                 .get(index)
                 .map(|t| t.id.clone())
@@ -38,12 +38,12 @@ pub(crate) async fn openid_configuration(
         }
         TenantPath::Consumers => {
             let id = inner
-                .fixture
+                .fixture()
                 .tenants
                 .iter()
                 .find(|t| t.kind == TenantKind::Personal)
                 .map_or_else(|| "{tenantid}".to_owned(), |t| t.id.clone());
-            let segment = if inner.fixture.tenant(&segment).is_some() {
+            let segment = if inner.fixture().tenant(&segment).is_some() {
                 id.clone()
             } else {
                 "consumers".into()
@@ -170,7 +170,7 @@ pub(crate) async fn jwks(
     Extension(ctx): Extension<RequestCtx>,
     Path(segment): Path<String>,
 ) -> Response {
-    if let Err(err) = TenantPath::resolve(&shared.lock().fixture, &segment, "invalid_tenant") {
+    if let Err(err) = TenantPath::resolve(shared.lock().fixture(), &segment, "invalid_tenant") {
         return ctx.error(err);
     }
     ctx.json(StatusCode::OK, &shared.key.jwks())

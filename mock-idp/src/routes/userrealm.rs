@@ -51,7 +51,7 @@ pub(crate) async fn user_realm(
     let domain = username
         .rsplit_once('@')
         .map(|(_, d)| d.to_ascii_lowercase());
-    let tenant = inner.fixture.tenant_of_username(&username);
+    let tenant = inner.fixture().tenant_of_username(&username);
     let realm = match (tenant, domain) {
         (Some(t), Some(domain)) if t.kind == TenantKind::Managed => Realm {
             ver: "1.0",

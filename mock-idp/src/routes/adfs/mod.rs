@@ -244,7 +244,7 @@ fn ws_trust(
         );
     }
     let mut inner = shared.lock();
-    let fixture = &inner.fixture;
+    let fixture = inner.fixture();
     let found = fixture.user(&request.username).and_then(|user| {
         fixture
             .tenants

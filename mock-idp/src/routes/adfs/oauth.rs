@@ -182,7 +182,7 @@ fn handle(
         ));
     }
     let client_id = form.get("client_id").unwrap_or_default();
-    let app: App = inner.fixture.app(client_id).cloned().ok_or_else(|| {
+    let app: App = inner.fixture().app(client_id).cloned().ok_or_else(|| {
         AdfsError::new(
             "invalid_client",
             format!("mock-idp: no application is registered with the client id '{client_id}'."),
@@ -216,8 +216,8 @@ fn handle(
             _ => {
                 let found = item
                     .rsplit_once('/')
-                    .and_then(|(uri, _)| inner.fixture.resource(uri))
-                    .or_else(|| inner.fixture.default_resource());
+                    .and_then(|(uri, _)| inner.fixture().resource(uri))
+                    .or_else(|| inner.fixture().default_resource());
                 match found {
                     Some(resource) => audience = resource.identifier_uri.clone(),
                     None => {
@@ -235,7 +235,7 @@ fn handle(
         let username = form.get("username").unwrap_or_default();
         let password = form.get("password").unwrap_or_default();
         let (user, tenant) =
-            federated_user(&inner.fixture, username).ok_or_else(AdfsError::bad_credentials)?;
+            federated_user(inner.fixture(), username).ok_or_else(AdfsError::bad_credentials)?;
         if user.password.expose() != password || user.locked || user.disabled {
             return Err(AdfsError::bad_credentials());
         }
@@ -256,7 +256,7 @@ fn handle(
                      application's.",
                 )
             })?;
-        let found = federated_user(&inner.fixture, &record.username)
+        let found = federated_user(inner.fixture(), &record.username)
             .filter(|(u, _)| !u.disabled && !u.locked)
             .ok_or_else(|| {
                 AdfsError::new(

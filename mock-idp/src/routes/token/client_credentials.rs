@@ -42,7 +42,7 @@ pub(super) fn grant(
     let TenantPath::Tenant(index) = path else {
         return Err(EntraError::missing("tenant"));
     };
-    let fixture = &inner.fixture;
+    let fixture = inner.fixture();
     let tenant = fixture
         .tenants
         .get(index)

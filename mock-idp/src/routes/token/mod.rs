@@ -134,7 +134,7 @@ fn handle(
     }
     // Read through a handle of its own, so `inner` stays free for the grant to draw ids
     // and record tokens, and nothing of the fixture is copied.
-    let fixture = Arc::clone(&inner.fixture);
+    let fixture = Arc::clone(inner.fixture());
     let path = TenantPath::resolve(&fixture, segment, "invalid_request")?;
     match (grant_type, path) {
         (PASSWORD | SAML11 | SAML2, TenantPath::Common | TenantPath::Consumers) => {

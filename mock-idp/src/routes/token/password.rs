@@ -42,7 +42,7 @@ pub(super) fn grant(
     let username = form.required("username")?;
     let password = form.required("password")?;
     let scope = form.required("scope")?;
-    let fixture = Arc::clone(&inner.fixture);
+    let fixture = Arc::clone(inner.fixture());
     let requested = scopes::parse(&fixture, scope)?;
     let directory = match path {
         TenantPath::Tenant(index) => fixture
@@ -102,7 +102,7 @@ pub(super) fn issue_for_user(
     user: &User,
     requested: &scopes::Requested,
 ) -> Result<Minted, EntraError> {
-    let fixture = Arc::clone(&inner.fixture);
+    let fixture = Arc::clone(inner.fixture());
     let granted = scopes::check_consent(
         &fixture,
         &tenant.id,

@@ -26,7 +26,7 @@ pub(super) fn grant(
     }
     let token = form.required("refresh_token")?;
     let scope = form.get("scope").unwrap_or("openid profile offline_access");
-    let requested = scopes::parse(&inner.fixture, scope)?;
+    let requested = scopes::parse(inner.fixture(), scope)?;
     // A refresh token from a B2C user flow or the ADFS authority is unknown here.
     let record = inner
         .refresh_tokens
@@ -44,7 +44,7 @@ pub(super) fn grant(
     }
     if let TenantPath::Tenant(index) = path
         && inner
-            .fixture
+            .fixture()
             .tenants
             .get(index)
             .is_none_or(|t| t.id != record.tenant)
@@ -55,7 +55,7 @@ pub(super) fn grant(
         ));
     }
     let now = ctx.now;
-    let settings = &inner.fixture.settings;
+    let settings = &inner.fixture().settings;
     if let Some(revoked_at) = record.revoked_at {
         return Err(EntraError::invalid_grant(
             50173,
@@ -98,7 +98,7 @@ pub(super) fn grant(
             ),
         ));
     }
-    let fixture = &inner.fixture;
+    let fixture = inner.fixture();
     let user = fixture.user(&record.username).ok_or_else(|| {
         EntraError::invalid_grant(70000, "Provided grant is invalid or malformed.")
     })?;

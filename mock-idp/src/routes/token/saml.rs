@@ -147,17 +147,17 @@ pub(super) fn grant(
     }
     let xml = decode_assertion(form.required("assertion")?)?;
     let scope = form.get("scope").unwrap_or("openid profile offline_access");
-    let requested = scopes::parse(&inner.fixture, scope)?;
-    let (tenant, user) = verify(&inner.fixture, &shared.adfs, ctx.now, &xml, grant_type)?;
+    let requested = scopes::parse(inner.fixture(), scope)?;
+    let (tenant, user) = verify(inner.fixture(), &shared.adfs, ctx.now, &xml, grant_type)?;
     if let TenantPath::Tenant(index) = path
         && inner
-            .fixture
+            .fixture()
             .tenants
             .get(index)
             .is_none_or(|t| t.id != tenant.id)
     {
         let directory = inner
-            .fixture
+            .fixture()
             .tenants
             .get(index)
             .map_or("organizations", |t| t.id.as_str());
