@@ -9,10 +9,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
 use tokio::task::JoinSet;
 
 use crate::network::{self, Floor, Prepared};
@@ -130,42 +126,20 @@ async fn connection(
 }
 
 /// Writes a fresh CA (`ca.pem`) and a server certificate for localhost and 127.0.0.1
-/// (`cert.pem`, with the CA after it, and `key.pem`) into `dir`: ECDSA P-256, as
-/// mock-idp's own.
+/// (`cert.pem`, with the CA after it, and `key.pem`) into `dir`: mock-idp's own kind
+/// ([`mock_idp::TlsPem::generate`]).
 pub(crate) fn peer_tls(dir: &Path) -> Result<(), String> {
-    let failed = |err: rcgen::Error| format!("certificate generation failed: {err}");
-    let ca_key = KeyPair::generate().map_err(failed)?;
-    let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(failed)?;
-    ca.distinguished_name
-        .push(DnType::CommonName, "entra-bench peer CA");
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca_cert = ca.self_signed(&ca_key).map_err(failed)?;
-    let key = KeyPair::generate().map_err(failed)?;
-    let mut leaf = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-        .map_err(failed)?;
-    leaf.distinguished_name
-        .push(DnType::CommonName, "localhost");
-    leaf.is_ca = IsCa::ExplicitNoCa;
-    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    leaf.use_authority_key_identifier_extension = true;
-    let issuer = Issuer::from_params(&ca, &ca_key);
-    let cert = leaf.signed_by(&key, &issuer).map_err(failed)?;
+    let pem = mock_idp::TlsPem::generate(&[])?;
     std::fs::create_dir_all(dir)
         .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
-    for (name, pem) in [
-        ("ca.pem", ca_cert.pem()),
+    for (name, text) in [
+        ("ca.pem", pem.ca_pem()?),
         // The chain, as mock-idp serves it.
-        ("cert.pem", format!("{}{}", cert.pem(), ca_cert.pem())),
-        ("key.pem", key.serialize_pem()),
+        ("cert.pem", pem.cert_chain_pem.clone()),
+        ("key.pem", pem.key_pem.clone()),
     ] {
         let path = dir.join(name);
-        std::fs::write(&path, pem)
+        std::fs::write(&path, text)
             .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
     }
     emit(serde_json::json!({"scenario": "peer_tls", "dir": dir.display().to_string()}))

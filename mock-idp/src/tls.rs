@@ -63,6 +63,29 @@ pub(crate) fn check_hostnames(names: &[String]) -> Result<Vec<String>, String> {
         .collect()
 }
 
+impl TlsPem {
+    /// A fresh CA and a server certificate for localhost, 127.0.0.1 and `hostnames`
+    /// (ECDSA P-256), the kind mock-idp makes for itself when given none: for another
+    /// server that should offer clients the same TLS as mock-idp.
+    ///
+    /// ```
+    /// let pem = mock_idp::TlsPem::generate(&[]).unwrap();
+    /// assert!(pem.cert_chain_pem.ends_with(&pem.ca_pem().unwrap()));
+    /// ```
+    pub fn generate(hostnames: &[String]) -> Result<Self, String> {
+        generate(hostnames).map_err(|err| format!("certificate generation failed: {err}"))
+    }
+
+    /// The chain's last certificate, which a client trusts, as PEM.
+    pub fn ca_pem(&self) -> Result<String, String> {
+        let last = CertificateDer::pem_slice_iter(self.cert_chain_pem.as_bytes())
+            .last()
+            .ok_or("certificate chain PEM holds no certificate")?
+            .map_err(|err| format!("certificate chain PEM is invalid: {err}"))?;
+        Ok(der_to_pem(&last))
+    }
+}
+
 /// A fresh CA and a server certificate for localhost, 127.0.0.1 and `hostnames`.
 fn generate(hostnames: &[String]) -> Result<TlsPem, rcgen::Error> {
     let ca_key = KeyPair::generate()?;
@@ -104,9 +127,7 @@ pub(crate) fn material(
 ) -> Result<TlsMaterial, String> {
     let pem = match given {
         Some(pem) => pem.clone(),
-        None => {
-            generate(hostnames).map_err(|err| format!("certificate generation failed: {err}"))?
-        }
+        None => TlsPem::generate(hostnames)?,
     };
     let chain: Vec<CertificateDer<'static>> =
         CertificateDer::pem_slice_iter(pem.cert_chain_pem.as_bytes())
