@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{SCOPES, claims, start};
@@ -63,7 +65,7 @@ async fn access_and_id_tokens_verify_against_the_published_jwks() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grants_answered_at_once_each_get_their_own_verified_tokens_and_log_entry() {
     const GRANTS: usize = 24;
-    let h = start().await;
+    let h = Arc::new(start().await);
     let jwks = h.get("/organizations/discovery/v2.0/keys").await.json;
     h.idp.admin().clear_requests().await.expect("log cleared");
 
@@ -92,27 +94,11 @@ async fn grants_answered_at_once_each_get_their_own_verified_tokens_and_log_entr
 }
 
 /// `count` password grants for alice, all sent before any answer is awaited.
-async fn concurrent_grants(h: &common::Harness, count: usize) -> Vec<common::Answer> {
+async fn concurrent_grants(h: &Arc<common::Harness>, count: usize) -> Vec<common::Answer> {
     let mut tasks = tokio::task::JoinSet::new();
     for index in 0..count {
-        let client = h.client.clone();
-        let url = h.url("/organizations/oauth2/v2.0/token");
-        tasks.spawn(async move {
-            let response = client
-                .post(url)
-                .form(&[
-                    ("client_id", d::CLI_CLIENT_ID),
-                    ("grant_type", "password"),
-                    ("client_info", "1"),
-                    ("username", d::ALICE),
-                    ("password", d::PASSWORD),
-                    ("scope", SCOPES),
-                ])
-                .send()
-                .await
-                .expect("POST");
-            (index, common::Answer::from(response).await)
-        });
+        let h = h.clone();
+        tasks.spawn(async move { (index, h.password(d::ALICE, d::PASSWORD, SCOPES).await) });
     }
     let mut answers = Vec::with_capacity(count);
     while let Some(done) = tasks.join_next().await {
