@@ -128,8 +128,7 @@ pub(crate) fn run_all(root: &Path) -> ExitCode {
     });
     run("recipes", &mut || crate::recipes::run(root));
 
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| root.join("target"), std::path::PathBuf::from);
+    let target = crate::mock_idp::target_dir(root);
     print_summary(&outcomes, disk_usage(&target))
 }
 

@@ -1,6 +1,7 @@
 //! A mock-idp child process for the checks and the benchmarks: started on an ephemeral
 //! port, its address and CA certificate read from the first lines it prints, killed when
-//! dropped. Also where cargo puts the binaries.
+//! dropped. Under it, [`LineChild`], any server process read that way (the bench's peer
+//! too). Also where cargo puts the binaries.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -24,42 +25,84 @@ pub(crate) fn target_dir(root: &Path) -> PathBuf {
     }
 }
 
-/// Starts `command` with its standard error in the file `log` and returns it with its
-/// standard output's lines, forwarded (keeping the pipe drained) until it exits.
-pub(crate) fn spawn_with_lines(
-    mut command: Command,
-    log: &Path,
-) -> Result<(Child, mpsc::Receiver<String>), String> {
-    let stderr =
-        File::create(log).map_err(|err| format!("cannot create {}: {err}", log.display()))?;
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-        .map_err(|err| {
-            format!(
-                "could not start {}: {err}",
-                command.get_program().to_string_lossy()
-            )
-        })?;
-    let (sender, lines) = mpsc::channel();
-    if let Some(stdout) = child.stdout.take() {
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
+/// A child process whose standard output is read line by line (the pipe kept drained by
+/// a thread) and whose standard error goes to a log file; killed when dropped.
+pub(crate) struct LineChild {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    /// The program's name in errors.
+    name: String,
+}
+
+impl LineChild {
+    /// Starts `command` (`name` in errors) with its standard error in the file `log`.
+    pub(crate) fn spawn(mut command: Command, name: &str, log: &Path) -> Result<Self, String> {
+        let stderr =
+            File::create(log).map_err(|err| format!("cannot create {}: {err}", log.display()))?;
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .map_err(|err| format!("could not start {name}: {err}"))?;
+        let (sender, lines) = mpsc::channel();
+        if let Some(stdout) = child.stdout.take() {
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if sender.send(line).is_err() {
+                        break;
+                    }
                 }
-            }
-        });
+            });
+        }
+        Ok(Self {
+            child,
+            lines,
+            name: name.to_owned(),
+        })
     }
-    Ok((child, lines))
+
+    /// Its next line of output; an error when none comes within `timeout` or when it
+    /// exits first (with its exit status).
+    pub(crate) fn next_line(&mut self, timeout: Duration) -> Result<String, String> {
+        match self.lines.recv_timeout(timeout) {
+            Ok(line) => Ok(line),
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(format!(
+                "{} printed nothing within {} s",
+                self.name,
+                timeout.as_secs()
+            )),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                let status = self
+                    .child
+                    .wait()
+                    .map(|status| status.to_string())
+                    .unwrap_or_else(|err| err.to_string());
+                Err(format!(
+                    "{} exited before printing its address ({status})",
+                    self.name
+                ))
+            }
+        }
+    }
+
+    /// Its process id (`cargo xtask bench` reads its peak memory from `/proc`).
+    pub(crate) fn id(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for LineChild {
+    fn drop(&mut self) {
+        // Already exited is fine; either way reap it so no zombie is left.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// A running mock-idp, killed when dropped.
 pub(crate) struct MockIdpProcess {
-    child: Child,
-    lines: mpsc::Receiver<String>,
+    process: LineChild,
     ca_out: PathBuf,
 }
 
@@ -82,10 +125,8 @@ impl MockIdpProcess {
             .args(hostnames.iter().flat_map(|name| ["--hostname", name]))
             .arg("--ca-out")
             .arg(ca_out);
-        let (child, lines) = spawn_with_lines(command, log)?;
         Ok(Self {
-            child,
-            lines,
+            process: LineChild::spawn(command, "mock-idp", log)?,
             ca_out: ca_out.to_path_buf(),
         })
     }
@@ -95,9 +136,9 @@ impl MockIdpProcess {
         &mut self,
         timeout: Duration,
     ) -> Result<(String, PathBuf), String> {
-        let first = self.next_line(timeout)?;
+        let first = self.process.next_line(timeout)?;
         let base_url = parse_listening_line(&first)?;
-        let ca = match self.next_line(timeout) {
+        let ca = match self.process.next_line(timeout) {
             Ok(second) => parse_ca_line(&second).unwrap_or_else(|| self.ca_out.clone()),
             Err(_) => self.ca_out.clone(),
         };
@@ -106,35 +147,7 @@ impl MockIdpProcess {
 
     /// Its process id (`cargo xtask bench` reads its peak memory from `/proc`).
     pub(crate) fn id(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn next_line(&mut self, timeout: Duration) -> Result<String, String> {
-        match self.lines.recv_timeout(timeout) {
-            Ok(line) => Ok(line),
-            Err(mpsc::RecvTimeoutError::Timeout) => Err(format!(
-                "mock-idp printed nothing within {} s",
-                timeout.as_secs()
-            )),
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                let status = self
-                    .child
-                    .wait()
-                    .map(|status| status.to_string())
-                    .unwrap_or_else(|err| err.to_string());
-                Err(format!(
-                    "mock-idp exited before printing its address ({status})"
-                ))
-            }
-        }
-    }
-}
-
-impl Drop for MockIdpProcess {
-    fn drop(&mut self) {
-        // Already exited is fine; either way reap it so no zombie is left.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.id()
     }
 }
 
@@ -167,6 +180,22 @@ mod tests {
         );
         assert!(parse_listening_line("Compiling mock-idp").is_err());
         assert!(parse_listening_line("mock-idp listening on http://localhost:1").is_err());
+    }
+
+    #[test]
+    fn a_line_child_gives_its_lines_then_says_it_exited_and_how() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo first; echo oops >&2; exit 3"]);
+        let log = dir.path().join("stderr.log");
+        let mut child = LineChild::spawn(command, "the server", &log).unwrap();
+        assert_eq!(child.next_line(STARTUP_TIMEOUT), Ok("first".to_owned()));
+        let problem = child.next_line(STARTUP_TIMEOUT).unwrap_err();
+        assert!(
+            problem.starts_with("the server exited before printing") && problem.contains('3'),
+            "{problem}"
+        );
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "oops\n");
     }
 
     #[test]

@@ -5,12 +5,13 @@
 //! from `openssl speed`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use super::Tools;
 use super::measure::strings;
 use crate::conformance_node::{find_node, find_npm, install_copy};
+use crate::mock_idp::LineChild;
 
 /// The npm package measured beside mock-idp.
 const PACKAGE: &str = "oauth2-mock-server";
@@ -19,7 +20,7 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A running oauth2-mock-server, killed when dropped.
 pub(super) struct PeerProcess {
-    child: Child,
+    process: LineChild,
     /// `https://localhost:PORT`.
     pub(super) base_url: String,
     /// The CA its certificate chains to (PEM file).
@@ -51,39 +52,26 @@ impl PeerProcess {
             .arg(tls.join("key.pem"))
             .arg("--cert")
             .arg(tls.join("cert.pem"));
-        let (child, lines) = crate::mock_idp::spawn_with_lines(command, &log)?;
-        let mut peer = PeerProcess {
-            child,
-            base_url: String::new(),
+        let mut process = LineChild::spawn(command, PACKAGE, &log)?;
+        let line = process
+            .next_line(STARTUP_TIMEOUT)
+            .map_err(|problem| format!("{problem} (its log: {})", log.display()))?;
+        Ok(PeerProcess {
+            process,
+            base_url: listening_url(&line)?,
             ca: tls.join("ca.pem"),
             name: format!("{PACKAGE} {pinned} (Node {node})"),
-        };
-        let line = lines.recv_timeout(STARTUP_TIMEOUT).map_err(|_| {
-            format!(
-                "{PACKAGE} printed no address within {} s (its log: {})",
-                STARTUP_TIMEOUT.as_secs(),
-                log.display()
-            )
-        })?;
-        peer.base_url = listening_url(&line)?;
-        Ok(peer)
+        })
     }
 
     /// Its process id, to read its peak memory.
     pub(super) fn id(&self) -> u32 {
-        self.child.id()
+        self.process.id()
     }
 
     /// Where it answers a password grant.
     pub(super) fn token_url(&self) -> String {
         format!("{}/token", self.base_url)
-    }
-}
-
-impl Drop for PeerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
