@@ -42,8 +42,8 @@ const SIZES: [usize; 4] = [1, 1_000, 10_000, 100_000];
 const SERDE_ACCOUNTS: usize = 10_000;
 /// The concurrent callers of item 2.
 const CONCURRENCIES: [usize; 2] = [1, 16];
-/// In-flight grants of item 4.
-const IDP_CONCURRENCY: usize = 16;
+/// Item 4's connections, each with one grant in flight.
+const IDP_CONNECTIONS: usize = 16;
 /// Concurrent silent callers of item 5.
 const STORM_CALLERS: usize = 100;
 /// Accounts `gen-cache` names as probes (at most): MSAL Python's calls are a multiple.

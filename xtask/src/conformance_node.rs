@@ -98,7 +98,7 @@ fn node_major(version: &str) -> Option<u32> {
 }
 
 /// The npm command (`npm.cmd` on Windows, where `npm` is a batch file).
-pub(crate) fn npm() -> Command {
+fn npm() -> Command {
     Command::new(if cfg!(windows) { "npm.cmd" } else { "npm" })
 }
 
@@ -139,7 +139,7 @@ pub(crate) fn pinned_package_version(dir: &Path, package: &str) -> Result<String
 }
 
 /// `7.2.3`, not a range (`^7.2.3`, `7.x`, `latest`).
-pub(crate) fn is_exact(version: &str) -> bool {
+fn is_exact(version: &str) -> bool {
     let parts: Vec<&str> = version.split('.').collect();
     parts.len() == 3
         && parts

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::measure::{cpu_seconds, one, peak_memory_kib, strings};
 use super::peer::{PeerProcess, openssl_rsa2048_signs_per_sec};
 use super::report::{self, IdpLoad, Results, Signin, SigningFloor, Storm};
-use super::{CONCURRENCIES, IDP_CONCURRENCY, Plan, STORM_CALLERS, Tools};
+use super::{CONCURRENCIES, IDP_CONNECTIONS, Plan, STORM_CALLERS, Tools};
 use crate::mock_idp::{MockIdpProcess, STARTUP_TIMEOUT};
 
 /// Items 2, 4, 5 and 8, against one mock-idp process started here (item 8's Redis
@@ -40,7 +40,7 @@ pub(super) fn online(
             "--requests",
             &plan.idp_requests.to_string(),
             "--connections",
-            &IDP_CONCURRENCY.to_string(),
+            &IDP_CONNECTIONS.to_string(),
         ],
     );
     match grant_load(tools, &args, server.id(), "mock-idp") {
@@ -176,7 +176,7 @@ pub(super) fn peer(root: &Path, tools: &Tools, plan: &Plan, results: &mut Result
                 "--requests",
                 &plan.idp_requests.to_string(),
                 "--connections",
-                &IDP_CONCURRENCY.to_string(),
+                &IDP_CONNECTIONS.to_string(),
             ]);
             match grant_load(tools, &args, peer.id(), &peer.name) {
                 Ok(load) => {
@@ -223,8 +223,8 @@ fn grant_load(tools: &Tools, args: &[String], pid: u32, server: &str) -> Result<
     Ok(IdpLoad {
         server: server.to_owned(),
         requests: line["requests"].as_u64().unwrap_or_default() as usize,
-        concurrency: line["connections"].as_u64().unwrap_or_default() as usize,
-        tokens_per_sec: number("grants_per_sec").unwrap_or_default(),
+        connections: line["connections"].as_u64().unwrap_or_default() as usize,
+        grants_per_sec: number("grants_per_sec").unwrap_or_default(),
         p50_us: number("p50_us"),
         p99_us: number("p99_us"),
         errors: line["errors"].as_u64().unwrap_or_default(),
@@ -239,7 +239,7 @@ fn report_load(load: &IdpLoad, results: &mut Results) {
         "bench: {}, {} password grants: {}, p50 {}, p99 {}, peak memory {}",
         load.server,
         report::count(load.requests),
-        report::rate(Some(load.tokens_per_sec)),
+        report::rate(Some(load.grants_per_sec)),
         report::duration(load.p50_us.map(|us| us * 1e3)),
         report::duration(load.p99_us.map(|us| us * 1e3)),
         report::mebibytes(load.hwm_after_kib)

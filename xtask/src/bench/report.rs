@@ -208,7 +208,7 @@ fn observations(results: &Results) -> Vec<String> {
              reqwest floor at {} callers completes {} sign-ins a second, each a password \
              grant plus a user realm request: where these are close, the server (on the \
              same cores) sets the pace for every client.",
-            significant(idp.tokens_per_sec),
+            significant(idp.grants_per_sec),
             busiest.concurrency,
             significant(floor),
         ));
@@ -236,8 +236,8 @@ fn idp_load(out: &mut String, results: &Results) {
             vec![
                 load.server.clone(),
                 count(load.requests),
-                load.concurrency.to_string(),
-                rate(Some(load.tokens_per_sec)),
+                load.connections.to_string(),
+                rate(Some(load.grants_per_sec)),
                 duration(load.p50_us.map(|us| us * 1e3)),
                 duration(load.p99_us.map(|us| us * 1e3)),
                 load.errors.to_string(),

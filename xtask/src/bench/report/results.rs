@@ -78,8 +78,8 @@ pub(crate) struct IdpLoad {
     pub(crate) server: String,
     pub(crate) requests: usize,
     /// Connections, each with one grant in flight.
-    pub(crate) concurrency: usize,
-    pub(crate) tokens_per_sec: f64,
+    pub(crate) connections: usize,
+    pub(crate) grants_per_sec: f64,
     /// Latency percentiles of the successful grants (µs).
     pub(crate) p50_us: Option<f64>,
     pub(crate) p99_us: Option<f64>,

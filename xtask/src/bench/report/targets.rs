@@ -146,11 +146,11 @@ pub(crate) fn targets(results: &Results) -> Vec<Target> {
 fn idp_targets(results: &Results) -> Vec<Target> {
     let idp = results.idp.as_ref();
     let versus_peer = ratio(
-        idp.map(|i| i.tokens_per_sec),
-        results.peer.as_ref().map(|p| p.tokens_per_sec),
+        idp.map(|i| i.grants_per_sec),
+        results.peer.as_ref().map(|p| p.grants_per_sec),
     );
     let of_floor = ratio(
-        idp.map(|i| i.tokens_per_sec),
+        idp.map(|i| i.grants_per_sec),
         results.signing_floor.as_ref().map(|f| f.grants_per_sec()),
     );
     let growth_kib = idp.and_then(|i| Some(i.hwm_after_kib?.saturating_sub(i.hwm_idle_kib?)));
@@ -316,8 +316,8 @@ mod tests {
         IdpLoad {
             server: server.to_owned(),
             requests: 50_000,
-            concurrency: 16,
-            tokens_per_sec: per_sec,
+            connections: 16,
+            grants_per_sec: per_sec,
             p50_us: Some(15_000.0),
             p99_us: Some(40_000.0),
             errors,
