@@ -6,28 +6,24 @@ use serde_json::Value;
 
 use crate::keys::SigningKey;
 
-/// Signs `claims` as an RS256 JWT with `key`.
-pub(crate) fn sign(key: &SigningKey, claims: &Value) -> String {
-    let claims = claims.to_string();
-    // Header, claims and a 2048-bit signature (342 characters), base64url-encoded.
-    let mut token = String::with_capacity(key.header.len() + claims.len() * 4 / 3 + 350);
-    token.push_str(&key.header);
-    token.push('.');
-    URL_SAFE_NO_PAD.encode_string(claims, &mut token);
-    let signature = key.sign(token.as_bytes());
-    token.push('.');
-    URL_SAFE_NO_PAD.encode_string(signature, &mut token);
-    token
-}
-
-/// Claims decided while mock-idp's state was locked, signed once it is released.
+/// A JWT's claims, decided while mock-idp's state was locked and signed once it is
+/// released.
 #[derive(Debug)]
 pub(crate) struct Unsigned(pub Value);
 
 impl Unsigned {
-    /// The signed token.
+    /// The RS256 JWT of these claims, signed with `key`.
     pub(crate) fn sign(&self, key: &SigningKey) -> String {
-        sign(key, &self.0)
+        let claims = self.0.to_string();
+        // Header, claims and a 2048-bit signature (342 characters), base64url-encoded.
+        let mut token = String::with_capacity(key.header.len() + claims.len() * 4 / 3 + 350);
+        token.push_str(&key.header);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(claims, &mut token);
+        let signature = key.sign(token.as_bytes());
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature, &mut token);
+        token
     }
 }
 
@@ -66,7 +62,7 @@ mod tests {
     #[test]
     fn a_signed_token_parses_back() {
         let key = SigningKey::for_seed(Some(1)).unwrap();
-        let token = sign(&key, &serde_json::json!({"sub": "x"}));
+        let token = Unsigned(serde_json::json!({"sub": "x"})).sign(&key);
         let parsed = parse(&token).unwrap();
         assert_eq!(parsed.claims["sub"], "x");
         assert_eq!(parsed.header["kid"], key.kid.as_str());
