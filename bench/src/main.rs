@@ -122,7 +122,7 @@ enum Scenario {
         #[arg(long, default_value_t = 50_000)]
         requests: usize,
         /// Connections, each with one grant in flight.
-        #[arg(long, alias = "concurrency", default_value_t = 16)]
+        #[arg(long, default_value_t = 16)]
         connections: usize,
     },
     /// RS256 signatures per second by ring, aws-lc-rs and OpenSSL on the same key and
